@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * drivers/record.h: the one record format every backend emits and userspace
+ * decodes. Included by BPF programs, the kernel module and the library, so it
+ * uses only fixed-width types and no libc.
+ *
+ *   struct kd_rec_hdr   48 bytes, 8-byte aligned
+ *   __u16 plen[nparams] length of each parameter's bytes
+ *   param bytes         concatenated, in parameter order, no padding
+ *
+ * hdr.len counts all three parts. Userspace never trusts any of it: every
+ * length is checked against the buffer before use (lib/core/decode.c).
+ */
+#ifndef KD_DRIVERS_RECORD_H
+#define KD_DRIVERS_RECORD_H
+
+#if defined(__KERNEL__) || defined(__bpf__) || defined(__BPF__)
+/* kernel and BPF builds bring __u8.. from vmlinux.h or linux/types.h */
+#else
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever the record layout changes (not for new event ids). */
+#define KD_RECORD_VERSION 1
+
+/* Schema version: bumped when events or params are appended. Records carry it
+ * so a decoder knows which table produced them. */
+#define KD_SCHEMA_VERSION 1
+
+struct kd_rec_hdr {
+	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
+	__s64 res;       /* syscall return value; 0 for other events */
+	__u64 latency;   /* exit - entry ns when measured, else 0 */
+	__u32 tid;       /* kernel pid of the thread */
+	__u32 pid;       /* thread group id */
+	__u32 len;       /* whole record: header + plen[] + param bytes */
+	__u16 type;      /* stable event id from schema/ */
+	__u16 cpu;
+	__u16 nparams;
+	__u16 schema;    /* KD_SCHEMA_VERSION of the producer */
+	__u32 flags;     /* KD_RF_* */
+};
+
+/* hdr.flags */
+#define KD_RF_TRUNCATED   (1u << 0) /* a param hit snaplen or a string limit */
+#define KD_RF_READ_FAULT  (1u << 1) /* a user pointer could not be read */
+#define KD_RF_AT_ENTRY    (1u << 2) /* emitted at entry (no exit: exit_group) */
+#define KD_RF_LATENCY     (1u << 3) /* latency field is valid */
+
+#define KD_REC_HDR_SIZE   48u
+#define KD_REC_MAX_PARAMS 16u
+/* A param length is a __u16; snaplen is capped so that it fits. */
+#define KD_PARAM_MAX_LEN  65535u
+/* One record never exceeds this (header, lengths and params). */
+#define KD_REC_MAX_LEN    (256u * 1024u)
+
+/*
+ * How each param kind is stored (the "wire kind"), chosen by the schema:
+ *   VAL     8 bytes, the raw register value (little endian), sign and width
+ *           applied by the decoder from the param's C type
+ *   STR     bytes of a NUL-terminated string including the NUL; len 0 means
+ *           a NULL or unreadable pointer, len 1 an empty string
+ *   BYTES   raw bytes (buffers, sockaddrs, structs, iovec data), possibly
+ *           shorter than the object when truncated to snaplen
+ *   STRARR  a sequence of NUL-terminated strings (argv, envp)
+ */
+#define KD_WIRE_VAL    0
+#define KD_WIRE_STR    1
+#define KD_WIRE_BYTES  2
+#define KD_WIRE_STRARR 3
+
+/*
+ * Kernel-side capture description of one syscall, generated from the schema
+ * and handed to the drivers (BPF: an array map indexed by syscall number).
+ * cap says how to read each argument, aux where its length comes from.
+ */
+#define KD_CAP_VAL       0  /* register value */
+#define KD_CAP_STR       1  /* user string, up to KD_STR_MAX */
+#define KD_CAP_BUF       2  /* user buffer, length per aux, up to snaplen */
+#define KD_CAP_SOCKADDR  3  /* sockaddr, length per aux, up to 128 */
+#define KD_CAP_IOVEC     4  /* iovec array (count in aux arg), data up to snaplen */
+#define KD_CAP_STRARR    5  /* NULL-terminated char *[], bounded */
+#define KD_CAP_FIXED     6  /* user struct of .size bytes (timespec, int[2]...) */
+
+/* aux: where a buffer's length comes from */
+#define KD_LEN_NONE      0x00
+#define KD_LEN_ARG(i)    (0x10 | (i)) /* value of argument i */
+#define KD_LEN_ARGPTR(i) (0x20 | (i)) /* int pointed to by argument i (read at exit) */
+#define KD_LEN_RET       0x30         /* syscall return value when >= 0 */
+#define KD_LEN_ARG_MIN_RET(i) (0x40 | (i)) /* min(arg i, ret) when ret >= 0 */
+#define KD_LEN_SRC(aux)  ((aux) & 0xf0)
+#define KD_LEN_IDX(aux)  ((aux) & 0x0f)
+
+#define KD_STR_MAX       4096u /* path and string limit */
+#define KD_STRARR_MAX    4096u /* argv bytes limit */
+#define KD_STRARR_COUNT  64u   /* argv entries limit */
+#define KD_SOCKADDR_MAX  128u
+
+/* Per-syscall entry of the kernel table. */
+struct kd_kparam {
+	__u8 cap;   /* KD_CAP_* */
+	__u8 aux;   /* KD_LEN_* */
+	__u16 size; /* KD_CAP_FIXED: struct size */
+};
+
+#define KD_KSC_ENABLED  (1u << 0) /* selected by the user */
+#define KD_KSC_AT_ENTRY (1u << 1) /* never returns (exit, exit_group): emit at entry */
+#define KD_KSC_ENTRY_ARGS (1u << 2) /* some params must be read at entry (execve argv) */
+
+struct kd_ksc {
+	__u16 id;      /* event id; 0 = not in schema */
+	__u8 flags;    /* KD_KSC_* */
+	__u8 nparams;
+	struct kd_kparam p[6];
+};
+
+#define KD_MAX_SYSCALL_NR 512u
+
+#endif /* KD_DRIVERS_RECORD_H */

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kindling.h: one API over Linux kernel events.
+ *
+ *   struct kd_handle *h;
+ *   KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_AUTO, .timeout_ms = 100);
+ *   int err = kd_open(&o, &h);
+ *   const struct kd_event *ev;
+ *   while ((err = kd_next(h, &ev)) >= 0)
+ *           if (err == 0) handle(ev);   // else KD_TIMEOUT; KD_EOF ends a replay
+ *   kd_close(h);
+ *
+ * Conventions: functions return 0, a positive status (KD_TIMEOUT, KD_EOF) or
+ * a negative error: -errno or one of kindling's own codes (enum kd_err).
+ * kd_strerror() names a code; kd_last_error() says what failed on a handle
+ * and what to do about it. Objects come out through out-params. Handles and
+ * events are opaque; the only structs that cross the ABI are size-tagged
+ * (opts, stats) or fixed forever (struct kd_value). The library never prints:
+ * its only output is the log callback in the opts.
+ */
+#ifndef KINDLING_H
+#define KINDLING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <kindling/version.h>
+#include <kindling/events.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef KD_API
+#define KD_API __attribute__((visibility("default")))
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+/* XX(name, value, message). Positive values are statuses, not errors. */
+#define KD_ERRNO_MAP(XX)                                                         \
+	XX(TIMEOUT, 1, "no event before the timeout")                            \
+	XX(EOF, 2, "end of the event stream")                                    \
+	XX(ETRUNCATED, -4001, "record truncated: shorter than its header")       \
+	XX(EBADLEN, -4002, "record length runs past the buffer")                 \
+	XX(EBADPARAMS, -4003, "record parameter count or lengths are wrong")     \
+	XX(EUNKNOWN, -4004, "unknown event type id")                             \
+	XX(ESCHEMA, -4005, "record from a newer, unknown schema version")        \
+	XX(EEMPTY, -4006, "empty input buffer")                                  \
+	XX(ENOENGINE, -4007, "engine not built into this library")               \
+	XX(EENGINE, -4008, "engine not usable on this system")                   \
+	XX(EBADFILE, -4009, "malformed capture file")                            \
+	XX(EBADOPT, -4010, "invalid option")                                     \
+	XX(ENOPARAM, -4011, "no such parameter")                                 \
+	XX(ENOTSUP, -4012, "not supported by this engine")                       \
+	XX(ENOPERM, -4013, "missing privileges")                                 \
+	XX(EBADKIND, -4014, "parameter kind does not match the request")
+
+enum kd_err {
+#define KD__ERR_ENUM(name, val, msg) KD_##name = (val),
+	KD_ERRNO_MAP(KD__ERR_ENUM)
+#undef KD__ERR_ENUM
+};
+
+/** @brief **kd_strerror()** message for any return code: KD_* codes, -errno, 0. Never NULL. */
+KD_API const char *kd_strerror(int err);
+/** @brief **kd_err_name()** symbolic name of a code ("KD_EBADLEN", "EPERM"). Never NULL. */
+KD_API const char *kd_err_name(int err);
+
+/* ------------------------------------------------------------------ version */
+
+/** @brief **kd_version()** KD_VERSION_HEX of the library actually linked. */
+KD_API uint32_t kd_version(void);
+/** @brief **kd_version_string()** "MAJOR.MINOR.PATCH". */
+KD_API const char *kd_version_string(void);
+/** @brief **kd_schema_version()** version of the compiled-in event schema. */
+KD_API uint32_t kd_schema_version(void);
+
+/* ------------------------------------------------------------------ opts */
+
+/* Declares and zero-fills a size-tagged opts struct: plain C11. */
+#define KD_OPTS(TYPE, NAME, ...)                                                 \
+	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
+
+enum kd_engine {
+	KD_ENGINE_AUTO = 0,    /* best that works: core, then classic, then kmod */
+	KD_ENGINE_CORE = 1,    /* CO-RE eBPF (libbpf, BTF) */
+	KD_ENGINE_CLASSIC = 2, /* classic eBPF (own loader, no BTF needed) */
+	KD_ENGINE_KMOD = 3,    /* kernel module char device */
+	KD_ENGINE_FILE = 4,    /* replay of a capture file (opts.file) */
+	KD_ENGINE_BUFFER = 5,  /* records in memory (opts.records), for tests and tools */
+};
+
+enum kd_log_level { KD_LOG_ERROR = 0, KD_LOG_WARN = 1, KD_LOG_INFO = 2, KD_LOG_DEBUG = 3 };
+typedef void (*kd_log_fn)(int level, const char *msg, void *ctx);
+
+/* kd_open_opts.flags */
+#define KD_OPEN_LATENCY     (1u << 0) /* measure syscall latency (adds an entry hook) */
+#define KD_OPEN_NO_ENRICH   (1u << 1) /* skip thread/fd enrichment */
+#define KD_OPEN_SHARED_RING (1u << 2) /* one ring for all CPUs instead of one per CPU */
+#define KD_OPEN_TRACE_SELF  (1u << 3) /* do not filter out the consumer's own process */
+
+struct kd_open_opts {
+	size_t sz;              /* sizeof(struct kd_open_opts): set by KD_OPTS */
+	int32_t engine;         /* enum kd_engine */
+	uint32_t flags;         /* KD_OPEN_* */
+	int32_t timeout_ms;     /* kd_next: 0 = never block, < 0 = block forever; default 0 */
+	uint32_t snaplen;       /* bytes of buffers captured; 0 = 80, max 65535 */
+	uint64_t ring_bytes;    /* per ring; 0 = 8 MiB; a power of 2 >= page size */
+	const char *events;     /* comma list of events, categories or probes; NULL = all syscalls */
+	const char *file;       /* KD_ENGINE_FILE: capture to replay */
+	const char *capture;    /* write what kd_next delivers to this capture file */
+	const void *records;    /* KD_ENGINE_BUFFER: concatenated records */
+	size_t records_len;
+	const int32_t *pids;    /* follow only these processes (and their children) */
+	size_t npids;
+	kd_log_fn log;          /* the library's only output channel */
+	void *log_ctx;
+	int32_t log_level;      /* enum kd_log_level; messages above it are dropped */
+	uint32_t _reserved0;
+};
+
+/* ------------------------------------------------------------------ handle */
+
+struct kd_handle;
+struct kd_event;
+
+/**
+ * @brief **kd_open()** opens an event source described by opts (NULL = defaults).
+ * Errors: KD_EBADOPT (bad field, sz too small, unknown engine), -EINVAL (out is NULL),
+ * KD_ENOENGINE (engine not built), KD_EENGINE (engine failed to start),
+ * KD_ENOPERM (privileges missing), -ENOMEM. On failure *out is NULL; the reason
+ * is in kd_last_error(NULL) for this thread.
+ */
+KD_API int kd_open(const struct kd_open_opts *opts, struct kd_handle **out);
+
+/**
+ * @brief **kd_next()** the next event, in timestamp order. 0 with *ev set; KD_TIMEOUT when
+ * none arrived within opts.timeout_ms; KD_EOF at the end of a finite source; a negative
+ * error for a malformed record (skipped: the next call goes on) or a dead source.
+ * *ev stays valid until the next kd_next() or kd_close() on h.
+ */
+KD_API int kd_next(struct kd_handle *h, const struct kd_event **ev);
+
+/**
+ * @brief **kd_probe_enable()** switches a probe on or off while capturing. A probe is an
+ * event name ("openat"), a category ("file", "net"), "syscalls" or "all".
+ * Errors: KD_ENOPARAM (no such probe), KD_ENOTSUP, -EINVAL.
+ */
+KD_API int kd_probe_enable(struct kd_handle *h, const char *probe, bool on);
+
+/** @brief **kd_close()** releases everything; NULL is fine. */
+KD_API void kd_close(struct kd_handle *h);
+
+/**
+ * @brief **kd_last_error()** what failed last on h and what to do about it ("" if nothing).
+ * With h NULL: the last kd_open() failure on this thread.
+ */
+KD_API const char *kd_last_error(const struct kd_handle *h);
+
+/** @brief **kd_engine_name()** "core", "classic", "kmod", "file", "buffer", "auto". */
+KD_API const char *kd_engine_name(int engine);
+/** @brief **kd_handle_engine()** the engine h actually runs (never KD_ENGINE_AUTO). */
+KD_API int kd_handle_engine(const struct kd_handle *h);
+
+/* ------------------------------------------------------------------ stats */
+
+enum kd_drop_reason {
+	KD_DROP_BUFFER_FULL = 0, /* ring had no room */
+	KD_DROP_TOO_BIG = 1,     /* record larger than the kernel scratch */
+	KD_DROP_RECURSION = 2,   /* program re-entered on a CPU (kernel skipped it) */
+	KD_DROP_NO_STATE = 3,    /* per-thread entry state missing or map full */
+	KD_DROP_INVALID = 4,     /* record rejected by the decoder */
+	KD_DROP__MAX = 8,
+};
+
+struct kd_stats {
+	size_t sz;                      /* sizeof(struct kd_stats), set by the caller */
+	uint64_t events;                /* delivered by kd_next */
+	uint64_t drops;                 /* sum of drops_by_reason */
+	uint64_t drops_by_reason[KD_DROP__MAX];
+	uint64_t kernel_events;         /* records the kernel side produced */
+	uint64_t filtered;              /* seen in the kernel, not copied (unselected) */
+	uint64_t bytes;                 /* record bytes consumed */
+	uint32_t ncpus;                 /* per-CPU rings; kd_stats_cpu() for each */
+	uint32_t _reserved0;
+};
+
+struct kd_cpu_stats {
+	size_t sz;
+	uint64_t events;
+	uint64_t drops;
+	uint64_t ring_size;             /* bytes */
+	uint64_t ring_high_water;       /* most bytes ever pending */
+};
+
+/** @brief **kd_stats()** counters so far. Errors: -EINVAL, KD_EBADOPT (sz too small). */
+KD_API int kd_stats(struct kd_handle *h, struct kd_stats *st);
+/** @brief **kd_stats_cpu()** one ring's counters. Errors: -EINVAL, -ERANGE (no such cpu). */
+KD_API int kd_stats_cpu(struct kd_handle *h, unsigned cpu, struct kd_cpu_stats *st);
+
+/* ------------------------------------------------------------------ schema */
+
+enum kd_category {
+	KD_CAT_UNKNOWN = 0,
+	KD_CAT_FILE = 1,
+	KD_CAT_NET = 2,
+	KD_CAT_PROCESS = 3,
+	KD_CAT_MEMORY = 4,
+	KD_CAT_IPC = 5,
+	KD_CAT_SIGNAL = 6,
+	KD_CAT_TIME = 7,
+	KD_CAT_SECURITY = 8,
+	KD_CAT_SYSTEM = 9,
+	KD_CAT_SCHED = 10,  /* scheduling, waiting, io multiplexing */
+	KD_CAT__COUNT
+};
+
+/* Semantic kind of a parameter: how to interpret and show it. */
+enum kd_param_kind {
+	KD_PK_INT = 0,       /* signed integer */
+	KD_PK_UINT = 1,      /* unsigned integer */
+	KD_PK_HEX = 2,       /* integer best shown in hex (cookies, keys, masks) */
+	KD_PK_FD = 3,        /* file descriptor */
+	KD_PK_DIRFD = 4,     /* fd or AT_FDCWD */
+	KD_PK_PID = 5,
+	KD_PK_UID = 6,
+	KD_PK_GID = 7,
+	KD_PK_SIGNAL = 8,
+	KD_PK_FLAGS = 9,     /* bit set, see kd_event_type_param_set() */
+	KD_PK_ENUM = 10,     /* one value of a named set */
+	KD_PK_MODE = 11,     /* file mode bits */
+	KD_PK_PTR = 12,      /* user address, not followed */
+	KD_PK_SIZE = 13,
+	KD_PK_OFFSET = 14,
+	KD_PK_PATH = 15,     /* string: a file system path */
+	KD_PK_STR = 16,      /* string */
+	KD_PK_BUF = 17,      /* bytes of a user buffer, up to snaplen */
+	KD_PK_SOCKADDR = 18, /* struct sockaddr bytes */
+	KD_PK_IOVEC = 19,    /* data gathered from an iovec array, up to snaplen */
+	KD_PK_ARGV = 20,     /* NUL-separated string array */
+	KD_PK_TIMESPEC = 21,
+	KD_PK_TIMEVAL = 22,
+	KD_PK_ITIMERSPEC = 23,
+	KD_PK_ITIMERVAL = 24,
+	KD_PK_FDPAIR = 25,   /* int[2] (pipe, socketpair) */
+	KD_PK_SIGSET = 26,
+	KD_PK_RLIMIT = 27,
+	KD_PK_ERRNO = 28,    /* an errno value (results, exit codes) */
+	KD_PK__COUNT
+};
+
+/* kd_event_type_flags() */
+#define KD_EF_SYSCALL       (1u << 0)
+#define KD_EF_CREATES_FD    (1u << 1)
+#define KD_EF_CLOSES_FD     (1u << 2)
+#define KD_EF_USES_FD       (1u << 3)
+#define KD_EF_READS         (1u << 4)
+#define KD_EF_WRITES        (1u << 5)
+#define KD_EF_PROC_STATE    (1u << 6) /* changes process state (ids, cwd, creds, exec) */
+#define KD_EF_NORETURN      (1u << 7) /* emitted at entry: never returns */
+#define KD_EF_ENTRY_ARGS    (1u << 8) /* some params read at entry */
+#define KD_EF_BLOCKING      (1u << 9) /* may block */
+
+/** @brief **kd_event_type_max()** one past the highest event id; ids below it may be unused. */
+KD_API int kd_event_type_max(void);
+/** @brief **kd_event_type_count()** number of defined event types. */
+KD_API size_t kd_event_type_count(void);
+/** @brief **kd_event_type_at()** id of the idx-th defined type (0..count-1), -ERANGE past it. */
+KD_API int kd_event_type_at(size_t idx);
+/** @brief **kd_event_type_by_name()** id for a name ("openat"), KD_EUNKNOWN if none. */
+KD_API int kd_event_type_by_name(const char *name);
+/** @brief **kd_event_type_name()** name of an id, NULL for an unused id. */
+KD_API const char *kd_event_type_name(int type);
+KD_API int kd_event_type_category(int type);        /* enum kd_category */
+KD_API uint32_t kd_event_type_flags(int type);      /* KD_EF_* */
+KD_API int kd_event_type_syscall_nr(int type);      /* x86_64 number, -1 if not a syscall */
+KD_API int kd_event_type_nparams(int type);         /* KD_EUNKNOWN for an unused id */
+KD_API const char *kd_event_type_param_name(int type, unsigned i);
+KD_API int kd_event_type_param_kind(int type, unsigned i);       /* enum kd_param_kind */
+KD_API const char *kd_event_type_param_ctype(int type, unsigned i); /* C type ("const char *") */
+KD_API const char *kd_event_type_param_set(int type, unsigned i);   /* flag set name or NULL */
+KD_API int kd_event_type_result_kind(int type);     /* enum kd_param_kind of the result */
+KD_API const char *kd_category_name(int cat);       /* "file", ... ; "unknown" past range */
+KD_API int kd_category_by_name(const char *name);   /* KD_EUNKNOWN if none */
+KD_API const char *kd_param_kind_name(int kind);    /* "fd", "path", ... */
+/** @brief **kd_flags_format()** renders v with a named set ("O_RDWR|O_CREAT"); snprintf-like. */
+KD_API int kd_flags_format(const char *set, uint64_t v, char *buf, size_t len);
+
+/* ------------------------------------------------------------------ events */
+
+/* A decoded parameter. Pointers point into the event and share its lifetime. */
+struct kd_value {
+	uint32_t kind;       /* enum kd_param_kind */
+	uint32_t flags;      /* KD_VAL_* */
+	int64_t i;           /* integer kinds: the value, sign-extended per C type */
+	uint64_t u;          /* integer kinds: the value, zero-extended per C type */
+	const void *ptr;     /* PATH/STR: NUL-terminated; other byte kinds: raw bytes */
+	size_t len;          /* bytes at ptr (strings: without the NUL) */
+	const char *name;    /* parameter name */
+};
+#define KD_VAL_NULL      (1u << 0) /* NULL or unreadable pointer: no bytes */
+#define KD_VAL_TRUNCATED (1u << 1) /* bytes cut at snaplen or a limit */
+#define KD_VAL_BYTES     (1u << 2) /* ptr/len are valid (string and byte kinds) */
+
+KD_API int kd_event_type(const struct kd_event *ev);
+KD_API const char *kd_event_name(const struct kd_event *ev);
+KD_API int kd_event_category(const struct kd_event *ev);
+KD_API uint64_t kd_event_ts(const struct kd_event *ev);      /* ns since the epoch */
+KD_API uint64_t kd_event_ts_mono(const struct kd_event *ev); /* CLOCK_MONOTONIC ns */
+KD_API uint32_t kd_event_cpu(const struct kd_event *ev);
+KD_API uint32_t kd_event_tid(const struct kd_event *ev);
+KD_API uint32_t kd_event_pid(const struct kd_event *ev);
+KD_API int64_t kd_event_result(const struct kd_event *ev);   /* -errno on failure */
+KD_API bool kd_event_has_latency(const struct kd_event *ev);
+KD_API uint64_t kd_event_latency(const struct kd_event *ev); /* ns, 0 if not measured */
+KD_API uint32_t kd_event_record_flags(const struct kd_event *ev); /* KD_RF_* of drivers/record.h */
+KD_API unsigned kd_event_nparams(const struct kd_event *ev);
+/** @brief **kd_event_param()** param i. Errors: -EINVAL, KD_ENOPARAM (i out of range). */
+KD_API int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out);
+/** @brief **kd_event_param_by_name()** as kd_event_param(); KD_ENOPARAM for an unknown name. */
+KD_API int kd_event_param_by_name(const struct kd_event *ev, const char *name, struct kd_value *out);
+/**
+ * @brief **kd_event_param_format()** param i as strace shows it ("O_RDONLY|O_CLOEXEC",
+ * "127.0.0.1:80", "\"abc\\n\"..."). snprintf-like: returns the length it needed
+ * (without NUL); negative on error.
+ */
+KD_API int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size_t len);
+/** @brief **kd_event_result_format()** "3", "-2 ENOENT", "0x7f..." for pointers. */
+KD_API int kd_event_result_format(const struct kd_event *ev, char *buf, size_t len);
+/** @brief **kd_event_record()** the raw record behind ev (drivers/record.h) and its length. */
+KD_API const void *kd_event_record(const struct kd_event *ev, size_t *len);
+
+/** @brief **kd_errno_name()** "ENOENT" for 2 (positive errno), NULL if unknown. */
+KD_API const char *kd_errno_name(int errnum);
+/** @brief **kd_signal_name()** "SIGUSR1" for 10, NULL if unknown. */
+KD_API const char *kd_signal_name(int sig);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KINDLING_H */

@@ -1,0 +1,77 @@
+/* lib/core/internal.h: what the core, engines, enrichment and capture share. */
+#ifndef KD_INTERNAL_H
+#define KD_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kindling/kindling.h"
+#include "record.h"
+
+#define KD__HIDDEN __attribute__((visibility("hidden")))
+#define KD__PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Largest event id + 1 the tables hold (syscalls < 1000, other events >= 1000). */
+#define KD__EVENT_MAX 2048
+
+/* Storage of a raw param value (the KD_P ctype column). */
+enum kd__ctype { KD__CT_I32, KD__CT_U32, KD__CT_I64, KD__CT_U64, KD__CT_PTR };
+
+struct kd__param {
+	const char *name;
+	uint8_t kind;  /* enum kd_param_kind */
+	uint8_t ctype; /* enum kd__ctype */
+	uint8_t len;   /* KD_LEN_* of drivers/record.h */
+	uint16_t set;  /* index into the flag sets, 0 = none */
+};
+
+struct kd__event_info {
+	const char *name;      /* NULL: unused id */
+	int16_t nr;            /* x86_64 syscall number, -1 for other events */
+	uint8_t category;      /* enum kd_category */
+	uint8_t result;        /* enum kd_param_kind */
+	uint32_t flags;        /* KD_EF_* */
+	uint8_t nparams;
+	const struct kd__param *params;
+};
+
+/* Schema tables (lib/core/schema.c), indexed by event id. */
+KD__HIDDEN const struct kd__event_info *kd__event_info(int type);
+KD__HIDDEN int kd__kind_wire(int kind); /* KD_WIRE_* */
+/* Fill the kernel capture table (by syscall nr) for the selected ids. */
+KD__HIDDEN void kd__ksc_build(struct kd_ksc *tab, size_t n, const uint8_t *enabled);
+
+/* A decoded event: the record plus offsets of each param (lib/core/decode.c). */
+struct kd_event {
+	const struct kd_rec_hdr *hdr;
+	const struct kd__event_info *info;
+	const uint8_t *params;           /* param bytes */
+	uint16_t plen[KD_REC_MAX_PARAMS];
+	uint32_t poff[KD_REC_MAX_PARAMS];
+	uint64_t boot_ns;                /* epoch = boot_ns + hdr->ts */
+	struct kd_handle *h;
+};
+
+/* Validate rec (len bytes, untrusted) and fill ev. 0 or a KD_E* error with
+ * a message in msg (may be NULL). */
+KD__HIDDEN int kd__decode(const void *rec, size_t len, struct kd_event *ev, char *msg, size_t msglen);
+
+struct kd_handle {
+	struct kd_open_opts opts;          /* normalized copy; strings owned below */
+	char *events_str, *file_str, *capture_str;
+	const struct kd_engine_ops *ops;
+	void *engine;
+	uint8_t enabled[KD__EVENT_MAX];    /* selection by event id */
+	struct kd_event ev;
+	uint64_t boot_ns;
+	uint64_t events, invalid, bytes;
+	char err[512];
+};
+
+/* Record an error on h (or the thread's open error when h is NULL) and
+ * return code, so callers write: return kd__err(h, KD_EENGINE, "...%s", x); */
+KD__HIDDEN int kd__err(struct kd_handle *h, int code, const char *fmt, ...) KD__PRINTF(3, 4);
+KD__HIDDEN void kd__log(const struct kd_handle *h, int level, const char *fmt, ...) KD__PRINTF(3, 4);
+
+#endif
