@@ -337,6 +337,56 @@ KD_API const char *kd_errno_name(int errnum);
 /** @brief **kd_signal_name()** "SIGUSR1" for 10, NULL if unknown. */
 KD_API const char *kd_signal_name(int sig);
 
+/* ------------------------------------------------------------------ capture files */
+
+/*
+ * Capture files (docs/capture-format.md) hold records in zlib-compressed
+ * blocks; KD_ENGINE_FILE replays them. kd_open_opts.capture writes all that
+ * kd_next delivers; kd_dump_* lets a tool write the events it chooses:
+ *
+ *   struct kd_dump *d;
+ *   KD_OPTS(kd_dump_opts, dopts, .max_bytes = 100 << 20);
+ *   if (kd_dump_open("out.kd", &dopts, &d) == 0) {
+ *           while (kd_next(h, &ev) == 0)
+ *                   if (interesting(ev)) kd_dump_event(d, ev);
+ *           kd_dump_close(d);
+ *   }
+ */
+struct kd_dump;
+
+#define KD_DUMP_STORE (-1) /* kd_dump_opts.level: blocks stored uncompressed */
+
+struct kd_dump_opts {
+	size_t sz;              /* sizeof(struct kd_dump_opts): set by KD_OPTS */
+	int32_t level;          /* zlib 1..9; 0 = 1 (fastest); KD_DUMP_STORE = no compression */
+	uint32_t block_records; /* write a block every this many records; 0 = 65536 */
+	uint64_t block_bytes;   /* ... or this many record bytes; 0 = 1 MiB; max 16 MiB */
+	uint64_t max_bytes;     /* rotate: go on in path.1, path.2, ... once a file has
+				 * this many bytes; 0 = never */
+	uint64_t max_seconds;   /* rotate once a file spans this much event time; 0 = never */
+};
+
+/**
+ * @brief **kd_dump_open()** creates (truncates) a capture file at path; opts NULL = defaults.
+ * Errors: -EINVAL (path or out NULL), KD_EBADOPT, -errno from open(). On failure *out is
+ * NULL and the reason is in kd_last_error(NULL).
+ */
+KD_API int kd_dump_open(const char *path, const struct kd_dump_opts *opts, struct kd_dump **out);
+/**
+ * @brief **kd_dump_event()** appends ev's record (its epoch offset is taken from the first
+ * event). Errors: -EINVAL, -errno from write(); the reason is in kd_dump_last_error().
+ */
+KD_API int kd_dump_event(struct kd_dump *d, const struct kd_event *ev);
+/** @brief **kd_dump_flush()** writes pending events as a block now, so readers see them. */
+KD_API int kd_dump_flush(struct kd_dump *d);
+/**
+ * @brief **kd_dump_close()** writes what is pending and the index, closes and frees d
+ * (NULL is fine). Returns the first error the dump met (0 if none).
+ */
+KD_API int kd_dump_close(struct kd_dump *d);
+/** @brief **kd_dump_last_error()** what failed last on d ("" if nothing). */
+KD_API const char *kd_dump_last_error(const struct kd_dump *d);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,10 @@ KD__HIDDEN int kd__kind_wire(int kind); /* KD_WIRE_* */
 /* Fill the kernel capture table (by syscall nr) for the selected ids. */
 KD__HIDDEN void kd__ksc_build(struct kd_ksc *tab, size_t n, const uint8_t *enabled);
 
+/* Flag sets of schema/flags.def (lib/core/sets.c); kd__param.set indexes
+ * them. Also: kd__kind_cap(), struct kd__flag, kd__set_entries(). */
+#include "schema.h"
+
 /* A decoded event: the record plus offsets of each param (lib/core/decode.c). */
 struct kd_event {
 	const struct kd_rec_hdr *hdr;
@@ -51,6 +55,8 @@ struct kd_event {
 	uint32_t poff[KD_REC_MAX_PARAMS];
 	uint64_t boot_ns;                /* epoch = boot_ns + hdr->ts */
 	struct kd_handle *h;
+	const void *rec;                 /* the raw record (kd_event_record) */
+	struct kd_rec_hdr hcopy;         /* hdr points here: records may be unaligned */
 };
 
 /* Validate rec (len bytes, untrusted) and fill ev. 0 or a KD_E* error with
@@ -66,6 +72,7 @@ struct kd_handle {
 	struct kd_event ev;
 	uint64_t boot_ns;
 	uint64_t events, invalid, bytes;
+	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	char err[512];
 };
 
@@ -73,5 +80,10 @@ struct kd_handle {
  * return code, so callers write: return kd__err(h, KD_EENGINE, "...%s", x); */
 KD__HIDDEN int kd__err(struct kd_handle *h, int code, const char *fmt, ...) KD__PRINTF(3, 4);
 KD__HIDDEN void kd__log(const struct kd_handle *h, int level, const char *fmt, ...) KD__PRINTF(3, 4);
+KD__HIDDEN void kd__err_clear(struct kd_handle *h);
+
+/* Pick and open h->opts.engine (AUTO tries core, classic, kmod): sets
+ * h->ops and h->engine (lib/engines/engines.c). */
+KD__HIDDEN int kd__engine_open(struct kd_handle *h);
 
 #endif

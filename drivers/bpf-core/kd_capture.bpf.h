@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * kd_capture.bpf.h: copy one syscall argument into the record being built,
+ * as its struct kd_kparam says. Included once, by kd_core.bpf.c.
+ *
+ * kd_cap_param() is a global function on purpose: the verifier checks it
+ * once, on its own, instead of once per parameter and call site, which keeps
+ * the exit program far below the complexity limit on old kernels too.
+ */
+#ifndef KD_CAPTURE_BPF_H
+#define KD_CAPTURE_BPF_H
+
+#define KD_IOV_MAX 8 /* iovec entries gathered */
+
+struct kd_iov {
+	__u64 base;
+	__u64 len;
+};
+
+/* Length of a buffer argument from its aux column (drivers/record.h). */
+static __always_inline __u64 kd_aux_len(struct kd_scratch *s, __u8 aux)
+{
+	__u32 j = KD_LEN_IDX(aux);
+	__s64 ret = s->ret;
+	__u32 v = 0;
+
+	if (j >= 6)
+		return 0;
+	switch (KD_LEN_SRC(aux)) {
+	case KD_LEN_ARG(0):
+		return s->args[j];
+	case KD_LEN_ARGPTR(0):
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)s->args[j]))
+			return 0;
+		return v;
+	case KD_LEN_RET:
+		return ret > 0 ? (__u64)ret : 0;
+	case KD_LEN_ARG_MIN_RET(0):
+		if (ret < 0)
+			return 0;
+		return s->args[j] < (__u64)ret ? s->args[j] : (__u64)ret;
+	}
+	return 0;
+}
+
+static __always_inline __u32 kd_cap_bytes(struct kd_scratch *s, __u32 off, __u64 ptr,
+					  __u64 want, __u64 limit, __u32 room)
+{
+	if (want > limit) {
+		want = limit;
+		s->rflags |= KD_RF_TRUNCATED;
+	}
+	if (want > room) {
+		want = room;
+		s->rflags |= KD_RF_TRUNCATED;
+	}
+	if (!ptr || !want)
+		return 0;
+	want &= KD_BPF_REC_MASK;
+	if (bpf_probe_read_user(&s->buf[off & KD_BPF_REC_MASK], want, (void *)ptr)) {
+		s->rflags |= KD_RF_READ_FAULT;
+		return 0;
+	}
+	return want;
+}
+
+static __always_inline __u32 kd_cap_str(struct kd_scratch *s, __u32 off, __u64 ptr, __u32 room)
+{
+	__u32 sz = room < KD_STR_MAX ? room : KD_STR_MAX;
+	long n;
+
+	if (!ptr)
+		return 0;
+	if (!sz) {
+		s->rflags |= KD_RF_TRUNCATED;
+		return 0;
+	}
+	n = bpf_probe_read_user_str(&s->buf[off & KD_BPF_REC_MASK], sz & (KD_STR_MAX * 2 - 1),
+				    (void *)ptr);
+	if (n < 0) {
+		s->rflags |= KD_RF_READ_FAULT;
+		return 0;
+	}
+	/* a full buffer may have cut the string: the helper always ends it with NUL */
+	if ((__u32)n >= sz)
+		s->rflags |= KD_RF_TRUNCATED;
+	return n & KD_BPF_REC_MASK;
+}
+
+/* Data of an iovec array, in order, up to what the syscall moved (ret). */
+static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64 ptr,
+					  __u64 count, __u32 room)
+{
+	__u64 total = s->ret > 0 ? (__u64)s->ret : 0;
+	struct kd_iov iov;
+	__u64 got = 0;
+	int j;
+
+	if (total > kd_snaplen) {
+		total = kd_snaplen;
+		s->rflags |= KD_RF_TRUNCATED;
+	}
+	if (total > room) {
+		total = room;
+		s->rflags |= KD_RF_TRUNCATED;
+	}
+	if (!ptr)
+		return 0;
+	for (j = 0; j < KD_IOV_MAX; j++) {
+		__u64 chunk;
+
+		if ((__u64)j >= count || got >= total)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(ptr + j * sizeof(iov)))) {
+			s->rflags |= KD_RF_READ_FAULT;
+			break;
+		}
+		chunk = iov.len < total - got ? iov.len : total - got;
+		if (!chunk)
+			continue;
+		if (bpf_probe_read_user(&s->buf[(off + got) & KD_BPF_REC_MASK],
+					chunk & KD_BPF_REC_MASK, (void *)iov.base)) {
+			s->rflags |= KD_RF_READ_FAULT;
+			break;
+		}
+		got += chunk;
+	}
+	if (got < total && j == KD_IOV_MAX)
+		s->rflags |= KD_RF_TRUNCATED;
+	return got & KD_BPF_REC_MASK;
+}
+
+/* A NULL-terminated char *[] as consecutive NUL-terminated strings. */
+static __always_inline __u32 kd_cap_strarr(struct kd_scratch *s, __u32 off, __u64 ptr, __u32 room)
+{
+	__u32 limit = room < KD_STRARR_MAX ? room : KD_STRARR_MAX;
+	__u32 got = 0;
+	__u64 sp;
+	long n;
+	int j;
+
+	if (!ptr)
+		return 0;
+	for (j = 0; j < KD_STRARR_COUNT; j++) {
+		__u32 sz;
+
+		if (bpf_probe_read_user(&sp, sizeof(sp), (void *)(ptr + j * sizeof(sp)))) {
+			s->rflags |= KD_RF_READ_FAULT;
+			break;
+		}
+		if (!sp)
+			break;
+		if (got >= limit) {
+			s->rflags |= KD_RF_TRUNCATED;
+			break;
+		}
+		sz = limit - got;
+		n = bpf_probe_read_user_str(&s->buf[(off + got) & KD_BPF_REC_MASK],
+					    sz & (KD_STRARR_MAX * 2 - 1), (void *)sp);
+		if (n < 0) {
+			s->rflags |= KD_RF_READ_FAULT;
+			break;
+		}
+		got += n;
+		if ((__u32)n >= sz) {
+			s->rflags |= KD_RF_TRUNCATED;
+			break;
+		}
+	}
+	if (j == KD_STRARR_COUNT)
+		s->rflags |= KD_RF_TRUNCATED;
+	return got & KD_BPF_REC_MASK;
+}
+
+/*
+ * Capture argument i of the record in this CPU's scratch at offset off
+ * (past the header and plen[]). Returns the next offset, or < 0.
+ */
+__attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
+	__u32 room, len = 0;
+	__u8 cap, aux;
+	__u64 a;
+
+	if (!s || i >= 6)
+		return -1;
+	off &= KD_BPF_REC_MASK;
+	room = KD_BPF_REC_MASK - off;
+	cap = s->k.p[i].cap;
+	aux = s->k.p[i].aux;
+	a = s->args[i];
+
+	switch (cap) {
+	case KD_CAP_VAL:
+		if (room < 8) {
+			s->rflags |= KD_RF_TRUNCATED;
+			break;
+		}
+		*(__u64 *)&s->buf[off] = a;
+		len = 8;
+		break;
+	case KD_CAP_STR:
+		len = kd_cap_str(s, off, a, room);
+		break;
+	case KD_CAP_BUF:
+		len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), kd_snaplen, room);
+		break;
+	case KD_CAP_SOCKADDR:
+		len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), KD_SOCKADDR_MAX, room);
+		break;
+	case KD_CAP_FIXED:
+		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);
+		break;
+	case KD_CAP_IOVEC:
+		len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), room);
+		break;
+	case KD_CAP_STRARR:
+		len = kd_cap_strarr(s, off, a, room);
+		break;
+	}
+	*(__u16 *)&s->buf[KD_REC_HDR_SIZE + 2 * i] = len;
+	return off + len;
+}
+
+#endif

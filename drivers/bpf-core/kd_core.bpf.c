@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR MIT)
+/*
+ * kd_core.bpf.c: the CO-RE eBPF driver. One program on raw_syscalls/sys_exit
+ * emits one record (drivers/record.h) per selected syscall with its arguments
+ * (read from the saved user registers) and result; a sys_enter program is
+ * attached only for what needs it: latency, syscalls that never return
+ * (exit_group) and arguments gone by exit time (execve's argv).
+ *
+ * Userspace (lib/engines/core.c) fills kd_ksc_tab (by syscall nr) from the
+ * schema, sets the rodata below before load, picks the program variants
+ * (tp_btf or raw_tp; task storage or hash for latency) with autoload, and
+ * reads the per-CPU rings.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "record.h"
+#include "kd_core.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* ---- set by userspace before load (constants for the verifier) ---- */
+const volatile __u32 kd_self_tgid = 0;   /* skipped unless KD_OPEN_TRACE_SELF (then 0) */
+const volatile __u8 kd_filter_pids = 0;  /* only tgids in kd_follow */
+const volatile __u8 kd_want_latency = 0;
+const volatile __u8 kd_shared_ring = 0;  /* one ring at index 0 instead of one per CPU */
+const volatile __u32 kd_snaplen = 80;
+const volatile __u64 kd_ring_bytes = 8u << 20;
+const volatile __u64 kd_wake_mark = 2u << 20; /* pending bytes that wake the consumer */
+
+/* ---- shared with userspace through the mmap'd .bss ---- */
+struct kd_ksc kd_ksc_tab[KD_MAX_SYSCALL_NR];
+struct kd_bpf_cnt kd_cnt[KD_BPF_MAX_CPUS];
+
+/* ---- maps ---- */
+struct kd_scratch {
+	__u64 args[6];
+	__s64 ret;
+	__u32 rflags;
+	__u32 _pad0;
+	struct kd_ksc k;
+	__u32 _pad1;
+	__u8 buf[2 * KD_BPF_REC_LIMIT]; /* the record: header, plen[], bytes */
+};
+
+/* Keyed by CPU; userspace sizes it to the number of possible CPUs. A per-CPU
+ * map cannot hold values this big. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kd_scratch);
+} kd_scratch SEC(".maps");
+
+struct kd_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+};
+
+/* One ring per CPU (or one shared), created and inserted by userspace. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct kd_ring);
+} kd_rings SEC(".maps");
+
+struct kd_lat {
+	__u64 ts;
+	__u64 nr;
+};
+
+/* Entry timestamps: task storage when the kernel has it (5.11+), else a hash
+ * by tid. Userspace creates only the one it uses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct kd_lat);
+} kd_lat_task SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KD_BPF_LAT_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct kd_lat);
+} kd_lat_hash SEC(".maps");
+
+struct kd_pending {
+	__u8 rec[KD_BPF_PENDING_MAX];
+};
+
+/* execve records built at entry, by tid (and tgid: see kd_park()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KD_BPF_PENDING_COUNT);
+	__type(key, __u32);
+	__type(value, struct kd_pending);
+} kd_pending SEC(".maps");
+
+/* tgids followed when opts.pids is set; forks of followed tgids join. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KD_BPF_FOLLOW_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} kd_follow SEC(".maps");
+
+#include "kd_capture.bpf.h"
+
+#define KD_LAT_TASK 1
+#define KD_LAT_HASH 2
+
+/* 32-bit code segment: ia32 syscall numbers and registers differ. */
+#define KD_USER32_CS 0x23
+
+static __always_inline struct kd_bpf_cnt *kd_counters(__u32 cpu)
+{
+	return &kd_cnt[cpu & (KD_BPF_MAX_CPUS - 1)];
+}
+
+static __always_inline bool kd_wanted(__u32 tgid)
+{
+	if (tgid == kd_self_tgid)
+		return false;
+	if (kd_filter_pids && !bpf_map_lookup_elem(&kd_follow, &tgid))
+		return false;
+	return true;
+}
+
+static __always_inline void kd_read_args(struct pt_regs *regs, const bool direct, __u64 *a)
+{
+	if (direct) {
+		a[0] = regs->di;
+		a[1] = regs->si;
+		a[2] = regs->dx;
+		a[3] = regs->r10;
+		a[4] = regs->r8;
+		a[5] = regs->r9;
+	} else {
+		a[0] = BPF_CORE_READ(regs, di);
+		a[1] = BPF_CORE_READ(regs, si);
+		a[2] = BPF_CORE_READ(regs, dx);
+		a[3] = BPF_CORE_READ(regs, r10);
+		a[4] = BPF_CORE_READ(regs, r8);
+		a[5] = BPF_CORE_READ(regs, r9);
+	}
+}
+
+static __always_inline bool kd_is_compat(struct pt_regs *regs, const bool direct)
+{
+	__u64 cs = direct ? regs->cs : BPF_CORE_READ(regs, cs);
+
+	return (cs & 0xffff) == KD_USER32_CS;
+}
+
+/* Append data to the ring of this CPU; wake the consumer only when the ring's
+ * pending bytes cross the fill mark (a wakeup per record costs more than all
+ * the rest: the consumer's short poll timer catches the tail). */
+static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
+{
+	struct kd_bpf_cnt *c = kd_counters(cpu);
+	__u32 idx = kd_shared_ring ? 0 : cpu;
+	__u64 avail, fl = BPF_RB_NO_WAKEUP;
+	void *ring;
+
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	ring = bpf_map_lookup_elem(&kd_rings, &idx);
+	if (!ring) {
+		c->v[KD_CNT_DROP_FULL]++;
+		return;
+	}
+	if (len + 8 > kd_ring_bytes) {
+		c->v[KD_CNT_DROP_TOO_BIG]++;
+		return;
+	}
+	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
+	if (avail < kd_wake_mark && avail + len + 8 >= kd_wake_mark)
+		fl = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(ring, data, len, fl))
+		c->v[KD_CNT_DROP_FULL]++;
+}
+
+/* Build the record in this CPU's scratch; returns it or NULL. */
+static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, long ret,
+						   __u64 now, __u64 pid_tgid, __u32 cpu,
+						   __u32 rflags, __u32 *lenp)
+{
+	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
+	struct kd_rec_hdr *h;
+	__u32 n, i;
+	long off;
+
+	if (!s)
+		return NULL;
+	s->args[0] = a[0];
+	s->args[1] = a[1];
+	s->args[2] = a[2];
+	s->args[3] = a[3];
+	s->args[4] = a[4];
+	s->args[5] = a[5];
+	s->ret = ret;
+	s->rflags = rflags;
+	s->k = *k;
+	n = k->nparams;
+	if (n > 6)
+		n = 6;
+	off = KD_REC_HDR_SIZE + 2 * n;
+	for (i = 0; i < 6; i++) {
+		if (i >= n)
+			break;
+		off = kd_cap_param(i, off);
+		if (off < 0)
+			return NULL;
+	}
+	h = (void *)s->buf;
+	h->ts = now;
+	h->res = ret;
+	h->latency = 0;
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->len = off;
+	h->type = k->id;
+	h->cpu = cpu;
+	h->nparams = n;
+	h->schema = KD_SCHEMA_VERSION;
+	h->flags = s->rflags;
+	*lenp = off & KD_BPF_REC_MASK;
+	return s;
+}
+
+/* execve's argv is gone after a successful exec: build the whole record at
+ * entry and park it. A non-leader thread that execs successfully comes back
+ * with the leader's tid, so the record is parked under the tgid too. */
+static __always_inline void kd_park(struct kd_scratch *s, __u32 len, __u64 pid_tgid, __u32 cpu)
+{
+	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
+
+	if (len > KD_BPF_PENDING_MAX) {
+		struct kd_bpf_cnt *c = kd_counters(cpu);
+
+		c->v[KD_CNT_KERNEL_EVENTS]++;
+		c->v[KD_CNT_DROP_TOO_BIG]++;
+		return;
+	}
+	bpf_map_update_elem(&kd_pending, &tid, s->buf, BPF_ANY);
+	if (tid != tgid)
+		bpf_map_update_elem(&kd_pending, &tgid, s->buf, BPF_ANY);
+}
+
+static __always_inline void kd_unpark(long ret, __u64 now, __u64 pid_tgid, __u32 cpu)
+{
+	__u32 tid = (__u32)pid_tgid;
+	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
+	struct kd_rec_hdr *h;
+	__u32 len;
+
+	if (!p) {
+		struct kd_bpf_cnt *c = kd_counters(cpu);
+
+		c->v[KD_CNT_KERNEL_EVENTS]++;
+		c->v[KD_CNT_DROP_NO_STATE]++;
+		return;
+	}
+	h = (void *)p->rec;
+	if (kd_want_latency) {
+		h->latency = now - h->ts;
+		h->flags |= KD_RF_LATENCY;
+	}
+	h->ts = now;
+	h->res = ret;
+	h->tid = tid;
+	h->pid = pid_tgid >> 32;
+	h->cpu = cpu;
+	len = h->len;
+	if (len > KD_BPF_PENDING_MAX)
+		len = KD_BPF_PENDING_MAX;
+	kd_submit(p->rec, len, cpu);
+	bpf_map_delete_elem(&kd_pending, &tid);
+}
+
+static __always_inline void kd_lat_store(__u32 tid, __u64 nr, __u64 now, const int lat)
+{
+	struct kd_lat v = { .ts = now, .nr = nr }, *l;
+
+	if (lat == KD_LAT_TASK) {
+		l = bpf_task_storage_get(&kd_lat_task, bpf_get_current_task_btf(), 0,
+					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (l)
+			*l = v;
+	} else {
+		bpf_map_update_elem(&kd_lat_hash, &tid, &v, BPF_ANY);
+	}
+}
+
+static __always_inline __u64 kd_lat_take(__u32 tid, __u64 nr, __u64 now, const int lat)
+{
+	struct kd_lat *l;
+	__u64 d = 0;
+
+	if (lat == KD_LAT_TASK)
+		l = bpf_task_storage_get(&kd_lat_task, bpf_get_current_task_btf(), 0, 0);
+	else
+		l = bpf_map_lookup_elem(&kd_lat_hash, &tid);
+	if (l && l->nr == nr && l->ts && l->ts <= now) {
+		d = now - l->ts;
+		l->ts = 0;
+	}
+	return d;
+}
+
+static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool direct,
+				      const int lat)
+{
+	__u64 nr = direct ? regs->orig_ax : BPF_CORE_READ(regs, orig_ax);
+	__u32 cpu, len, rflags = 0;
+	struct kd_scratch *s;
+	__u64 pid_tgid, now, d = 0;
+	struct kd_ksc *k;
+	__u64 a[6];
+
+	if (nr >= KD_MAX_SYSCALL_NR)
+		return 0;
+	k = &kd_ksc_tab[nr];
+	cpu = bpf_get_smp_processor_id();
+	if (!(k->flags & KD_KSC_ENABLED)) {
+		kd_counters(cpu)->v[KD_CNT_FILTERED]++;
+		return 0;
+	}
+	if (k->flags & KD_KSC_AT_ENTRY)
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!kd_wanted(pid_tgid >> 32) || kd_is_compat(regs, direct))
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (k->flags & KD_KSC_ENTRY_ARGS) {
+		kd_unpark(ret, now, pid_tgid, cpu);
+		return 0;
+	}
+	if (kd_want_latency) {
+		d = kd_lat_take((__u32)pid_tgid, nr, now, lat);
+		if (d)
+			rflags |= KD_RF_LATENCY;
+	}
+	kd_read_args(regs, direct, a);
+	s = kd_build(k, a, ret, now, pid_tgid, cpu, rflags, &len);
+	if (!s)
+		return 0;
+	((struct kd_rec_hdr *)s->buf)->latency = d;
+	kd_submit(s->buf, len, cpu);
+	return 0;
+}
+
+static __always_inline int kd_on_enter(struct pt_regs *regs, long id, const bool direct,
+				       const int lat)
+{
+	__u32 cpu, len;
+	struct kd_scratch *s;
+	__u64 pid_tgid, now;
+	struct kd_ksc *k;
+	__u64 a[6];
+	__u8 f;
+
+	if ((__u64)id >= KD_MAX_SYSCALL_NR)
+		return 0;
+	k = &kd_ksc_tab[id];
+	f = k->flags;
+	if (!(f & KD_KSC_ENABLED))
+		return 0;
+	if (!kd_want_latency && !(f & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!kd_wanted(pid_tgid >> 32) || kd_is_compat(regs, direct))
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (kd_want_latency && !(f & KD_KSC_AT_ENTRY))
+		kd_lat_store((__u32)pid_tgid, id, now, lat);
+	if (!(f & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+		return 0;
+	cpu = bpf_get_smp_processor_id();
+	kd_read_args(regs, direct, a);
+	if (f & KD_KSC_AT_ENTRY) {
+		s = kd_build(k, a, 0, now, pid_tgid, cpu, KD_RF_AT_ENTRY, &len);
+		if (s)
+			kd_submit(s->buf, len, cpu);
+	} else {
+		s = kd_build(k, a, 0, now, pid_tgid, cpu, 0, &len);
+		if (s)
+			kd_park(s, len, pid_tgid, cpu);
+	}
+	return 0;
+}
+
+/* ---- program variants: userspace autoloads one enter and one exit ---- */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kd_exit_task, struct pt_regs *regs, long ret)
+{
+	return kd_on_exit(regs, ret, true, KD_LAT_TASK);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(kd_exit_hash, struct pt_regs *regs, long ret)
+{
+	return kd_on_exit(regs, ret, true, KD_LAT_HASH);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(kd_exit_raw, struct pt_regs *regs, long ret)
+{
+	return kd_on_exit(regs, ret, false, KD_LAT_HASH);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(kd_enter_task, struct pt_regs *regs, long id)
+{
+	return kd_on_enter(regs, id, true, KD_LAT_TASK);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(kd_enter_hash, struct pt_regs *regs, long id)
+{
+	return kd_on_enter(regs, id, true, KD_LAT_HASH);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(kd_enter_raw, struct pt_regs *regs, long id)
+{
+	return kd_on_enter(regs, id, false, KD_LAT_HASH);
+}
+
+static __always_inline void kd_follow_fork(__u32 ptgid, __u32 ctgid)
+{
+	__u8 one = 1;
+
+	if (ptgid != ctgid && bpf_map_lookup_elem(&kd_follow, &ptgid))
+		bpf_map_update_elem(&kd_follow, &ctgid, &one, BPF_ANY);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kd_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	kd_follow_fork(parent->tgid, child->tgid);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(kd_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	kd_follow_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return 0;
+}

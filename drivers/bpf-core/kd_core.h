@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * drivers/bpf-core/kd_core.h: what the CO-RE programs and lib/engines/core.c
+ * agree on besides drivers/record.h: counter slots and scratch limits.
+ * Plain fixed-width types only: included by BPF code and userspace.
+ */
+#ifndef KD_BPF_CORE_H
+#define KD_BPF_CORE_H
+
+/* Per-CPU counters live in .bss, one 64-byte slot per CPU (no false sharing);
+ * CPUs past the last slot fold onto earlier ones, so sums stay exact. */
+#define KD_BPF_MAX_CPUS 1024u
+
+#define KD_CNT_KERNEL_EVENTS 0 /* records the programs tried to emit */
+#define KD_CNT_FILTERED      1 /* syscalls seen but not selected: nothing copied */
+#define KD_CNT_DROP_FULL     2 /* ring had no room */
+#define KD_CNT_DROP_TOO_BIG  3 /* record larger than the ring or pending area */
+#define KD_CNT_DROP_NO_STATE 4 /* entry state missing (execve args) */
+#define KD_CNT__MAX          8
+
+struct kd_bpf_cnt {
+	__u64 v[KD_CNT__MAX];
+};
+
+/* A record is built in a per-CPU scratch of twice this size: offsets are
+ * masked below it and every copy is at most this long, which is what lets
+ * the verifier accept variable lengths. A record never exceeds it. */
+#define KD_BPF_REC_LIMIT 65536u
+#define KD_BPF_REC_MASK  (KD_BPF_REC_LIMIT - 1)
+
+/* execve/execveat records are captured at entry and parked here per thread:
+ * path + argv + envp at their limits fit. */
+#define KD_BPF_PENDING_MAX   16384u
+#define KD_BPF_PENDING_COUNT 256u
+
+/* Pid filter capacity (followed processes and their children). */
+#define KD_BPF_FOLLOW_MAX 8192u
+
+/* Latency fallback (no task storage): entry timestamps by tid. */
+#define KD_BPF_LAT_ENTRIES 16384u
+
+#endif

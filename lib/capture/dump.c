@@ -1,0 +1,160 @@
+/* lib/capture/dump.c: the two ways into the writer: kd_dump_* (tools pick
+ * the events) and opts.capture (the core writes all it delivers). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+
+_Static_assert(sizeof(struct kd_dump_opts) == 40, "kd_dump_opts has no padding holes");
+
+struct kd_dump {
+	struct kd__cw *w;
+};
+
+struct kd__capture {
+	struct kd__cw *w;
+	int failed; /* first write error; the capture is stopped after it */
+};
+
+/* libbpf-style: an older caller passes a smaller sz, a newer one a larger sz
+ * whose extra bytes must be zero. */
+static int dump_opts_load(const struct kd_dump_opts *opts, struct kd_dump_opts *o)
+{
+	const uint8_t *p = (const uint8_t *)opts;
+	size_t min = offsetof(struct kd_dump_opts, level) + sizeof(opts->level), i;
+
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	if (!opts)
+		return 0;
+	if (opts->sz < min)
+		return kd__err(NULL, KD_EBADOPT,
+			       "kd_dump_opts.sz is %zu, less than %zu: declare it with KD_OPTS()",
+			       opts->sz, min);
+	for (i = sizeof(*o); i < opts->sz; i++)
+		if (p[i])
+			return kd__err(NULL, KD_EBADOPT,
+				       "kd_dump_opts.sz is %zu and byte %zu is set, past the %zu bytes this "
+				       "library knows: leave newer fields zero or upgrade kindling",
+				       opts->sz, i, sizeof(*o));
+	memcpy(o, opts, opts->sz < sizeof(*o) ? opts->sz : sizeof(*o));
+	o->sz = sizeof(*o);
+	return 0;
+}
+
+int kd_dump_open(const char *path, const struct kd_dump_opts *opts, struct kd_dump **out)
+{
+	struct kd_dump_opts o;
+	struct kd_dump *d;
+	char msg[512];
+	int err;
+
+	kd__err_clear(NULL);
+	if (!out)
+		return kd__err(NULL, -EINVAL, "kd_dump_open: out is NULL");
+	*out = NULL;
+	if (!path || !*path)
+		return kd__err(NULL, -EINVAL, "kd_dump_open: path is NULL or empty");
+	if ((err = dump_opts_load(opts, &o)))
+		return err;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return kd__err(NULL, -ENOMEM, "kd_dump_open: out of memory");
+	err = kd__cw_open(&d->w, path, &o, 0, msg, sizeof(msg));
+	if (err) {
+		free(d);
+		return kd__err(NULL, err, "%s", msg);
+	}
+	*out = d;
+	return 0;
+}
+
+int kd_dump_event(struct kd_dump *d, const struct kd_event *ev)
+{
+	if (!d || !ev || !ev->hdr)
+		return -EINVAL;
+	/* events carry their source's epoch offset; the file keeps the first one */
+	if (!kd__cw_has_boot(d->w))
+		kd__cw_set_boot(d->w, ev->boot_ns);
+	return kd__cw_record(d->w, ev->rec, ev->hdr->len);
+}
+
+int kd_dump_flush(struct kd_dump *d)
+{
+	return d ? kd__cw_flush(d->w) : -EINVAL;
+}
+
+int kd_dump_close(struct kd_dump *d)
+{
+	int err;
+
+	if (!d)
+		return 0;
+	err = kd__cw_close(d->w, NULL, 0);
+	free(d);
+	return err;
+}
+
+const char *kd_dump_last_error(const struct kd_dump *d)
+{
+	return d ? kd__cw_error(d->w) : "";
+}
+
+/* ------------------------------------------------ opts.capture */
+
+int kd__capture_open(struct kd_handle *h, const char *path)
+{
+	struct kd__capture *c;
+	char msg[512];
+	int err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return kd__err(h, -ENOMEM, "opts.capture: out of memory");
+	/* boot_ns 0 is a valid offset only in theory; 1 ns off is harmless */
+	err = kd__cw_open(&c->w, path, NULL, h->boot_ns ? h->boot_ns : 1, msg, sizeof(msg));
+	if (err) {
+		free(c);
+		return kd__err(h, err, "opts.capture: %s", msg);
+	}
+	h->capture = c;
+	return 0;
+}
+
+int kd__capture_write(struct kd_handle *h, const void *rec, size_t len)
+{
+	struct kd__capture *c = h->capture;
+	int err;
+
+	if (!c || c->failed)
+		return 0;
+	err = kd__cw_record(c->w, rec, len);
+	if (err) {
+		c->failed = err;
+		kd__log(h, KD_LOG_ERROR, "opts.capture stopped: %s", kd__cw_error(c->w));
+		return kd__err(h, err, "opts.capture stopped (events keep coming): %s",
+			       kd__cw_error(c->w));
+	}
+	return 0;
+}
+
+int kd__capture_close(struct kd_handle *h)
+{
+	struct kd__capture *c = h->capture;
+	char msg[400];
+	int err;
+
+	if (!c)
+		return 0;
+	err = kd__cw_close(c->w, msg, sizeof(msg));
+	if (err && !c->failed) {
+		kd__log(h, KD_LOG_ERROR, "opts.capture: %s", msg);
+		kd__err(h, err, "opts.capture: finishing the file failed: %s", msg);
+	}
+	if (c->failed)
+		err = c->failed;
+	free(c);
+	h->capture = NULL;
+	return err;
+}

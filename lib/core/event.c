@@ -1,0 +1,215 @@
+/* lib/core/event.c: typed access to a decoded event (struct kd_event). */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+int kd_event_type(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->type : -EINVAL;
+}
+
+const char *kd_event_name(const struct kd_event *ev)
+{
+	return ev ? ev->info->name : NULL;
+}
+
+int kd_event_category(const struct kd_event *ev)
+{
+	return ev ? ev->info->category : KD_CAT_UNKNOWN;
+}
+
+uint64_t kd_event_ts(const struct kd_event *ev)
+{
+	return ev ? ev->boot_ns + ev->hdr->ts : 0;
+}
+
+uint64_t kd_event_ts_mono(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->ts : 0;
+}
+
+uint32_t kd_event_cpu(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->cpu : 0;
+}
+
+uint32_t kd_event_tid(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->tid : 0;
+}
+
+uint32_t kd_event_pid(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->pid : 0;
+}
+
+int64_t kd_event_result(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->res : -EINVAL;
+}
+
+bool kd_event_has_latency(const struct kd_event *ev)
+{
+	return ev && (ev->hdr->flags & KD_RF_LATENCY);
+}
+
+uint64_t kd_event_latency(const struct kd_event *ev)
+{
+	return kd_event_has_latency(ev) ? ev->hdr->latency : 0;
+}
+
+uint32_t kd_event_record_flags(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->flags : 0;
+}
+
+unsigned kd_event_nparams(const struct kd_event *ev)
+{
+	return ev ? ev->hdr->nparams : 0;
+}
+
+const void *kd_event_record(const struct kd_event *ev, size_t *len)
+{
+	if (len)
+		*len = ev ? ev->hdr->len : 0;
+	return ev ? ev->rec : NULL;
+}
+
+static uint64_t raw_val(const struct kd_event *ev, unsigned i)
+{
+	uint64_t v;
+
+	memcpy(&v, ev->params + ev->poff[i], sizeof(v));
+	return v;
+}
+
+/* Integer value of param i when it is a register value, for length sources. */
+static bool arg_val(const struct kd_event *ev, unsigned i, uint64_t *v)
+{
+	if (i >= ev->hdr->nparams || kd__kind_wire(ev->info->params[i].kind) != KD_WIRE_VAL)
+		return false;
+	*v = raw_val(ev, i);
+	return true;
+}
+
+/*
+ * Was byte param i cut? Only when the producer says something was (the record
+ * flag), and then by comparing with the length the syscall had, when the
+ * record tells it; otherwise by hitting the capture limit.
+ */
+static bool was_cut(const struct kd_event *ev, const struct kd__param *sp, size_t n)
+{
+	int64_t res = ev->hdr->res;
+	uint64_t src, limit;
+
+	if (!(ev->hdr->flags & KD_RF_TRUNCATED))
+		return false;
+	switch (KD_LEN_SRC(sp->len)) {
+	case KD_LEN_SRC(KD_LEN_ARG(0)):
+		if (sp->kind != KD_PK_IOVEC && arg_val(ev, KD_LEN_IDX(sp->len), &src))
+			return n < src;
+		break;
+	case KD_LEN_RET:
+		if (res >= 0)
+			return n < (uint64_t)res;
+		break;
+	case KD_LEN_SRC(KD_LEN_ARG_MIN_RET(0)):
+		if (res >= 0 && arg_val(ev, KD_LEN_IDX(sp->len), &src))
+			return n < (src < (uint64_t)res ? src : (uint64_t)res);
+		break;
+	default:
+		break;
+	}
+	/* readv/writev and friends return the bytes moved. */
+	if (sp->kind == KD_PK_IOVEC && res >= 0 && (ev->info->flags & KD_EF_SYSCALL))
+		return n < (uint64_t)res;
+
+	switch (sp->kind) {
+	case KD_PK_PATH:
+	case KD_PK_STR:
+		limit = KD_STR_MAX;
+		break;
+	case KD_PK_ARGV:
+		limit = KD_STRARR_MAX;
+		break;
+	case KD_PK_SOCKADDR:
+		limit = KD_SOCKADDR_MAX;
+		break;
+	default:
+		limit = ev->h && ev->h->opts.snaplen ? ev->h->opts.snaplen : KD_PARAM_MAX_LEN;
+		break;
+	}
+	return n >= limit;
+}
+
+int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
+{
+	const struct kd__param *sp;
+	const uint8_t *b;
+	uint64_t raw;
+	size_t n;
+
+	if (!ev || !out)
+		return -EINVAL;
+	if (i >= ev->hdr->nparams)
+		return KD_ENOPARAM;
+	sp = &ev->info->params[i];
+	b = ev->params + ev->poff[i];
+	n = ev->plen[i];
+	memset(out, 0, sizeof(*out));
+	out->kind = sp->kind;
+	out->name = sp->name;
+
+	switch (kd__kind_wire(sp->kind)) {
+	case KD_WIRE_VAL:
+		memcpy(&raw, b, sizeof(raw));
+		switch (sp->ctype) {
+		case KD__CT_I32:
+			out->i = (int32_t)(uint32_t)raw;
+			out->u = (uint32_t)raw;
+			break;
+		case KD__CT_U32:
+			out->u = (uint32_t)raw;
+			out->i = (int64_t)out->u;
+			break;
+		default: /* I64, U64, PTR: 64-bit registers */
+			out->u = raw;
+			out->i = (int64_t)raw;
+			break;
+		}
+		return 0;
+	case KD_WIRE_STR:
+		if (n == 0) {
+			out->flags = KD_VAL_NULL;
+			return 0;
+		}
+		out->flags = KD_VAL_BYTES;
+		out->ptr = b;
+		out->len = n - 1;
+		break;
+	default:
+		out->flags = KD_VAL_BYTES;
+		out->ptr = b;
+		out->len = n;
+		/* An empty data buffer is a real value; an empty struct is a NULL pointer. */
+		if (n == 0 && sp->kind != KD_PK_BUF && sp->kind != KD_PK_IOVEC)
+			out->flags = KD_VAL_NULL;
+		break;
+	}
+	if (was_cut(ev, sp, n))
+		out->flags |= KD_VAL_TRUNCATED;
+	return 0;
+}
+
+int kd_event_param_by_name(const struct kd_event *ev, const char *name, struct kd_value *out)
+{
+	unsigned i;
+
+	if (!ev || !name || !out)
+		return -EINVAL;
+	for (i = 0; i < ev->hdr->nparams; i++)
+		if (strcmp(ev->info->params[i].name, name) == 0)
+			return kd_event_param(ev, i, out);
+	return KD_ENOPARAM;
+}

@@ -1,0 +1,423 @@
+/* lib/core/format.c: params and results as strace shows them. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+
+/* snprintf-like sink: counts everything, stores what fits. */
+struct out {
+	char *buf;
+	size_t len;
+	size_t n;
+};
+
+static void put(struct out *o, const char *s, size_t k)
+{
+	if (o->n < o->len) {
+		size_t room = o->len - o->n;
+
+		memcpy(o->buf + o->n, s, k < room ? k : room);
+	}
+	o->n += k;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void putf(struct out *o, const char *fmt, ...) KD__PRINTF(2, 3);
+static void putf(struct out *o, const char *fmt, ...)
+{
+	char tmp[64];
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		put(o, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
+}
+
+static int finish(struct out *o)
+{
+	if (o->len)
+		o->buf[o->n < o->len ? o->n : o->len - 1] = '\0';
+	return o->n > INT32_MAX ? INT32_MAX : (int)o->n;
+}
+
+static void put_escaped(struct out *o, const uint8_t *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+
+		switch (c) {
+		case '\n': put(o, "\\n", 2); break;
+		case '\t': put(o, "\\t", 2); break;
+		case '\r': put(o, "\\r", 2); break;
+		case '\\': put(o, "\\\\", 2); break;
+		case '"': put(o, "\\\"", 2); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				put(o, e, 4);
+			else
+				put(o, (const char *)&c, 1);
+		}
+	}
+}
+
+static void put_quoted(struct out *o, const uint8_t *s, size_t n, bool cut)
+{
+	put(o, "\"", 1);
+	put_escaped(o, s, n);
+	put(o, "\"", 1);
+	if (cut)
+		put(o, "...", 3);
+}
+
+/* A byte kind too short for its struct: show what is there. */
+static void put_hexbytes(struct out *o, const uint8_t *s, size_t n)
+{
+	size_t i;
+
+	put(o, "<", 1);
+	for (i = 0; i < n; i++)
+		putf(o, "%02x", s[i]);
+	put(o, ">", 1);
+}
+
+static int64_t le64(const uint8_t *p)
+{
+	int64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static int32_t le32(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void put_signal(struct out *o, int64_t sig)
+{
+	const char *n = sig >= 0 && sig <= INT32_MAX ? kd_signal_name((int)sig) : NULL;
+
+	if (n)
+		puts_(o, n);
+	else
+		putf(o, "%" PRId64, sig);
+}
+
+/* sockaddr bytes as captured: every read is checked against n. */
+static void put_sockaddr(struct out *o, const uint8_t *s, size_t n)
+{
+	char addr[INET6_ADDRSTRLEN];
+	uint16_t fam, port;
+	const char *name;
+	int set;
+
+	if (n < 2) {
+		put_hexbytes(o, s, n);
+		return;
+	}
+	memcpy(&fam, s, 2);
+	switch (fam) {
+	case AF_INET:
+		if (n < 8)
+			break;
+		memcpy(&port, s + 2, 2);
+		putf(o, "%u.%u.%u.%u:%u", s[4], s[5], s[6], s[7], ntohs(port));
+		return;
+	case AF_INET6:
+		if (n < 24 || !inet_ntop(AF_INET6, s + 8, addr, sizeof(addr)))
+			break;
+		memcpy(&port, s + 2, 2);
+		putf(o, "[%s]:%u", addr, ntohs(port));
+		return;
+	case AF_UNIX:
+		if (n == 2)
+			break; /* unnamed socket */
+		if (s[2] == '\0') { /* abstract: exact length, NULs allowed */
+			put(o, "@", 1);
+			put_escaped(o, s + 3, n - 3);
+		} else {
+			const uint8_t *end = memchr(s + 2, '\0', n - 2);
+
+			put_escaped(o, s + 2, end ? (size_t)(end - (s + 2)) : n - 2);
+		}
+		return;
+	default:
+		break;
+	}
+	if ((fam == AF_INET || fam == AF_INET6) && n > 2) {
+		put_hexbytes(o, s, n);
+		return;
+	}
+	set = kd__set_by_name("socket_family");
+	name = set > 0 ? kd__set_lookup(set, fam) : NULL;
+	if (name)
+		putf(o, "{family=%s}", name);
+	else
+		putf(o, "{family=%u}", fam);
+}
+
+static void put_argv(struct out *o, const uint8_t *s, size_t n, bool cut)
+{
+	size_t i = 0;
+
+	put(o, "[", 1);
+	while (i < n) {
+		const uint8_t *end = memchr(s + i, '\0', n - i);
+		size_t k = end ? (size_t)(end - (s + i)) : n - i;
+
+		if (i)
+			put(o, ", ", 2);
+		put_quoted(o, s + i, k, false);
+		i += k + 1;
+	}
+	if (cut)
+		put(o, n ? ", ..." : "...", n ? 5 : 3);
+	put(o, "]", 1);
+}
+
+static void put_time(struct out *o, const uint8_t *s, const char *sub)
+{
+	putf(o, "{tv_sec=%" PRId64 ", %s=%" PRId64 "}", le64(s), sub, le64(s + 8));
+}
+
+static void put_rlim(struct out *o, uint64_t v)
+{
+	if (v == UINT64_MAX)
+		puts_(o, "RLIM_INFINITY");
+	else
+		putf(o, "%" PRIu64, v);
+}
+
+static void put_sigset(struct out *o, uint64_t mask)
+{
+	bool first = true;
+	int b;
+
+	put(o, "[", 1);
+	for (b = 0; b < 64; b++) {
+		if (!(mask & (1ull << b)))
+			continue;
+		if (!first)
+			put(o, " ", 1);
+		put_signal(o, b + 1);
+		first = false;
+	}
+	put(o, "]", 1);
+}
+
+/* Fixed-size struct kinds: bytes needed, 0 for the others. */
+static size_t struct_size(int kind)
+{
+	switch (kind) {
+	case KD_PK_TIMESPEC:
+	case KD_PK_TIMEVAL:
+	case KD_PK_RLIMIT:
+		return 16;
+	case KD_PK_ITIMERSPEC:
+	case KD_PK_ITIMERVAL:
+		return 32;
+	case KD_PK_FDPAIR:
+	case KD_PK_SIGSET:
+		return 8;
+	default:
+		return 0;
+	}
+}
+
+static void put_bytes_kind(struct out *o, const struct kd_value *v)
+{
+	const uint8_t *s = v->ptr;
+	bool cut = v->flags & KD_VAL_TRUNCATED;
+	size_t need = struct_size(v->kind);
+
+	if (v->flags & KD_VAL_NULL) {
+		puts_(o, "NULL");
+		return;
+	}
+	if (need && v->len < need) {
+		put_hexbytes(o, s, v->len);
+		return;
+	}
+	switch (v->kind) {
+	case KD_PK_PATH:
+	case KD_PK_STR:
+	case KD_PK_BUF:
+	case KD_PK_IOVEC:
+		put_quoted(o, s, v->len, cut);
+		break;
+	case KD_PK_SOCKADDR:
+		put_sockaddr(o, s, v->len);
+		break;
+	case KD_PK_ARGV:
+		put_argv(o, s, v->len, cut);
+		break;
+	case KD_PK_TIMESPEC:
+		put_time(o, s, "tv_nsec");
+		break;
+	case KD_PK_TIMEVAL:
+		put_time(o, s, "tv_usec");
+		break;
+	case KD_PK_ITIMERSPEC:
+	case KD_PK_ITIMERVAL: {
+		const char *sub = v->kind == KD_PK_ITIMERSPEC ? "tv_nsec" : "tv_usec";
+
+		puts_(o, "{it_interval=");
+		put_time(o, s, sub);
+		puts_(o, ", it_value=");
+		put_time(o, s + 16, sub);
+		puts_(o, "}");
+		break;
+	}
+	case KD_PK_FDPAIR:
+		putf(o, "[%" PRId32 ", %" PRId32 "]", le32(s), le32(s + 4));
+		break;
+	case KD_PK_SIGSET:
+		put_sigset(o, (uint64_t)le64(s));
+		break;
+	case KD_PK_RLIMIT:
+		puts_(o, "{cur=");
+		put_rlim(o, (uint64_t)le64(s));
+		puts_(o, ", max=");
+		put_rlim(o, (uint64_t)le64(s + 8));
+		puts_(o, "}");
+		break;
+	default:
+		put_hexbytes(o, s, v->len);
+		break;
+	}
+}
+
+static void put_set(struct out *o, unsigned set, uint64_t v)
+{
+	char spare[1];
+	size_t room = o->n < o->len ? o->len - o->n : 0;
+	int k = room ? kd__set_format(set, v, o->buf + o->n, room) : kd__set_format(set, v, spare, 0);
+
+	if (k > 0)
+		o->n += (size_t)k;
+}
+
+static void put_value(struct out *o, const struct kd__param *sp, const struct kd_value *v)
+{
+	const char *name;
+
+	switch (v->kind) {
+	case KD_PK_UINT:
+	case KD_PK_SIZE:
+		putf(o, "%" PRIu64, v->u);
+		break;
+	case KD_PK_UID:
+	case KD_PK_GID:
+		/* -1 means "unchanged" for the set*id family */
+		if (v->u == UINT32_MAX || v->u == UINT64_MAX)
+			puts_(o, "-1");
+		else
+			putf(o, "%" PRIu64, v->u);
+		break;
+	case KD_PK_HEX:
+		putf(o, v->u ? "%#" PRIx64 : "%" PRIu64, v->u);
+		break;
+	case KD_PK_PTR:
+		if (v->u)
+			putf(o, "%#" PRIx64, v->u);
+		else
+			puts_(o, "NULL");
+		break;
+	case KD_PK_DIRFD:
+		if ((int32_t)v->u == -100)
+			puts_(o, "AT_FDCWD");
+		else
+			putf(o, "%" PRId64, v->i);
+		break;
+	case KD_PK_MODE:
+		putf(o, "%#03" PRIo64, v->u);
+		break;
+	case KD_PK_SIGNAL:
+		put_signal(o, v->i);
+		break;
+	case KD_PK_FLAGS:
+		if (sp->set)
+			put_set(o, sp->set, v->u);
+		else
+			putf(o, "%#" PRIx64, v->u);
+		break;
+	case KD_PK_ENUM:
+		name = sp->set ? kd__set_lookup(sp->set, v->u) : NULL;
+		if (name)
+			puts_(o, name);
+		else
+			putf(o, "%" PRId64, v->i);
+		break;
+	case KD_PK_ERRNO:
+		name = v->i > 0 && v->i < 4096 ? kd_errno_name((int)v->i) : NULL;
+		if (name)
+			puts_(o, name);
+		else
+			putf(o, "%" PRId64, v->i);
+		break;
+	default: /* INT, FD, PID, OFFSET */
+		putf(o, "%" PRId64, v->i);
+		break;
+	}
+}
+
+int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	struct kd_value v;
+	int err;
+
+	if (!ev || (!buf && len))
+		return -EINVAL;
+	err = kd_event_param(ev, i, &v);
+	if (err)
+		return err;
+	if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
+		put_bytes_kind(&o, &v);
+	else
+		put_value(&o, &ev->info->params[i], &v);
+	return finish(&o);
+}
+
+int kd_event_result_format(const struct kd_event *ev, char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+	int64_t res;
+	const char *name;
+
+	if (!ev || (!buf && len))
+		return -EINVAL;
+	res = ev->hdr->res;
+	if (ev->hdr->flags & KD_RF_AT_ENTRY) {
+		puts_(&o, "?"); /* never returned */
+	} else if (res < 0 && res >= -4095 && (ev->info->flags & KD_EF_SYSCALL)) {
+		name = kd_errno_name((int)-res);
+		if (name)
+			putf(&o, "%" PRId64 " %s", res, name);
+		else
+			putf(&o, "%" PRId64, res);
+	} else if (ev->info->result == KD_PK_PTR || ev->info->result == KD_PK_HEX) {
+		putf(&o, "%#" PRIx64, (uint64_t)res);
+	} else {
+		putf(&o, "%" PRId64, res);
+	}
+	return finish(&o);
+}

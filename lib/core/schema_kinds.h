@@ -1,0 +1,75 @@
+/*
+ * lib/core/schema_kinds.h: what each param kind, category and storage type
+ * means, as X-macro data. Shared by lib/core/schema.c and kd-schemagen, so it
+ * needs nothing but drivers/record.h (the generator runs before
+ * kindling/events.h exists). schema.c asserts the order against the enums of
+ * kindling.h.
+ */
+#ifndef KD_SCHEMA_KINDS_H
+#define KD_SCHEMA_KINDS_H
+
+#include "record.h"
+
+/*
+ * X(KIND, name, wire, cap, size, ctype, meaning), in enum kd_param_kind order.
+ *   wire   KD_WIRE_* without the prefix: how the record stores it
+ *   cap    KD_CAP_* without the prefix: how the kernel side reads it
+ *   size   struct size for cap FIXED, else 0
+ *   ctype  C type of the argument, NULL when the ctype column decides
+ */
+#define KD__KINDS(X)                                                                          \
+	X(INT, "int", VAL, VAL, 0, NULL, "signed integer")                                    \
+	X(UINT, "uint", VAL, VAL, 0, NULL, "unsigned integer")                                \
+	X(HEX, "hex", VAL, VAL, 0, NULL, "integer shown in hex")                              \
+	X(FD, "fd", VAL, VAL, 0, NULL, "file descriptor")                                     \
+	X(DIRFD, "dirfd", VAL, VAL, 0, NULL, "directory fd or AT_FDCWD")                      \
+	X(PID, "pid", VAL, VAL, 0, NULL, "process or thread id")                              \
+	X(UID, "uid", VAL, VAL, 0, NULL, "user id")                                           \
+	X(GID, "gid", VAL, VAL, 0, NULL, "group id")                                          \
+	X(SIGNAL, "signal", VAL, VAL, 0, NULL, "signal number")                               \
+	X(FLAGS, "flags", VAL, VAL, 0, NULL, "bit flags")                                     \
+	X(ENUM, "enum", VAL, VAL, 0, NULL, "one value of a set")                              \
+	X(MODE, "mode", VAL, VAL, 0, NULL, "file mode bits")                                  \
+	X(PTR, "ptr", VAL, VAL, 0, "void *", "user address, not followed")                    \
+	X(SIZE, "size", VAL, VAL, 0, NULL, "size or count")                                   \
+	X(OFFSET, "offset", VAL, VAL, 0, NULL, "file offset")                                 \
+	X(PATH, "path", STR, STR, 0, "const char *", "path (string)")                         \
+	X(STR, "str", STR, STR, 0, "const char *", "string")                                  \
+	X(BUF, "buf", BYTES, BUF, 0, "void *", "user buffer")                                 \
+	X(SOCKADDR, "sockaddr", BYTES, SOCKADDR, 0, "struct sockaddr *", "sockaddr")          \
+	X(IOVEC, "iovec", BYTES, IOVEC, 0, "const struct iovec *", "data of an iovec array")  \
+	X(ARGV, "argv", STRARR, STRARR, 0, "const char *const *", "string array")             \
+	X(TIMESPEC, "timespec", BYTES, FIXED, 16, "struct timespec *", "struct timespec")     \
+	X(TIMEVAL, "timeval", BYTES, FIXED, 16, "struct timeval *", "struct timeval")         \
+	X(ITIMERSPEC, "itimerspec", BYTES, FIXED, 32, "struct itimerspec *",                  \
+	  "struct itimerspec")                                                                \
+	X(ITIMERVAL, "itimerval", BYTES, FIXED, 32, "struct itimerval *", "struct itimerval") \
+	X(FDPAIR, "fdpair", BYTES, FIXED, 8, "int *", "pair of fds (int[2])")                 \
+	X(SIGSET, "sigset", BYTES, FIXED, 8, "sigset_t *", "signal set")                      \
+	X(RLIMIT, "rlimit", BYTES, FIXED, 16, "struct rlimit *", "struct rlimit")             \
+	X(ERRNO, "errno", VAL, VAL, 0, NULL, "errno value")
+
+/* X(CAT, name), in enum kd_category order. */
+#define KD__CATEGORIES(X)                                                                     \
+	X(UNKNOWN, "unknown")                                                                 \
+	X(FILE, "file")                                                                       \
+	X(NET, "net")                                                                         \
+	X(PROCESS, "process")                                                                 \
+	X(MEMORY, "memory")                                                                   \
+	X(IPC, "ipc")                                                                         \
+	X(SIGNAL, "signal")                                                                   \
+	X(TIME, "time")                                                                       \
+	X(SECURITY, "security")                                                               \
+	X(SYSTEM, "system")                                                                   \
+	X(SCHED, "sched")
+
+/* X(CT, C type), in enum kd__ctype order; PTR storage of an integer kind is
+ * shown as unsigned long. */
+#define KD__CTYPES(X)                                                                         \
+	X(I32, "int")                                                                         \
+	X(U32, "unsigned int")                                                                \
+	X(I64, "long")                                                                        \
+	X(U64, "unsigned long")                                                               \
+	X(PTR, "unsigned long")
+
+#endif

@@ -1,0 +1,567 @@
+/*
+ * lib/engines/core.c: the CO-RE eBPF engine. Loads drivers/bpf-core (the
+ * skeleton embedded in the library), fills the kernel capture table from the
+ * schema, attaches to raw_syscalls and reads one BPF ring per CPU with our
+ * own zero-copy reader, merging the rings by timestamp.
+ *
+ * Built only when drivers/bpf-core produced the skeleton (KD_HAVE_CORE).
+ */
+#ifdef KD_HAVE_CORE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "engine.h"
+#include "internal.h"
+#include "bpf-core/kd_core.h"
+#include "ringbuf.h"
+
+#include "kd_core.skel.h"
+
+/* Longest sleep between looks at the rings: records are submitted without
+ * wakeups, so this timer is what delivers the tail of a quiet stream. */
+#define CORE_POLL_MS 10
+/* Above this, the default 8 MiB per ring shrinks so all rings together stay
+ * within it (256 CPUs would otherwise pin 2 GiB). */
+#define CORE_RING_TOTAL_DEFAULT (256ull << 20)
+#define CORE_RING_MIN_DEFAULT   (1ull << 20)
+#define CORE_RING_DEFAULT       (8ull << 20)
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+struct core {
+	struct kd_handle *h;
+	struct kd_core *skel;
+	struct bpf_program *exit_prog, *enter_prog, *fork_prog;
+	struct bpf_link *exit_link, *enter_link, *fork_link;
+	int ncpus;
+	int nrings;
+	uint64_t ring_bytes;
+	struct kd__ring *rings;
+	int *ring_fds;
+	int epfd;
+	int cur;               /* ring of the record handed out last, or -1 */
+	bool tp_btf, task_storage;
+	char libbpf_msg[512];  /* tail of libbpf's last warnings (verifier log) */
+};
+
+/* libbpf's print callback has no context argument: point it at the engine
+ * being opened, on this thread, for the duration of the open only. */
+static __thread struct core *tls_core;
+
+static int core_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	struct core *c = tls_core;
+	char line[512];
+	size_t n, have;
+
+	if (!c || level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	kd__log(c->h, level == LIBBPF_WARN ? KD_LOG_DEBUG : KD_LOG_DEBUG, "libbpf: %s", line);
+	/* keep the last lines: the verifier's verdict comes last */
+	n = strlen(line);
+	have = strlen(c->libbpf_msg);
+	if (have + n >= sizeof(c->libbpf_msg)) {
+		size_t drop = have + n - sizeof(c->libbpf_msg) + 1;
+
+		if (drop >= have) {
+			c->libbpf_msg[0] = '\0';
+			have = 0;
+			if (n >= sizeof(c->libbpf_msg))
+				n = sizeof(c->libbpf_msg) - 1;
+		} else {
+			memmove(c->libbpf_msg, c->libbpf_msg + drop, have - drop + 1);
+			have -= drop;
+		}
+	}
+	memcpy(c->libbpf_msg + have, line + (strlen(line) - n), n);
+	c->libbpf_msg[have + n] = '\0';
+	return 0;
+}
+
+static void squash_newlines(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n' || *s == '\t')
+			*s = ' ';
+}
+
+/* ------------------------------------------------------------ privileges */
+
+static int check_caps(struct kd_handle *h)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t eff;
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data))
+		return 0; /* cannot tell: let bpf() decide */
+	eff = (uint64_t)data[0].effective | (uint64_t)data[1].effective << 32;
+	if (eff & (1ull << CAP_SYS_ADMIN))
+		return 0;
+	if ((eff & (1ull << CAP_BPF)) && (eff & (1ull << CAP_PERFMON)))
+		return 0;
+	return kd__err(h, KD_ENOPERM,
+		       "core engine needs CAP_BPF and CAP_PERFMON (or root / CAP_SYS_ADMIN); missing: %s%s%s",
+		       (eff & (1ull << CAP_BPF)) ? "" : "CAP_BPF",
+		       !(eff & (1ull << CAP_BPF)) && !(eff & (1ull << CAP_PERFMON)) ? ", " : "",
+		       (eff & (1ull << CAP_PERFMON)) ? "" : "CAP_PERFMON");
+}
+
+/* ------------------------------------------------------------ table */
+
+/* The enter program is needed for latency, exit_group-like syscalls (they
+ * never reach sys_exit) and execve's argv (gone at exit). */
+static bool need_enter(const struct core *c)
+{
+	if (c->h->opts.flags & KD_OPEN_LATENCY)
+		return true;
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
+		const struct kd_ksc *k = &c->skel->bss->kd_ksc_tab[nr];
+
+		if ((k->flags & KD_KSC_ENABLED) && (k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+			return true;
+	}
+	return false;
+}
+
+static int sync_enter(struct core *c)
+{
+	bool want = need_enter(c);
+	int err;
+
+	if (want && !c->enter_link) {
+		c->enter_link = bpf_program__attach(c->enter_prog);
+		if (!c->enter_link) {
+			err = -errno;
+			return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
+				       bpf_program__name(c->enter_prog), strerror(-err));
+		}
+	} else if (!want && c->enter_link) {
+		bpf_link__destroy(c->enter_link);
+		c->enter_link = NULL;
+	}
+	return 0;
+}
+
+/* Build aside, then copy: the programs read the live table all the time and
+ * should never see it cleared. */
+static void fill_table(struct core *c)
+{
+	struct kd_ksc tab[KD_MAX_SYSCALL_NR];
+
+	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, c->h->enabled);
+	memcpy(c->skel->bss->kd_ksc_tab, tab, sizeof(tab));
+}
+
+static int core_select(void *state)
+{
+	struct core *c = state;
+
+	fill_table(c);
+	return sync_enter(c);
+}
+
+/* ------------------------------------------------------------ open */
+
+static uint64_t ring_size(const struct kd_handle *h, int nrings)
+{
+	uint64_t sz = h->opts.ring_bytes ? h->opts.ring_bytes : CORE_RING_DEFAULT;
+
+	if (sz == CORE_RING_DEFAULT)
+		while (sz > CORE_RING_MIN_DEFAULT && sz * (uint64_t)nrings > CORE_RING_TOTAL_DEFAULT)
+			sz /= 2;
+	return sz;
+}
+
+static void core_close(void *state);
+
+/* Load the skeleton with one enter/exit variant; tp_btf first, raw_tp when
+ * the kernel cannot (no BTF, too old). */
+static int load(struct core *c, bool tp_btf)
+{
+	struct kd_handle *h = c->h;
+	struct kd_core *s;
+	bool lat = h->opts.flags & KD_OPEN_LATENCY;
+	bool task = tp_btf && lat && c->task_storage;
+	int err;
+
+	s = kd_core__open();
+	if (!s)
+		return kd__err(h, KD_EENGINE, "core engine: opening the BPF object failed: %s",
+			       strerror(errno));
+	c->skel = s;
+	c->tp_btf = tp_btf;
+
+	s->rodata->kd_self_tgid = (h->opts.flags & KD_OPEN_TRACE_SELF) ? 0 : (uint32_t)getpid();
+	s->rodata->kd_filter_pids = h->opts.npids > 0;
+	s->rodata->kd_want_latency = lat;
+	s->rodata->kd_shared_ring = (h->opts.flags & KD_OPEN_SHARED_RING) != 0;
+	s->rodata->kd_snaplen = h->opts.snaplen;
+	s->rodata->kd_ring_bytes = c->ring_bytes;
+	s->rodata->kd_wake_mark = c->ring_bytes / 4;
+
+	bpf_map__set_max_entries(s->maps.kd_scratch, (uint32_t)c->ncpus);
+	bpf_map__set_max_entries(s->maps.kd_rings, (uint32_t)c->nrings);
+	/* the inner ring template keeps its 4 KiB: since 5.10 the kernel does not
+	 * compare ring sizes of inner maps (and libbpf 1.1 crashes resizing it) */
+	if (!(lat && !task))
+		bpf_map__set_max_entries(s->maps.kd_lat_hash, 64);
+	bpf_map__set_autocreate(s->maps.kd_lat_task, task);
+	if (!h->opts.npids)
+		bpf_map__set_max_entries(s->maps.kd_follow, 1);
+
+	c->exit_prog = !tp_btf ? s->progs.kd_exit_raw : task ? s->progs.kd_exit_task : s->progs.kd_exit_hash;
+	c->enter_prog = !tp_btf ? s->progs.kd_enter_raw : task ? s->progs.kd_enter_task : s->progs.kd_enter_hash;
+	c->fork_prog = h->opts.npids ? (tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw) : NULL;
+	bpf_program__set_autoload(s->progs.kd_exit_raw, c->exit_prog == s->progs.kd_exit_raw);
+	bpf_program__set_autoload(s->progs.kd_exit_task, c->exit_prog == s->progs.kd_exit_task);
+	bpf_program__set_autoload(s->progs.kd_exit_hash, c->exit_prog == s->progs.kd_exit_hash);
+	bpf_program__set_autoload(s->progs.kd_enter_raw, c->enter_prog == s->progs.kd_enter_raw);
+	bpf_program__set_autoload(s->progs.kd_enter_task, c->enter_prog == s->progs.kd_enter_task);
+	bpf_program__set_autoload(s->progs.kd_enter_hash, c->enter_prog == s->progs.kd_enter_hash);
+	bpf_program__set_autoload(s->progs.kd_fork_btf, c->fork_prog == s->progs.kd_fork_btf);
+	bpf_program__set_autoload(s->progs.kd_fork_raw, c->fork_prog == s->progs.kd_fork_raw);
+
+	c->libbpf_msg[0] = '\0';
+	err = kd_core__load(s);
+	if (err) {
+		squash_newlines(c->libbpf_msg);
+		kd__err(h, KD_EENGINE, "core engine: loading the BPF programs (%s) failed: %s; libbpf: %s",
+			tp_btf ? "tp_btf" : "raw_tp", strerror(-err), c->libbpf_msg);
+		kd_core__destroy(s);
+		c->skel = NULL;
+		return err == -EPERM || err == -EACCES ? KD_ENOPERM : KD_EENGINE;
+	}
+	return 0;
+}
+
+static int make_rings(struct core *c)
+{
+	struct kd_handle *h = c->h;
+	int outer = bpf_map__fd(c->skel->maps.kd_rings);
+
+	c->rings = calloc((size_t)c->nrings, sizeof(*c->rings));
+	c->ring_fds = malloc((size_t)c->nrings * sizeof(int));
+	if (!c->rings || !c->ring_fds)
+		return kd__err(h, -ENOMEM, "core engine: out of memory for %d rings", c->nrings);
+	for (int i = 0; i < c->nrings; i++)
+		c->ring_fds[i] = -1;
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
+		return kd__err(h, -errno, "core engine: epoll_create1: %s", strerror(errno));
+	for (int i = 0; i < c->nrings; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+		uint32_t key = (uint32_t)i;
+		int fd, err;
+
+		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "kd_ring", 0, 0, (uint32_t)c->ring_bytes, NULL);
+		if (fd < 0)
+			return kd__err(h, KD_EENGINE, "core engine: creating ring %d of %llu bytes: %s", i,
+				       (unsigned long long)c->ring_bytes, strerror(errno));
+		c->ring_fds[i] = fd;
+		if (bpf_map_update_elem(outer, &key, &fd, BPF_ANY))
+			return kd__err(h, KD_EENGINE, "core engine: inserting ring %d: %s", i, strerror(errno));
+		err = kd__ring_map(&c->rings[i], fd, c->ring_bytes);
+		if (err)
+			return kd__err(h, KD_EENGINE, "core engine: mmap of ring %d: %s", i, strerror(-err));
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
+			return kd__err(h, -errno, "core engine: epoll_ctl: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int follow_pids(struct core *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.kd_follow);
+	uint8_t one = 1;
+
+	for (size_t i = 0; i < c->h->opts.npids; i++) {
+		uint32_t pid = (uint32_t)c->h->opts.pids[i];
+
+		if (bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
+			return kd__err(c->h, KD_EENGINE, "core engine: following pid %u: %s", pid,
+				       strerror(errno));
+	}
+	return 0;
+}
+
+static int core_open(struct kd_handle *h, void **state)
+{
+	struct core *c;
+	int err;
+
+	err = check_caps(h);
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return kd__err(h, -ENOMEM, "core engine: out of memory");
+	c->h = h;
+	c->epfd = -1;
+	c->cur = -1;
+	c->ncpus = libbpf_num_possible_cpus();
+	if (c->ncpus <= 0) {
+		err = kd__err(h, KD_EENGINE, "core engine: cannot count the possible CPUs: %s",
+			      strerror(-c->ncpus));
+		goto fail;
+	}
+	c->nrings = (h->opts.flags & KD_OPEN_SHARED_RING) ? 1 : c->ncpus;
+	c->ring_bytes = ring_size(h, c->nrings);
+
+	tls_core = c;
+	libbpf_print_fn_t old = libbpf_set_print(core_libbpf_print);
+	c->task_storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1;
+	err = load(c, true);
+	if (err && err != KD_ENOPERM) {
+		kd__log(h, KD_LOG_INFO, "%s; trying raw_tp", h->err);
+		err = load(c, false);
+	}
+	libbpf_set_print(old);
+	tls_core = NULL;
+	if (err)
+		goto fail;
+
+	err = make_rings(c);
+	if (!err)
+		err = follow_pids(c);
+	if (err)
+		goto fail;
+	fill_table(c);
+
+	c->exit_link = bpf_program__attach(c->exit_prog);
+	if (!c->exit_link) {
+		err = kd__err(h, KD_EENGINE, "core engine: attaching %s failed: %s",
+			      bpf_program__name(c->exit_prog), strerror(errno));
+		goto fail;
+	}
+	if (c->fork_prog) {
+		c->fork_link = bpf_program__attach(c->fork_prog);
+		if (!c->fork_link) {
+			err = kd__err(h, KD_EENGINE, "core engine: attaching %s failed: %s",
+				      bpf_program__name(c->fork_prog), strerror(errno));
+			goto fail;
+		}
+	}
+	err = sync_enter(c);
+	if (err)
+		goto fail;
+	kd__log(h, KD_LOG_INFO, "core engine: %s, %d ring(s) of %llu bytes, latency %s", c->tp_btf ? "tp_btf" : "raw_tp",
+		c->nrings, (unsigned long long)c->ring_bytes,
+		!(h->opts.flags & KD_OPEN_LATENCY) ? "off" : c->task_storage && c->tp_btf ? "task storage" : "hash");
+	*state = c;
+	return 0;
+fail:
+	core_close(c);
+	return err;
+}
+
+/* ------------------------------------------------------------ next */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The head with the smallest timestamp across the rings (k-way merge). */
+static int pick(struct core *c, const void **rec, size_t *len)
+{
+	int best = -1;
+	uint64_t best_ts = 0;
+	const void *best_rec = NULL;
+	uint32_t best_len = 0;
+
+	for (int i = 0; i < c->nrings; i++) {
+		uint32_t l;
+		const void *p = kd__ring_peek(&c->rings[i], &l);
+		uint64_t ts;
+
+		if (!p)
+			continue;
+		if (l < sizeof(ts)) {
+			ts = 0;
+		} else {
+			memcpy(&ts, p, sizeof(ts));
+		}
+		if (best < 0 || ts < best_ts) {
+			best = i;
+			best_ts = ts;
+			best_rec = p;
+			best_len = l;
+		}
+	}
+	if (best < 0)
+		return -1;
+	*rec = best_rec;
+	*len = best_len;
+	return best;
+}
+
+static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
+{
+	struct core *c = state;
+	uint64_t deadline = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
+	struct epoll_event evs[8];
+
+	/* the caller is done with the record handed out last */
+	if (c->cur >= 0) {
+		kd__ring_advance(&c->rings[c->cur]);
+		c->cur = -1;
+	}
+	for (;;) {
+		int wait, i = pick(c, rec, len);
+
+		if (i >= 0) {
+			c->cur = i;
+			return 0;
+		}
+		/* empty: let the kernel reuse what we read before we sleep */
+		for (int r = 0; r < c->nrings; r++)
+			kd__ring_publish(&c->rings[r]);
+		if (timeout_ms == 0)
+			return KD_TIMEOUT;
+		wait = CORE_POLL_MS;
+		if (timeout_ms > 0) {
+			uint64_t now = now_ms();
+
+			if (now >= deadline)
+				return KD_TIMEOUT;
+			if (deadline - now < (uint64_t)wait)
+				wait = (int)(deadline - now);
+		}
+		if (epoll_wait(c->epfd, evs, 8, wait) < 0 && errno != EINTR)
+			return kd__err(c->h, -errno, "core engine: epoll_wait: %s", strerror(errno));
+	}
+}
+
+/* ------------------------------------------------------------ stats */
+
+static uint64_t recursion_misses(const struct core *c)
+{
+	const struct bpf_program *progs[] = { c->exit_prog, c->enter_prog };
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info;
+		uint32_t ilen = sizeof(info);
+		int fd = progs[i] ? bpf_program__fd(progs[i]) : -1;
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		/* kernels before 5.12 do not fill recursion_misses: it stays 0 */
+		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
+static void cpu_counters(const struct core *c, int cpu, uint64_t v[KD_CNT__MAX])
+{
+	const struct kd_bpf_cnt *k = &c->skel->bss->kd_cnt[cpu];
+
+	for (int j = 0; j < KD_CNT__MAX; j++)
+		v[j] = __atomic_load_n(&k->v[j], __ATOMIC_RELAXED);
+}
+
+static int core_stats(void *state, struct kd_stats *st)
+{
+	struct core *c = state;
+	uint64_t rec = recursion_misses(c);
+	int n = c->ncpus < (int)KD_BPF_MAX_CPUS ? c->ncpus : (int)KD_BPF_MAX_CPUS;
+
+	for (int cpu = 0; cpu < n; cpu++) {
+		uint64_t v[KD_CNT__MAX];
+
+		cpu_counters(c, cpu, v);
+		st->kernel_events += v[KD_CNT_KERNEL_EVENTS];
+		st->filtered += v[KD_CNT_FILTERED];
+		st->drops_by_reason[KD_DROP_BUFFER_FULL] += v[KD_CNT_DROP_FULL];
+		st->drops_by_reason[KD_DROP_TOO_BIG] += v[KD_CNT_DROP_TOO_BIG];
+		st->drops_by_reason[KD_DROP_NO_STATE] += v[KD_CNT_DROP_NO_STATE];
+	}
+	/* a recursion miss is a record the kernel would have produced */
+	st->kernel_events += rec;
+	st->drops_by_reason[KD_DROP_RECURSION] += rec;
+	st->ncpus = (uint32_t)c->ncpus;
+	return 0;
+}
+
+static int core_stats_cpu(void *state, unsigned cpu, struct kd_cpu_stats *st)
+{
+	struct core *c = state;
+	const struct kd__ring *r;
+	uint64_t v[KD_CNT__MAX];
+
+	if (cpu >= (unsigned)c->ncpus)
+		return kd__err(c->h, -ERANGE, "core engine: no cpu %u (%d possible)", cpu, c->ncpus);
+	r = &c->rings[c->nrings == 1 ? 0 : cpu];
+	if (cpu < KD_BPF_MAX_CPUS) {
+		cpu_counters(c, (int)cpu, v);
+		st->drops = v[KD_CNT_DROP_FULL] + v[KD_CNT_DROP_TOO_BIG] + v[KD_CNT_DROP_NO_STATE];
+		st->events = v[KD_CNT_KERNEL_EVENTS] - st->drops;
+	}
+	st->ring_size = r->size;
+	st->ring_high_water = r->high_water;
+	return 0;
+}
+
+/* ------------------------------------------------------------ close */
+
+static void core_close(void *state)
+{
+	struct core *c = state;
+
+	if (!c)
+		return;
+	bpf_link__destroy(c->enter_link);
+	bpf_link__destroy(c->exit_link);
+	bpf_link__destroy(c->fork_link);
+	if (c->rings)
+		for (int i = 0; i < c->nrings; i++)
+			kd__ring_unmap(&c->rings[i]);
+	if (c->ring_fds)
+		for (int i = 0; i < c->nrings; i++)
+			if (c->ring_fds[i] >= 0)
+				close(c->ring_fds[i]);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	kd_core__destroy(c->skel);
+	free(c->rings);
+	free(c->ring_fds);
+	free(c);
+}
+
+const struct kd_engine_ops kd__engine_core = {
+	.name = "core",
+	.id = KD_ENGINE_CORE,
+	.open = core_open,
+	.next = core_next,
+	.select = core_select,
+	.stats = core_stats,
+	.stats_cpu = core_stats_cpu,
+	.close = core_close,
+};
+
+#endif /* KD_HAVE_CORE */

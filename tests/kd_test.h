@@ -1,0 +1,35 @@
+/* tests/kd_test.h: helpers shared by the criterion tests. */
+#ifndef KD_TEST_H
+#define KD_TEST_H
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+/* CI=true: the environment promises root, tracefs and BPF, so a kernel test
+ * that cannot run is a failure there, not a skip. */
+static inline bool kd_test_in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && strcmp(ci, "true") == 0;
+}
+
+static inline bool kd_test_is_root(void)
+{
+	return geteuid() == 0;
+}
+
+/* Skip the current test with a reason ("needs root: ..."), or fail it in CI.
+ * Both leave the test function. */
+#define KD_SKIP_OR_FAIL(...)                                                  \
+	do {                                                                  \
+		if (kd_test_in_ci())                                          \
+			cr_assert_fail("CI=true, cannot skip: " __VA_ARGS__); \
+		cr_skip_test(__VA_ARGS__);                                    \
+	} while (0)
+
+#endif

@@ -1,0 +1,151 @@
+/*
+ * tests/test_flags.c: schema/flags.def values and syscall numbers against the
+ * system headers. kd-schemagen writes header_checks.h: one _Static_assert per
+ * KD_F row guarded by #ifdef NAME, so a wrong value does not compile; the
+ * tests below check that enough of them were actually checked and that every
+ * entry renders back to its own name.
+ */
+/* Every header that defines a name flags.def may use; the linux/ ones add
+ * what glibc leaves out or declares as enum constants only (PTRACE_*). */
+#include <asm/prctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/close_range.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/futex.h>
+#include <linux/if_ether.h>
+#include <linux/io_uring.h>
+#include <linux/kcmp.h>
+#include <linux/keyctl.h>
+#include <linux/landlock.h>
+#include <linux/membarrier.h>
+#include <linux/memfd.h>
+#include <linux/mempolicy.h>
+#include <linux/module.h>
+#include <linux/openat2.h>
+#include <linux/perf_event.h>
+#include <linux/reboot.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/quota.h>
+#include <sys/random.h>
+#include <sys/reboot.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/timex.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+/* after <sys/ptrace.h>: the other order clashes with glibc's enum */
+#include <linux/ptrace.h>
+
+#include <criterion/criterion.h>
+
+#include "internal.h"
+
+/* glibc defines O_LARGEFILE as 0 on 64-bit; the kernel ABI value is the
+ * schema's (asm-generic/fcntl.h: 00100000). */
+#undef O_LARGEFILE
+
+#include "header_checks.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+TestSuite(flags, .timeout = 30);
+
+/* Most names must come from the headers: a typo in a name would otherwise
+ * silently skip its check. The unchecked ones are listed in the log. */
+Test(flags, most_values_checked_against_headers)
+{
+	size_t n = ARRAY_SIZE(kd_flag_checks), checked = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (kd_flag_checks[i].checked)
+			checked++;
+		else
+			cr_log_info("not in the system headers: %s %s", kd_flag_checks[i].set,
+				    kd_flag_checks[i].name);
+	}
+	cr_log_info("%zu of %zu flag values checked against the headers", checked, n);
+	cr_expect_gt(n, 0);
+	/* the rest are enum constants, kernel-internal or newer than the headers */
+	cr_expect_geq(checked * 10, n * 7, "only %zu of %zu flag names are header macros", checked, n);
+}
+
+Test(flags, syscall_numbers_checked_against_headers)
+{
+	size_t n = ARRAY_SIZE(kd_nr_checks), checked = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (kd_nr_checks[i].checked)
+			checked++;
+		else
+			cr_log_info("no __NR_%s in <sys/syscall.h>", kd_nr_checks[i].name);
+	}
+	cr_expect_gt(n, 0);
+	cr_expect_geq(checked * 10, n * 9, "only %zu of %zu syscalls have an __NR_ macro", checked, n);
+}
+
+/* Every entry shows its own name when formatted alone, unless an earlier
+ * entry has the same value and mask (an alias: EWOULDBLOCK after EAGAIN). */
+Test(flags, entries_format_to_their_name)
+{
+	char buf[1024];
+
+	for (size_t s = 1; s < kd__set_count(); s++) {
+		size_t n;
+		const struct kd__flag *f = kd__set_entries((uint16_t)s, &n);
+		const char *set = kd__set_name((uint16_t)s);
+
+		cr_expect_gt(n, 0, "set %s has entries", set);
+		for (size_t i = 0; i < n; i++) {
+			bool alias = false;
+			size_t len = strlen(f[i].name);
+			const char *hit;
+
+			cr_expect_eq(f[i].value & ~f[i].mask, 0, "%s %s: value outside its mask", set,
+				     f[i].name);
+			for (size_t j = 0; j < i; j++) {
+				alias |= f[j].value == f[i].value && f[j].mask == f[i].mask;
+				cr_expect_str_neq(f[j].name, f[i].name, "%s: %s twice", set, f[i].name);
+			}
+			if (alias)
+				continue;
+			cr_assert_geq(kd__set_format((uint16_t)s, f[i].value, buf, sizeof(buf)), 0);
+			hit = strstr(buf, f[i].name);
+			while (hit && ((hit != buf && hit[-1] != '|') || (hit[len] && hit[len] != '|')))
+				hit = strstr(hit + 1, f[i].name);
+			cr_expect_not_null(hit, "%s: %s (0x%llx) formats as \"%s\"", set, f[i].name,
+					   (unsigned long long)f[i].value, buf);
+			cr_expect_null(strstr(buf, "0x"), "%s: %s leaves bits: \"%s\"", set, f[i].name, buf);
+		}
+	}
+}

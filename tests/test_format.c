@@ -1,0 +1,263 @@
+/* tests/test_format.c: every param kind rendered as strace shows it, and the
+ * snprintf contract of the formatters. Events are picked by param kind, so
+ * the tests follow the schema rather than hard-coding rows. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rec_builder.h"
+
+TestSuite(format, .timeout = 30);
+
+static struct kd_rb b;
+static struct kd_event ev;
+static char msg[256];
+static unsigned pidx;
+
+static void setup(void)
+{
+	kd_rb_init(&b);
+	memset(&ev, 0, sizeof(ev));
+}
+
+static void teardown(void)
+{
+	kd_rb_free(&b);
+}
+
+/* The first event with a param of this kind (with a flag set, if set). */
+static bool find_kind(int kind, bool want_set, const char **event, const char **param)
+{
+	for (size_t t = 0; t < kd_event_type_count(); t++) {
+		int type = kd_event_type_at(t);
+
+		for (int i = 0; i < kd_event_type_nparams(type); i++) {
+			if (kd_event_type_param_kind(type, (unsigned)i) != kind)
+				continue;
+			if (want_set && !kd_event_type_param_set(type, (unsigned)i))
+				continue;
+			*event = kd_event_type_name(type);
+			*param = kd_event_type_param_name(type, (unsigned)i);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Build and decode a record whose param of this kind is arg; pidx is it. */
+static void build(int kind, struct kd_rb_arg arg, uint32_t flags, int64_t res)
+{
+	const char *event, *param;
+
+	cr_assert(find_kind(kind, false, &event, &param), "no event in the schema has a %s param",
+		  kd_param_kind_name(kind));
+	arg.name = param;
+	cr_assert(kd_rb_event_begin(&b, event, res, (struct kd_rb_arg[]){ arg, { NULL } }));
+	b.hdr.flags = flags;
+	size_t off = kd_rb_end(&b);
+	cr_assert_eq(kd__decode(b.data + off, b.len - off, &ev, msg, sizeof(msg)), 0, "%s", msg);
+	for (pidx = 0; strcmp(kd_event_type_param_name(kd_event_type(&ev), pidx), param); pidx++)
+		;
+}
+
+static const char *fmt_now(void)
+{
+	static char out[16384];
+	int n = kd_event_param_format(&ev, pidx, out, sizeof(out));
+
+	cr_assert_geq(n, 0);
+	cr_assert_eq((size_t)n, strlen(out));
+	return out;
+}
+
+static const char *val(int kind, uint64_t v)
+{
+	build(kind, (struct kd_rb_arg)KD_RB_V("", v), 0, 0);
+	return fmt_now();
+}
+
+static const char *bytes(int kind, const void *p, size_t n, uint32_t flags)
+{
+	build(kind, (struct kd_rb_arg)KD_RB_B("", p, n), flags, 0);
+	return fmt_now();
+}
+
+Test(format, integers, .init = setup, .fini = teardown)
+{
+	cr_assert_str_eq(val(KD_PK_FD, 7), "7");
+	cr_assert_str_eq(val(KD_PK_DIRFD, 9), "9");
+	cr_assert_str_eq(val(KD_PK_DIRFD, (uint64_t)-100), "AT_FDCWD");
+	cr_assert_str_eq(val(KD_PK_MODE, 0644), "0644");
+	cr_assert_str_eq(val(KD_PK_MODE, 0), "000");
+	cr_assert_str_eq(val(KD_PK_SIZE, 123456789012ull), "123456789012");
+	cr_assert_str_eq(val(KD_PK_PID, (uint64_t)-1), "-1");
+	cr_assert_str_eq(val(KD_PK_UID, 1000), "1000");
+	cr_assert_str_eq(val(KD_PK_UID, 0xffffffffu), "-1");
+	cr_assert_str_eq(val(KD_PK_PTR, 0), "NULL");
+	cr_assert_str_eq(val(KD_PK_PTR, 0x7ffd1000), "0x7ffd1000");
+	cr_assert_str_eq(val(KD_PK_HEX, 0), "0");
+	cr_assert_str_eq(val(KD_PK_HEX, 0x1234), "0x1234");
+	cr_assert_str_eq(val(KD_PK_SIGNAL, SIGTERM), "SIGTERM");
+	cr_assert_str_eq(val(KD_PK_SIGNAL, 99), "99");
+}
+
+Test(format, flags_and_enums, .init = setup, .fini = teardown)
+{
+	const char *event, *param;
+
+	/* a flag param shows the names kd_flags_format() gives with its set */
+	cr_assert(find_kind(KD_PK_FLAGS, true, &event, &param));
+	int type = kd_event_type_by_name(event);
+	unsigned i = 0;
+	while (strcmp(kd_event_type_param_name(type, i), param))
+		i++;
+	char want[256];
+	cr_assert_gt(kd_flags_format(kd_event_type_param_set(type, i), 0x3, want, sizeof(want)), 0);
+	cr_assert_str_eq(val(KD_PK_FLAGS, 0x3), want);
+	cr_assert_neq(want[0], '3');
+	if (find_kind(KD_PK_ENUM, true, &event, &param)) {
+		/* an enum value without a name is shown as a number */
+		cr_assert_str_eq(val(KD_PK_ENUM, 0xabcdef), "11259375");
+	}
+}
+
+Test(format, strings, .init = setup, .fini = teardown)
+{
+	char big[KD_STR_MAX];
+
+	build(KD_PK_PATH, (struct kd_rb_arg)KD_RB_S("", "a\tb\\c\"d\x7f\xff\n"), 0, 0);
+	cr_assert_str_eq(fmt_now(), "\"a\\tb\\\\c\\\"d\\x7f\\xff\\n\"");
+	build(KD_PK_PATH, (struct kd_rb_arg)KD_RB_S("", ""), 0, 0);
+	cr_assert_str_eq(fmt_now(), "\"\"");
+	build(KD_PK_PATH, (struct kd_rb_arg)KD_RB_S("", NULL), 0, 0);
+	cr_assert_str_eq(fmt_now(), "NULL");
+	struct kd_value v;
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(v.flags, KD_VAL_NULL);
+	cr_assert_null(v.ptr);
+
+	/* a path cut at the string limit */
+	memset(big, 'p', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	build(KD_PK_PATH, (struct kd_rb_arg)KD_RB_S("", big), KD_RF_TRUNCATED, 0);
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert(v.flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(v.len, KD_STR_MAX - 1);
+	const char *s = fmt_now();
+	cr_assert_eq(strlen(s), KD_STR_MAX - 1 + 2 + 3);
+	cr_assert_str_eq(s + strlen(s) - 5, "p\"...");
+	/* same length without the record flag: complete */
+	build(KD_PK_PATH, (struct kd_rb_arg)KD_RB_S("", big), 0, 0);
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(v.flags & KD_VAL_TRUNCATED, 0);
+}
+
+Test(format, argv, .init = setup, .fini = teardown)
+{
+	const char *argv[] = { "a", "", "b\n", NULL };
+	const char *none[] = { NULL };
+
+	build(KD_PK_ARGV, (struct kd_rb_arg)KD_RB_A("", argv), 0, 0);
+	cr_assert_str_eq(fmt_now(), "[\"a\", \"\", \"b\\n\"]");
+	cr_assert_str_eq(bytes(KD_PK_ARGV, NULL, 0, 0), "NULL");
+	build(KD_PK_ARGV, (struct kd_rb_arg)KD_RB_A("", none), 0, 0);
+	cr_assert_str_eq(fmt_now(), "NULL");
+
+	/* cut at the argv byte limit */
+	static char big[KD_STRARR_MAX];
+	memset(big, 'x', sizeof(big));
+	big[9] = big[sizeof(big) - 1] = '\0';
+	cr_assert_str_eq(strrchr(bytes(KD_PK_ARGV, big, sizeof(big), KD_RF_TRUNCATED), ','),
+			 ", ...]");
+}
+
+Test(format, buffers, .init = setup, .fini = teardown)
+{
+	cr_assert_str_eq(bytes(KD_PK_BUF, "\0\x01z", 3, 0), "\"\\x00\\x01z\"");
+	cr_assert_str_eq(bytes(KD_PK_BUF, NULL, 0, 0), "\"\"");
+	cr_assert_str_eq(bytes(KD_PK_IOVEC, "GET / HTTP/1.1\r\n", 16, 0), "\"GET / HTTP/1.1\\r\\n\"");
+	/* readv moved 100 bytes (the result), 16 were captured */
+	build(KD_PK_IOVEC, (struct kd_rb_arg)KD_RB_B("", "0123456789abcdef", 16), KD_RF_TRUNCATED, 100);
+	cr_assert_str_eq(fmt_now(), "\"0123456789abcdef\"...");
+}
+
+Test(format, structs, .init = setup, .fini = teardown)
+{
+	int64_t ts[4] = { 1, 500, 2, 999999 };
+	int32_t fds[2] = { 3, 4 };
+	uint64_t mask = (1ull << (SIGINT - 1)) | (1ull << (SIGTERM - 1));
+	uint64_t rl[2] = { 1024, UINT64_MAX };
+
+	cr_assert_str_eq(bytes(KD_PK_TIMESPEC, ts, 16, 0), "{tv_sec=1, tv_nsec=500}");
+	cr_assert_str_eq(bytes(KD_PK_TIMESPEC, NULL, 0, 0), "NULL");
+	cr_assert_str_eq(bytes(KD_PK_TIMESPEC, ts, 8, 0), "<0100000000000000>");
+	cr_assert_str_eq(bytes(KD_PK_TIMEVAL, ts, 16, 0), "{tv_sec=1, tv_usec=500}");
+	cr_assert_str_eq(bytes(KD_PK_ITIMERSPEC, ts, 32, 0),
+			 "{it_interval={tv_sec=1, tv_nsec=500}, it_value={tv_sec=2, tv_nsec=999999}}");
+	cr_assert_str_eq(bytes(KD_PK_ITIMERVAL, ts, 32, 0),
+			 "{it_interval={tv_sec=1, tv_usec=500}, it_value={tv_sec=2, tv_usec=999999}}");
+	/* one byte short of the struct: the bytes there are */
+	const char *s = bytes(KD_PK_ITIMERVAL, ts, 31, 0);
+	cr_assert_eq(strlen(s), 2 + 2 * 31, "%s", s);
+	cr_assert_eq(strncmp(s, "<0100000000000000f401", 21), 0, "%s", s);
+	cr_assert_str_eq(bytes(KD_PK_FDPAIR, fds, 8, 0), "[3, 4]");
+	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "[SIGINT SIGTERM]");
+	mask = 0;
+	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "[]");
+	cr_assert_str_eq(bytes(KD_PK_RLIMIT, rl, 16, 0), "{cur=1024, max=RLIM_INFINITY}");
+}
+
+Test(format, results, .init = setup, .fini = teardown)
+{
+	char out[64];
+
+	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), 0, 5);
+	cr_assert_eq(kd_event_result_format(&ev, out, sizeof(out)), 1);
+	cr_assert_str_eq(out, "5");
+	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), 0, -13);
+	kd_event_result_format(&ev, out, sizeof(out));
+	cr_assert_str_eq(out, "-13 EACCES");
+	/* below -4095 is a value, not an errno */
+	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), 0, -5000);
+	kd_event_result_format(&ev, out, sizeof(out));
+	cr_assert_str_eq(out, "-5000");
+	/* emitted at entry: no result */
+	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), KD_RF_AT_ENTRY, 0);
+	kd_event_result_format(&ev, out, sizeof(out));
+	cr_assert_str_eq(out, "?");
+}
+
+Test(format, snprintf_contract, .init = setup, .fini = teardown)
+{
+	char out[8];
+
+	build(KD_PK_PATH, (struct kd_rb_arg)KD_RB_S("", "/etc/hosts"), 0, -2);
+	/* "\"/etc/hosts\"" is 12 characters */
+	cr_assert_eq(kd_event_param_format(&ev, pidx, NULL, 0), 12);
+	memset(out, 'X', sizeof(out));
+	cr_assert_eq(kd_event_param_format(&ev, pidx, out, 1), 12);
+	cr_assert_eq(out[0], '\0');
+	cr_assert_eq(out[1], 'X', "nothing past len is written");
+	cr_assert_eq(kd_event_param_format(&ev, pidx, out, sizeof(out)), 12);
+	cr_assert_str_eq(out, "\"/etc/h");
+	cr_assert_eq(kd_event_param_format(&ev, pidx, out, 0), 12);
+	cr_assert_eq(kd_event_param_format(&ev, pidx, NULL, 5), -EINVAL);
+	cr_assert_eq(kd_event_param_format(NULL, 0, out, sizeof(out)), -EINVAL);
+
+	cr_assert_eq(kd_event_result_format(&ev, NULL, 0), 9); /* "-2 ENOENT" */
+	cr_assert_eq(kd_event_result_format(&ev, out, 4), 9);
+	cr_assert_str_eq(out, "-2 ");
+
+	/* flags through the set formatter, cut short */
+	const char *event, *param;
+	cr_assert(find_kind(KD_PK_FLAGS, true, &event, &param));
+	build(KD_PK_FLAGS, (struct kd_rb_arg)KD_RB_V("", 0xffffffffull), 0, 0);
+	char full[512];
+	int n = kd_event_param_format(&ev, pidx, full, sizeof(full));
+	cr_assert_gt(n, 8);
+	cr_assert_eq(kd_event_param_format(&ev, pidx, out, sizeof(out)), n);
+	cr_assert_eq(strncmp(out, full, 7), 0);
+	cr_assert_eq(out[7], '\0');
+}

@@ -1,0 +1,437 @@
+/* tests/test_kdump.c: the kdump command line, run as a separate process:
+ * options and exit codes, --list-events, and the JSON/text rendering of
+ * crafted records (replayed through the hidden KDUMP_TEST_RECORDS hook). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kd_test.h"
+#include "kindling/kindling.h"
+#include "record.h"
+
+extern char **environ;
+
+TestSuite(kdump, .timeout = 30);
+
+struct run {
+	int status; /* exit code, 128+sig if killed */
+	char *out, *err;
+};
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(s);
+	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return s;
+}
+
+/* Runs kdump with args; records (may be NULL) go through KDUMP_TEST_RECORDS.
+ * stdout_fd >= 0 replaces stdout (the EPIPE test). */
+static struct run run_kdump(const char *const *args, const char *records, int stdout_fd)
+{
+	char out[] = "/tmp/kd_test_out_XXXXXX", err[] = "/tmp/kd_test_err_XXXXXX";
+	int ofd = mkstemp(out), efd = mkstemp(err);
+	const char *argv[32] = {KDUMP_PATH};
+	posix_spawn_file_actions_t fa;
+	struct run r = {0};
+	pid_t pid;
+	int st, i;
+
+	cr_assert(ofd >= 0 && efd >= 0);
+	for (i = 0; args[i]; i++)
+		argv[i + 1] = args[i];
+	if (records)
+		setenv("KDUMP_TEST_RECORDS", records, 1);
+	else
+		unsetenv("KDUMP_TEST_RECORDS");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, stdout_fd >= 0 ? stdout_fd : ofd, 1);
+	posix_spawn_file_actions_adddup2(&fa, efd, 2);
+	cr_assert_eq(posix_spawn(&pid, KDUMP_PATH, &fa, NULL, (char **)argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	unsetenv("KDUMP_TEST_RECORDS");
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r.out = slurp(out);
+	r.err = slurp(err);
+	close(ofd);
+	close(efd);
+	unlink(out);
+	unlink(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* ----------------------------------------------------------- options */
+
+Test(kdump, help_exits_0)
+{
+	const char *args[] = {"--help", NULL};
+	struct run r = run_kdump(args, NULL, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.out, "usage: kdump"));
+	cr_assert_not_null(strstr(r.out, "--list-events"));
+	cr_assert_str_empty(r.err);
+	run_free(&r);
+}
+
+Test(kdump, bad_options_exit_2)
+{
+	static const char *const bad[][5] = {
+		{"--bogus"},           {"-x"},
+		{"-e", "nosuch"},      {"-e", "buffer"},
+		{"-s", "70000"},       {"-s", "-1"},
+		{"-s", "12ab"},        {"-n", "0"},
+		{"-d", "-1"},          {"-d", "soon"},
+		{"-p", "0"},           {"-p", "12,x"},
+		{"-s"},                {"--engine"},
+		{"-e", "file"},        {"-r", "x.kd", "-e", "core"},
+		{"-r", "x.kd", "--", "true"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct run r = run_kdump(bad[i], NULL, -1);
+		cr_expect_eq(r.status, 2, "kdump %s %s: exit %d", bad[i][0],
+			     bad[i][1] ? bad[i][1] : "", r.status);
+		cr_expect(strncmp(r.err, "kdump: ", 7) == 0, "no message for %s: '%s'", bad[i][0],
+			  r.err);
+		cr_expect_str_empty(r.out);
+		run_free(&r);
+	}
+}
+
+Test(kdump, list_events_lines)
+{
+	const char *args[] = {"--list-events", NULL};
+	struct run r = run_kdump(args, NULL, -1);
+	size_t lines = 0;
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	for (char *p = r.out; *p; p++)
+		lines += *p == '\n';
+	cr_assert_eq(lines, kd_event_type_count());
+	bool has_openat = kd_event_type_by_name("openat") >= 0;
+	bool line_ok = strstr(r.out, "\nopenat file dfd:dirfd filename:path flags:flags mode:mode\n");
+	run_free(&r);
+	if (!has_openat)
+		cr_skip_test("openat not in the schema yet");
+	cr_assert(line_ok, "openat line missing or wrong");
+}
+
+/* ----------------------------------------------------------- records */
+
+struct recbuf {
+	unsigned char b[4096];
+	size_t len, start;
+	unsigned np;
+	unsigned char vals[2048];
+	size_t vlen;
+	uint16_t plen[KD_REC_MAX_PARAMS];
+};
+
+static void rec_begin(struct recbuf *rb, const char *name, int64_t res, uint64_t latency)
+{
+	int type = kd_event_type_by_name(name);
+	struct kd_rec_hdr h = {
+		.ts = 1000000, .res = res, .latency = latency, .tid = 4243, .pid = 4242,
+		.type = (uint16_t)type, .cpu = 1, .schema = KD_SCHEMA_VERSION,
+		.flags = latency ? KD_RF_LATENCY : 0,
+	};
+	cr_assert_geq(type, 0, "%s not in the schema", name);
+	rb->start = rb->len;
+	memcpy(rb->b + rb->len, &h, sizeof(h));
+	rb->np = 0;
+	rb->vlen = 0;
+}
+
+static void rec_bytes(struct recbuf *rb, const void *p, size_t n)
+{
+	memcpy(rb->vals + rb->vlen, p, n);
+	rb->vlen += n;
+	rb->plen[rb->np++] = (uint16_t)n;
+}
+
+static void rec_val(struct recbuf *rb, uint64_t v)
+{
+	rec_bytes(rb, &v, 8);
+}
+
+static void rec_end(struct recbuf *rb)
+{
+	struct kd_rec_hdr h;
+	size_t at = rb->start + sizeof(h);
+
+	memcpy(&h, rb->b + rb->start, sizeof(h));
+	h.nparams = (uint16_t)rb->np;
+	memcpy(rb->b + at, rb->plen, 2 * rb->np);
+	at += 2 * rb->np;
+	memcpy(rb->b + at, rb->vals, rb->vlen);
+	at += rb->vlen;
+	h.len = (uint32_t)(at - rb->start);
+	memcpy(rb->b + rb->start, &h, sizeof(h));
+	rb->len = at;
+}
+
+static void rec_save(struct recbuf *rb, char *path)
+{
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, rb->b, rb->len), (ssize_t)rb->len);
+	close(fd);
+}
+
+/* openat(AT_FDCWD, <path with a quote, a backslash, a control byte, an
+ * invalid byte and UTF-8>, O_RDWR|O_CREAT, 0644) = -ENOENT in 12 us */
+static void openat_record(struct recbuf *rb)
+{
+	static const char path[] = "/tmp/a\"b\\c\x01\xff\xc3\xa9";
+	rec_begin(rb, "openat", -ENOENT, 12000);
+	rec_val(rb, (uint64_t)-100);
+	rec_bytes(rb, path, sizeof(path));
+	rec_val(rb, O_RDWR | O_CREAT);
+	rec_val(rb, 0644);
+	rec_end(rb);
+}
+
+/* The line without its ts, which depends on the boot time. */
+static const char *after_ts(const char *line)
+{
+	const char *p = strstr(line, ",\"cpu\":");
+	cr_assert_not_null(p, "no cpu key in %s", line);
+	cr_assert(strncmp(line, "{\"ts\":", 6) == 0, "ts does not come first: %s", line);
+	return p;
+}
+
+Test(kdump, json_escapes_and_types)
+{
+	if (kd_event_type_by_name("openat") < 0 || kd_event_type_by_name("write") < 0)
+		cr_skip_test("openat/write not in the schema yet");
+	struct recbuf rb = {0};
+	static const unsigned char data[] = {0, 0x7f, '\\', 'a', 'b', '\n'};
+	char path[] = "/tmp/kd_test_rec_XXXXXX";
+
+	openat_record(&rb);
+	rec_begin(&rb, "write", 6, 0);
+	rec_val(&rb, 1);
+	rec_bytes(&rb, data, sizeof(data));
+	rec_val(&rb, sizeof(data));
+	rec_end(&rb);
+	rec_save(&rb, path);
+
+	const char *args[] = {"--json", NULL};
+	struct run r = run_kdump(args, path, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	char *nl = strchr(r.out, '\n');
+	cr_assert_not_null(nl);
+	*nl = '\0';
+	cr_assert_str_eq(after_ts(r.out),
+			 ",\"cpu\":1,\"pid\":4242,\"tid\":4243,\"comm\":null,\"event\":\"openat\","
+			 "\"category\":\"file\",\"res\":-2,\"latency_ns\":12000,\"args\":{\"dfd\":-100,"
+			 "\"filename\":\"/tmp/a\\\"b\\\\x5cc\\\\x01\\\\xff\xc3\xa9\","
+			 "\"flags\":\"O_RDWR|O_CREAT\",\"mode\":420},\"error\":\"ENOENT\"}");
+	char *second = nl + 1;
+	nl = strchr(second, '\n');
+	cr_assert_not_null(nl);
+	*nl = '\0';
+	cr_assert_str_eq(after_ts(second),
+			 ",\"cpu\":1,\"pid\":4242,\"tid\":4243,\"comm\":null,\"event\":\"write\","
+			 "\"category\":\"file\",\"res\":6,\"latency_ns\":0,\"args\":{\"fd\":1,"
+			 "\"buf\":\"\\\\x00\\\\x7f\\\\x5cab\\\\x0a\",\"count\":6}}");
+	cr_assert_str_empty(nl + 1);
+	unlink(path);
+	run_free(&r);
+}
+
+/* Struct kinds render as JSON structures: sockaddr objects, fd pairs, argv
+ * arrays, timespecs; signals by name, NULL pointers as null. */
+Test(kdump, json_structs)
+{
+	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill"};
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (kd_event_type_by_name(need[i]) < 0)
+			cr_skip_test("%s not in the schema yet", need[i]);
+
+	struct recbuf rb = {0};
+	char path[] = "/tmp/kd_test_rec_XXXXXX";
+	static const unsigned char in4[16] = {2, 0, 0, 80, 127, 0, 0, 1};
+	static const unsigned char in6[28] = {10, 0, 0x01, 0xbb, [23] = 1};
+	static const unsigned char un[] = {1, 0, '/', 'r', 'u', 'n', '/', 's', 0, 'x'};
+	static const unsigned char abstract[] = {1, 0, 0, 'a', '"', 'b'};
+	static const int32_t fds[2] = {3, 4};
+	static const char argv[] = "true\0-x\0";
+	static const int64_t ts[2] = {1, 500};
+	const unsigned char *addrs[] = {in4, in6, un, abstract};
+	size_t lens[] = {sizeof(in4), sizeof(in6), sizeof(un), sizeof(abstract)};
+
+	for (int i = 0; i < 4; i++) {
+		rec_begin(&rb, "connect", i ? 0 : -ECONNREFUSED, 0);
+		rec_val(&rb, 3);
+		rec_bytes(&rb, addrs[i], lens[i]);
+		rec_val(&rb, lens[i]);
+		rec_end(&rb);
+	}
+	rec_begin(&rb, "pipe2", 0, 0);
+	rec_bytes(&rb, fds, sizeof(fds));
+	rec_val(&rb, 0);
+	rec_end(&rb);
+	rec_begin(&rb, "execve", 0, 0);
+	rec_bytes(&rb, "/bin/true", 10);
+	rec_bytes(&rb, argv, sizeof(argv) - 1); /* without the literal's own NUL */
+	rec_bytes(&rb, "", 0);
+	rec_end(&rb);
+	rec_begin(&rb, "nanosleep", 0, 0);
+	rec_bytes(&rb, ts, sizeof(ts));
+	rec_bytes(&rb, "", 0);
+	rec_end(&rb);
+	rec_begin(&rb, "kill", 0, 0);
+	rec_val(&rb, 42);
+	rec_val(&rb, SIGTERM);
+	rec_end(&rb);
+	rec_save(&rb, path);
+
+	static const char *const want[] = {
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_INET\",\"addr\":\"127.0.0.1\",\"port\":80},\"addrlen\":16},\"error\":\"ECONNREFUSED\"}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_INET6\",\"addr\":\"::1\",\"port\":443},\"addrlen\":28}}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_UNIX\",\"path\":\"/run/s\"},\"addrlen\":10}}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_UNIX\",\"path\":\"@a\\\"b\"},\"addrlen\":6}}",
+		"\"args\":{\"fildes\":[3,4],\"flags\":\"0\"}}",
+		"\"args\":{\"filename\":\"/bin/true\",\"argv\":[\"true\",\"-x\"],\"envp\":null}}",
+		"\"args\":{\"rqtp\":{\"tv_sec\":1,\"tv_nsec\":500},\"rmtp\":null}}",
+		"\"args\":{\"pid\":42,\"sig\":\"SIGTERM\"}}",
+	};
+	const char *args[] = {"--json", NULL};
+	struct run r = run_kdump(args, path, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	char *line = r.out;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *nl = strchr(line, '\n');
+		cr_assert_not_null(nl, "line %zu missing", i);
+		*nl = '\0';
+		const char *a = strstr(line, "\"args\":");
+		cr_assert_not_null(a, "%s", line);
+		cr_expect_str_eq(a, want[i]);
+		line = nl + 1;
+	}
+	unlink(path);
+	run_free(&r);
+}
+
+Test(kdump, text_line)
+{
+	if (kd_event_type_by_name("openat") < 0)
+		cr_skip_test("openat not in the schema yet");
+	struct recbuf rb = {0};
+	char path[] = "/tmp/kd_test_rec_XXXXXX";
+
+	openat_record(&rb);
+	rec_save(&rb, path);
+	const char *args[] = {NULL};
+	struct run r = run_kdump(args, path, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	/* HH:MM:SS.nnnnnnnnn, then the fields */
+	cr_assert_eq(strspn(r.out, "0123456789:."), 18, "bad time in %s", r.out);
+	cr_assert(r.out[2] == ':' && r.out[5] == ':' && r.out[8] == '.', "%s", r.out);
+	cr_assert(strncmp(r.out + 18, " 1 ?(4242:4243) openat(dfd=", 27) == 0, "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "flags=O_RDWR|O_CREAT"), "%s", r.out);
+	size_t n = strlen(r.out);
+	const char *tail = " = -2 ENOENT <0.000012>\n";
+	cr_assert(n > strlen(tail) && !strcmp(r.out + n - strlen(tail), tail), "%s", r.out);
+	cr_assert_not_null(strstr(r.err, "1 events"), "stats missing: %s", r.err);
+	unlink(path);
+	run_free(&r);
+}
+
+Test(kdump, count_and_quiet)
+{
+	if (kd_event_type_by_name("openat") < 0)
+		cr_skip_test("openat not in the schema yet");
+	struct recbuf rb = {0};
+	char path[] = "/tmp/kd_test_rec_XXXXXX";
+
+	for (int i = 0; i < 5; i++)
+		openat_record(&rb);
+	rec_save(&rb, path);
+	const char *n2[] = {"-n", "2", "--json", NULL};
+	struct run r = run_kdump(n2, path, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	size_t lines = 0;
+	for (char *p = r.out; *p; p++)
+		lines += *p == '\n';
+	cr_assert_eq(lines, 2);
+	run_free(&r);
+
+	const char *q[] = {"-q", NULL};
+	r = run_kdump(q, path, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_empty(r.out);
+	cr_assert_not_null(strstr(r.err, "kdump: 5 events"), "%s", r.err);
+	unlink(path);
+	run_free(&r);
+}
+
+Test(kdump, closed_stdout_is_quiet)
+{
+	if (kd_event_type_by_name("openat") < 0)
+		cr_skip_test("openat not in the schema yet");
+	struct recbuf rb = {0};
+	char path[] = "/tmp/kd_test_rec_XXXXXX";
+	int p[2];
+
+	for (int i = 0; i < 20; i++)
+		openat_record(&rb);
+	rec_save(&rb, path);
+	cr_assert_eq(pipe(p), 0);
+	close(p[0]); /* nobody reads: writes fail with EPIPE */
+	const char *args[] = {"--json", NULL};
+	struct run r = run_kdump(args, path, p[1]);
+	close(p[1]);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_empty(r.err);
+	unlink(path);
+	run_free(&r);
+}
+
+/* ----------------------------------------------------------- live */
+
+/* Needs a live engine; until one exists (or without root) this skips,
+ * which CI=true turns into a failure. */
+Test(kdump, command_exit_status)
+{
+	const char *ok[] = {"-q", "--", "sh", "-c", "exit 3", NULL};
+	const char *sig[] = {"-q", "--", "sh", "-c", "kill -USR1 $$", NULL};
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture");
+	struct run r = run_kdump(ok, NULL, -1);
+	if (r.status == 1 && strstr(r.err, "cannot open")) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", r.err);
+		run_free(&r);
+		KD_SKIP_OR_FAIL("no live engine: %s", why);
+	}
+	cr_assert_eq(r.status, 3, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, " events, "), "stats missing: %s", r.err);
+	run_free(&r);
+	r = run_kdump(sig, NULL, -1);
+	cr_assert_eq(r.status, 128 + SIGUSR1, "stderr: %s", r.err);
+	run_free(&r);
+}

@@ -1,0 +1,336 @@
+/* tools/kdump/json.c: one JSON object per event.
+ *
+ * Keys: ts cpu pid tid comm event category [res] latency_ns args [error].
+ * Integer kinds are numbers, flags/enums/signals symbolic strings, byte
+ * kinds strings with \xNN for what is not printable ASCII or valid UTF-8,
+ * structs (sockaddr, timespec, ...) objects, argv an array. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdump.h"
+
+#include "record.h"
+
+/* Length of the valid UTF-8 sequence at p (2..4), 0 if there is none.
+ * Rejects overlongs, surrogates and code points past U+10FFFF, which JSON
+ * parsers refuse. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void kdump_json_str(struct kdump_buf *b, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	kdump_buf_putc(b, '"');
+	for (size_t i = 0; i < n;) {
+		unsigned char c = s[i];
+		size_t u;
+
+		if (c == '"') {
+			kdump_buf_puts(b, "\\\"");
+			i++;
+		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
+			kdump_buf_putc(b, (char)c);
+			i++;
+		} else if (c >= 0x80 && (u = utf8_len(s + i, n - i))) {
+			for (size_t k = 0; k < u; k++)
+				kdump_buf_putc(b, (char)s[i + k]);
+			i += u;
+		} else {
+			/* The decoded value holds \xNN; its backslash is escaped in JSON.
+			 * A backslash in the data becomes \x5c so the form stays reversible. */
+			kdump_buf_printf(b, "\\\\x%02x", c);
+			i++;
+		}
+	}
+	kdump_buf_putc(b, '"');
+}
+
+static void put_cstr(struct kdump_buf *b, const char *s)
+{
+	kdump_json_str(b, s, strlen(s));
+}
+
+static uint64_t get_le(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, n < sizeof(v) ? n : sizeof(v));
+	return v; /* x86_64 and arm64 are little endian, like the records */
+}
+
+static const char *family_name(unsigned f)
+{
+	switch (f) {
+	case 0: return "AF_UNSPEC";
+	case 1: return "AF_UNIX";
+	case 2: return "AF_INET";
+	case 10: return "AF_INET6";
+	case 16: return "AF_NETLINK";
+	case 17: return "AF_PACKET";
+	case 40: return "AF_VSOCK";
+	default: return NULL;
+	}
+}
+
+static void put_sockaddr(struct kdump_buf *b, const unsigned char *p, size_t n)
+{
+	if (n < 2) {
+		kdump_buf_puts(b, "null");
+		return;
+	}
+	unsigned fam = (unsigned)(p[0] | p[1] << 8);
+	const char *fname = family_name(fam);
+	char addr[INET6_ADDRSTRLEN];
+
+	kdump_buf_puts(b, "{\"family\":");
+	if (fname)
+		put_cstr(b, fname);
+	else
+		kdump_buf_printf(b, "%u", fam);
+	if ((fam == 2 && n >= 8) || (fam == 10 && n >= 24)) {
+		if (!inet_ntop(fam == 2 ? AF_INET : AF_INET6, p + (fam == 2 ? 4 : 8), addr,
+			       sizeof(addr)))
+			strcpy(addr, "?");
+		kdump_buf_puts(b, ",\"addr\":");
+		put_cstr(b, addr);
+		kdump_buf_printf(b, ",\"port\":%u", (unsigned)(p[2] << 8 | p[3]));
+	} else if (fam == 1 && n > 2) {
+		/* sun_path: up to its NUL; an abstract name starts with NUL, shown as @ */
+		const unsigned char *path = p + 2;
+		size_t len = n - 2;
+		kdump_buf_puts(b, ",\"path\":");
+		if (path[0] == '\0') {
+			unsigned char at[KD_SOCKADDR_MAX + 1];
+			size_t alen = len < KD_SOCKADDR_MAX ? len : KD_SOCKADDR_MAX;
+			at[0] = '@';
+			memcpy(at + 1, path + 1, alen - 1);
+			kdump_json_str(b, at, alen);
+		} else {
+			const unsigned char *nul = memchr(path, 0, len);
+			kdump_json_str(b, path, nul ? (size_t)(nul - path) : len);
+		}
+	}
+	kdump_buf_putc(b, '}');
+}
+
+static void put_pair(struct kdump_buf *b, const char *k1, const char *k2, const unsigned char *p,
+		     bool s2_signed)
+{
+	int64_t a = (int64_t)get_le(p, 8), c = (int64_t)get_le(p + 8, 8);
+	if (s2_signed)
+		kdump_buf_printf(b, "{\"%s\":%" PRId64 ",\"%s\":%" PRId64 "}", k1, a, k2, c);
+	else
+		kdump_buf_printf(b, "{\"%s\":%" PRIu64 ",\"%s\":%" PRIu64 "}", k1, (uint64_t)a, k2,
+				 (uint64_t)c);
+}
+
+static void put_argv(struct kdump_buf *b, const unsigned char *p, size_t n)
+{
+	kdump_buf_putc(b, '[');
+	for (size_t i = 0, first = 1; i < n; first = 0) {
+		const unsigned char *nul = memchr(p + i, 0, n - i);
+		size_t len = nul ? (size_t)(nul - (p + i)) : n - i;
+		if (!first)
+			kdump_buf_putc(b, ',');
+		kdump_json_str(b, p + i, len);
+		i += len + 1;
+	}
+	kdump_buf_putc(b, ']');
+}
+
+/* Struct kinds need their whole struct; a short one shows as its bytes. */
+static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
+{
+	switch (kind) {
+	case KD_PK_SOCKADDR:
+		put_sockaddr(b, p, n);
+		return true;
+	case KD_PK_ARGV:
+		put_argv(b, p, n);
+		return true;
+	case KD_PK_TIMESPEC:
+		if (n < 16)
+			return false;
+		put_pair(b, "tv_sec", "tv_nsec", p, true);
+		return true;
+	case KD_PK_TIMEVAL:
+		if (n < 16)
+			return false;
+		put_pair(b, "tv_sec", "tv_usec", p, true);
+		return true;
+	case KD_PK_ITIMERSPEC:
+	case KD_PK_ITIMERVAL: {
+		const char *sub = kind == KD_PK_ITIMERSPEC ? "tv_nsec" : "tv_usec";
+		if (n < 32)
+			return false;
+		kdump_buf_puts(b, "{\"it_interval\":");
+		put_pair(b, "tv_sec", sub, p, true);
+		kdump_buf_puts(b, ",\"it_value\":");
+		put_pair(b, "tv_sec", sub, p + 16, true);
+		kdump_buf_putc(b, '}');
+		return true;
+	}
+	case KD_PK_RLIMIT:
+		if (n < 16)
+			return false;
+		put_pair(b, "rlim_cur", "rlim_max", p, false);
+		return true;
+	case KD_PK_FDPAIR:
+		if (n < 8)
+			return false;
+		kdump_buf_printf(b, "[%" PRId32 ",%" PRId32 "]", (int32_t)get_le(p, 4),
+				 (int32_t)get_le(p + 4, 4));
+		return true;
+	case KD_PK_SIGSET:
+		if (n < 1)
+			return false;
+		kdump_buf_printf(b, "%" PRIu64, get_le(p, n));
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_value *v)
+{
+	char tmp[256];
+	const char *name;
+
+	switch (v->kind) {
+	case KD_PK_FD:
+	case KD_PK_DIRFD:
+	case KD_PK_PID:
+		/* int in the userspace ABI, whatever width the kernel declares */
+		kdump_buf_printf(b, "%" PRId32, (int32_t)v->i);
+		return;
+	case KD_PK_INT:
+	case KD_PK_OFFSET:
+	case KD_PK_ERRNO:
+		kdump_buf_printf(b, "%" PRId64, v->i);
+		return;
+	case KD_PK_SIGNAL:
+		if ((name = kd_signal_name((int)v->i))) {
+			put_cstr(b, name);
+			return;
+		}
+		kdump_buf_printf(b, "%" PRId64, v->i);
+		return;
+	case KD_PK_FLAGS:
+	case KD_PK_ENUM:
+		name = kd_event_type_param_set(type, i);
+		if (name) {
+			int n = kd_flags_format(name, v->u, tmp, sizeof(tmp));
+			if (n >= 0 && (size_t)n < sizeof(tmp)) {
+				put_cstr(b, tmp);
+				return;
+			}
+			char *big = n > 0 ? malloc((size_t)n + 1) : NULL;
+			if (big && kd_flags_format(name, v->u, big, (size_t)n + 1) == n) {
+				put_cstr(b, big);
+				free(big);
+				return;
+			}
+			free(big);
+		}
+		kdump_buf_printf(b, "%" PRIu64, v->u);
+		return;
+	default:
+		kdump_buf_printf(b, "%" PRIu64, v->u);
+		return;
+	}
+}
+
+static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, unsigned i)
+{
+	struct kd_value v;
+
+	if (kd_event_param(ev, i, &v) < 0) {
+		kdump_buf_puts(b, "null");
+		return;
+	}
+	if (v.flags & KD_VAL_NULL) {
+		kdump_buf_puts(b, "null");
+		return;
+	}
+	if (!(v.flags & KD_VAL_BYTES)) {
+		put_int(b, type, i, &v);
+		return;
+	}
+	if (put_struct(b, (int)v.kind, v.ptr, v.len))
+		return;
+	kdump_json_str(b, v.ptr, v.len);
+}
+
+void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm)
+{
+	int type = kd_event_type(ev);
+	unsigned n = kd_event_nparams(ev);
+	bool syscall = kd_event_type_flags(type) & KD_EF_SYSCALL;
+	bool has_res = syscall && !(kd_event_record_flags(ev) & KD_RF_AT_ENTRY);
+	int64_t res = kd_event_result(ev);
+
+	kdump_buf_printf(b,
+			 "{\"ts\":%" PRIu64 ",\"cpu\":%" PRIu32 ",\"pid\":%" PRIu32
+			 ",\"tid\":%" PRIu32 ",\"comm\":",
+			 kd_event_ts(ev), kd_event_cpu(ev), kd_event_pid(ev), kd_event_tid(ev));
+	if (comm)
+		put_cstr(b, comm);
+	else
+		kdump_buf_puts(b, "null");
+	kdump_buf_puts(b, ",\"event\":");
+	put_cstr(b, kd_event_name(ev));
+	kdump_buf_puts(b, ",\"category\":");
+	put_cstr(b, kd_category_name(kd_event_category(ev)));
+	if (has_res)
+		kdump_buf_printf(b, ",\"res\":%" PRId64, res);
+	kdump_buf_printf(b, ",\"latency_ns\":%" PRIu64 ",\"args\":{", kd_event_latency(ev));
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = kd_event_type_param_name(type, i);
+		if (i)
+			kdump_buf_putc(b, ',');
+		put_cstr(b, name ? name : "?");
+		kdump_buf_putc(b, ':');
+		put_value(b, ev, type, i);
+	}
+	kdump_buf_putc(b, '}');
+	if (has_res && res < 0 && res >= -4095) {
+		const char *e = kd_errno_name((int)-res);
+		kdump_buf_puts(b, ",\"error\":");
+		if (e)
+			put_cstr(b, e);
+		else
+			kdump_buf_printf(b, "\"E%d\"", (int)-res);
+	}
+	kdump_buf_puts(b, "}\n");
+}

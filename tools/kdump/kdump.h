@@ -1,0 +1,39 @@
+/* tools/kdump/kdump.h: what kdump's main loop shares with its renderers. */
+#ifndef KDUMP_H
+#define KDUMP_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <kindling/kindling.h>
+
+/* A growable text buffer: renderers build one line, then write it at once. */
+struct kdump_buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+void kdump_buf_putc(struct kdump_buf *b, char c);
+void kdump_buf_puts(struct kdump_buf *b, const char *s);
+void kdump_buf_printf(struct kdump_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends what a snprintf-like formatter of ev/param i produces, growing as needed. */
+void kdump_buf_fmt_param(struct kdump_buf *b, const struct kd_event *ev, int i);
+void kdump_buf_free(struct kdump_buf *b);
+
+/* comm.c: thread name by tid. NULL when unknown (replays, exited threads). */
+struct kdump_comm;
+struct kdump_comm *kdump_comm_new(bool live);
+const char *kdump_comm_get(struct kdump_comm *c, const struct kd_event *ev);
+void kdump_comm_free(struct kdump_comm *c);
+
+/* text.c / json.c: one line per event, newline included. */
+void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm);
+void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm);
+
+/* json.c: a JSON string literal of n bytes; bytes that are not printable
+ * ASCII or valid UTF-8 become the four characters \xNN of the decoded value. */
+void kdump_json_str(struct kdump_buf *b, const void *p, size_t n);
+
+#endif

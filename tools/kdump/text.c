@@ -1,0 +1,57 @@
+/* tools/kdump/text.c: the strace-like line.
+ *   HH:MM:SS.nnnnnnnnn cpu comm(pid:tid) name(arg=value, ...) = res <latency> */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "kdump.h"
+
+#include "record.h"
+
+/* localtime_r is slow and events come thousands per second: cache the second. */
+static void put_time(struct kdump_buf *b, uint64_t ts)
+{
+	static time_t last_sec = (time_t)-1;
+	static char last_hms[16];
+	time_t sec = (time_t)(ts / 1000000000u);
+
+	if (sec != last_sec) {
+		struct tm tm;
+		if (!localtime_r(&sec, &tm))
+			memset(&tm, 0, sizeof(tm));
+		strftime(last_hms, sizeof(last_hms), "%H:%M:%S", &tm);
+		last_sec = sec;
+	}
+	kdump_buf_printf(b, "%s.%09" PRIu64, last_hms, ts % 1000000000u);
+}
+
+void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm)
+{
+	int type = kd_event_type(ev);
+	unsigned n = kd_event_nparams(ev);
+
+	put_time(b, kd_event_ts(ev));
+	kdump_buf_printf(b, " %" PRIu32 " %s(%" PRIu32 ":%" PRIu32 ") %s(", kd_event_cpu(ev),
+			 comm ? comm : "?", kd_event_pid(ev), kd_event_tid(ev),
+			 kd_event_name(ev));
+	for (unsigned i = 0; i < n; i++) {
+		const char *name = kd_event_type_param_name(type, i);
+		kdump_buf_printf(b, "%s%s=", i ? ", " : "", name ? name : "?");
+		kdump_buf_fmt_param(b, ev, (int)i);
+	}
+	kdump_buf_putc(b, ')');
+	if (kd_event_type_flags(type) & KD_EF_SYSCALL) {
+		if (kd_event_record_flags(ev) & KD_RF_AT_ENTRY) {
+			kdump_buf_puts(b, " = ?");
+		} else {
+			kdump_buf_puts(b, " = ");
+			kdump_buf_fmt_param(b, ev, -1);
+		}
+	}
+	if (kd_event_has_latency(ev)) {
+		uint64_t ns = kd_event_latency(ev);
+		kdump_buf_printf(b, " <%" PRIu64 ".%06" PRIu64 ">", ns / 1000000000u,
+				 ns % 1000000000u / 1000u);
+	}
+	kdump_buf_putc(b, '\n');
+}
