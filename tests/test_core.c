@@ -259,9 +259,8 @@ Test(core, execve_argv_and_exit_group)
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		/* on the stack, as a shell has them in its heap: a forked child's
-		 * literals sit in file pages not mapped yet, which BPF cannot fault
-		 * in at sys_enter (a known gap, see drivers/bpf-core) */
+		/* on the stack, as a shell has them in its heap (literals:
+		 * tests/test_core_exec.c) */
 		char path[] = "/bin/true", a1[] = "kd-arg-1", a2[] = "kd arg 2", e1[] = "KD_TEST=1";
 		char *argv[] = { path, a1, a2, NULL };
 		char *envp[] = { e1, NULL };

@@ -172,6 +172,63 @@ static __always_inline __u32 kd_cap_strarr(struct kd_scratch *s, __u32 off, __u6
 	return got & KD_BPF_REC_MASK;
 }
 
+/* KD_MODE_EXEC: the filename sched_process_exec kept (kernel memory). */
+static __always_inline __u32 kd_cap_exec_name(struct kd_scratch *s, __u32 off, __u32 room)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 sz = room < KD_STR_MAX ? room : KD_STR_MAX;
+	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
+	long n;
+
+	if (!p)
+		return 0;
+	if (!sz) {
+		s->rflags |= KD_RF_TRUNCATED;
+		return 0;
+	}
+	n = bpf_probe_read_kernel_str(&s->buf[off & KD_BPF_REC_MASK], sz & (KD_STR_MAX * 2 - 1),
+				      p->fname);
+	if (n <= 0)
+		return 0;
+	if ((__u32)n >= sz)
+		s->rflags |= KD_RF_TRUNCATED;
+	return n & KD_BPF_REC_MASK;
+}
+
+/* KD_MODE_EXEC: argv (or envp) of the new image, laid out by the kernel on the
+ * new stack as consecutive NUL-terminated strings, which is the STRARR wire
+ * format already. The pages were just written by exec, so they are present. */
+static __always_inline __u32 kd_cap_exec_strs(struct kd_scratch *s, __u32 off, __u32 room, bool env)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	__u32 limit = room < KD_STRARR_MAX ? room : KD_STRARR_MAX;
+	__u64 start, end, want;
+	struct mm_struct *mm;
+
+	mm = BPF_CORE_READ(t, mm);
+	if (!mm)
+		return 0;
+	start = env ? BPF_CORE_READ(mm, env_start) : BPF_CORE_READ(mm, arg_start);
+	end = env ? BPF_CORE_READ(mm, env_end) : BPF_CORE_READ(mm, arg_end);
+	if (!start || end <= start)
+		return 0;
+	want = end - start;
+	if (want > limit) {
+		want = limit;
+		s->rflags |= KD_RF_TRUNCATED;
+	}
+	if (!want)
+		return 0;
+	want &= KD_BPF_REC_MASK;
+	if (bpf_probe_read_user(&s->buf[off & KD_BPF_REC_MASK], want, (void *)start)) {
+		s->rflags |= KD_RF_READ_FAULT;
+		return 0;
+	}
+	/* a cut string still ends with a NUL, as the decoder wants */
+	s->buf[(off + want - 1) & KD_BPF_REC_MASK] = 0;
+	return want;
+}
+
 /*
  * Capture argument i of the record in this CPU's scratch at offset off
  * (past the header and plen[]). Returns the next offset, or < 0.
@@ -202,7 +259,10 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		len = 8;
 		break;
 	case KD_CAP_STR:
-		len = kd_cap_str(s, off, a, room);
+		if (s->mode == KD_MODE_EXEC)
+			len = kd_cap_exec_name(s, off, room);
+		else
+			len = kd_cap_str(s, off, a, room);
 		break;
 	case KD_CAP_BUF:
 		len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), kd_snaplen, room);
@@ -217,7 +277,11 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), room);
 		break;
 	case KD_CAP_STRARR:
-		len = kd_cap_strarr(s, off, a, room);
+		/* execve's argv comes before envp: the second array is the env */
+		if (s->mode == KD_MODE_EXEC)
+			len = kd_cap_exec_strs(s, off, room, i > 0 && s->k.p[i - 1].cap == KD_CAP_STRARR);
+		else
+			len = kd_cap_strarr(s, off, a, room);
 		break;
 	}
 	*(__u16 *)&s->buf[KD_REC_HDR_SIZE + 2 * i] = len;

@@ -39,7 +39,7 @@ struct kd_scratch {
 	__u64 args[6];
 	__s64 ret;
 	__u32 rflags;
-	__u32 _pad0;
+	__u32 mode;  /* KD_MODE_*: where string params come from */
 	struct kd_ksc k;
 	__u32 _pad1;
 	__u8 buf[2 * KD_BPF_REC_LIMIT]; /* the record: header, plen[], bytes */
@@ -88,8 +88,19 @@ struct {
 	__type(value, struct kd_lat);
 } kd_lat_hash SEC(".maps");
 
+/* KD_MODE_EXEC: the exit of a successful execve/execveat. Its filename comes
+ * from sched_process_exec (kd_pending.fname) and argv/envp from the new mm:
+ * the entry-time copy can miss them, because BPF cannot fault in user pages
+ * (a forked child's string literals often sit in file pages not mapped yet). */
+#define KD_MODE_USER 0
+#define KD_MODE_EXEC 1
+
 struct kd_pending {
-	__u8 rec[KD_BPF_PENDING_MAX];
+	__u8 rec[KD_BPF_PENDING_MAX]; /* the record as captured at entry */
+	__u64 args[6];                /* the entry registers: gone after exec */
+	__u32 exec;                   /* sched_process_exec filled fname */
+	__u32 nr;                     /* syscall nr at entry */
+	char fname[KD_STR_MAX];       /* bprm->filename, NUL-terminated */
 };
 
 /* execve records built at entry, by tid (and tgid: see kd_park()). */
@@ -186,7 +197,7 @@ static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 /* Build the record in this CPU's scratch; returns it or NULL. */
 static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, long ret,
 						   __u64 now, __u64 pid_tgid, __u32 cpu,
-						   __u32 rflags, __u32 *lenp)
+						   __u32 rflags, __u32 mode, __u32 *lenp)
 {
 	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
 	struct kd_rec_hdr *h;
@@ -203,6 +214,7 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 	s->args[5] = a[5];
 	s->ret = ret;
 	s->rflags = rflags;
+	s->mode = mode;
 	s->k = *k;
 	n = k->nparams;
 	if (n > 6)
@@ -231,10 +243,29 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 	return s;
 }
 
-/* execve's argv is gone after a successful exec: build the whole record at
- * entry and park it. A non-leader thread that execs successfully comes back
- * with the leader's tid, so the record is parked under the tgid too. */
-static __always_inline void kd_park(struct kd_scratch *s, __u32 len, __u64 pid_tgid, __u32 cpu)
+static __always_inline void kd_park_args(__u32 key, __u64 *a, __u32 nr)
+{
+	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &key);
+
+	if (!p)
+		return;
+	p->args[0] = a[0];
+	p->args[1] = a[1];
+	p->args[2] = a[2];
+	p->args[3] = a[3];
+	p->args[4] = a[4];
+	p->args[5] = a[5];
+	p->exec = 0;
+	p->nr = nr;
+}
+
+/* execve's argv is gone after a successful exec, and so are its registers:
+ * build the whole record at entry and park it with the registers (what a
+ * failed call reports; a successful one is rebuilt at exit, see KD_MODE_EXEC).
+ * A non-leader thread that execs successfully comes back with the leader's
+ * tid, so the record is parked under the tgid too. */
+static __always_inline void kd_park(struct kd_scratch *s, __u64 *a, __u32 nr, __u32 len,
+				    __u64 pid_tgid, __u32 cpu)
 {
 	__u32 tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 
@@ -245,26 +276,54 @@ static __always_inline void kd_park(struct kd_scratch *s, __u32 len, __u64 pid_t
 		c->v[KD_CNT_DROP_TOO_BIG]++;
 		return;
 	}
+	/* the value is bigger than the record: the tail is filled just below */
 	bpf_map_update_elem(&kd_pending, &tid, s->buf, BPF_ANY);
-	if (tid != tgid)
+	kd_park_args(tid, a, nr);
+	if (tid != tgid) {
 		bpf_map_update_elem(&kd_pending, &tgid, s->buf, BPF_ANY);
+		kd_park_args(tgid, a, nr);
+	}
 }
 
-static __always_inline void kd_unpark(long ret, __u64 now, __u64 pid_tgid, __u32 cpu)
+/* The exit of a call parked at entry. enabled: this exit's own syscall is
+ * selected. A successful execveat exits as execve (the kernel reports nr 59),
+ * so the parked nr says what the call was. */
+static __always_inline void kd_unpark(bool enabled, long ret, __u64 now, __u64 pid_tgid, __u32 cpu)
 {
 	__u32 tid = (__u32)pid_tgid;
 	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
+	struct kd_scratch *s;
 	struct kd_rec_hdr *h;
 	__u32 len;
 
 	if (!p) {
 		struct kd_bpf_cnt *c = kd_counters(cpu);
 
+		if (!enabled) {
+			c->v[KD_CNT_FILTERED]++;
+			return;
+		}
 		c->v[KD_CNT_KERNEL_EVENTS]++;
 		c->v[KD_CNT_DROP_NO_STATE]++;
 		return;
 	}
 	h = (void *)p->rec;
+	if (ret == 0 && p->exec) {
+		__u64 entry_ts = h->ts;
+
+		s = kd_build(&kd_ksc_tab[p->nr & (KD_MAX_SYSCALL_NR - 1)], p->args, ret, now, pid_tgid,
+			     cpu, 0, KD_MODE_EXEC, &len);
+		if (s) {
+			h = (void *)s->buf;
+			if (kd_want_latency && entry_ts && entry_ts <= now) {
+				h->latency = now - entry_ts;
+				h->flags |= KD_RF_LATENCY;
+			}
+			kd_submit(s->buf, len, cpu);
+		}
+		bpf_map_delete_elem(&kd_pending, &tid);
+		return;
+	}
 	if (kd_want_latency) {
 		h->latency = now - h->ts;
 		h->flags |= KD_RF_LATENCY;
@@ -325,7 +384,8 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 		return 0;
 	k = &kd_ksc_tab[nr];
 	cpu = bpf_get_smp_processor_id();
-	if (!(k->flags & KD_KSC_ENABLED)) {
+	/* an unselected execve exit may still end a selected execveat */
+	if (!(k->flags & (KD_KSC_ENABLED | KD_KSC_ENTRY_ARGS))) {
 		kd_counters(cpu)->v[KD_CNT_FILTERED]++;
 		return 0;
 	}
@@ -336,7 +396,7 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (k->flags & KD_KSC_ENTRY_ARGS) {
-		kd_unpark(ret, now, pid_tgid, cpu);
+		kd_unpark(k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
 		return 0;
 	}
 	if (kd_want_latency) {
@@ -345,7 +405,7 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 			rflags |= KD_RF_LATENCY;
 	}
 	kd_read_args(regs, direct, a);
-	s = kd_build(k, a, ret, now, pid_tgid, cpu, rflags, &len);
+	s = kd_build(k, a, ret, now, pid_tgid, cpu, rflags, KD_MODE_USER, &len);
 	if (!s)
 		return 0;
 	((struct kd_rec_hdr *)s->buf)->latency = d;
@@ -382,13 +442,13 @@ static __always_inline int kd_on_enter(struct pt_regs *regs, long id, const bool
 	cpu = bpf_get_smp_processor_id();
 	kd_read_args(regs, direct, a);
 	if (f & KD_KSC_AT_ENTRY) {
-		s = kd_build(k, a, 0, now, pid_tgid, cpu, KD_RF_AT_ENTRY, &len);
+		s = kd_build(k, a, 0, now, pid_tgid, cpu, KD_RF_AT_ENTRY, KD_MODE_USER, &len);
 		if (s)
 			kd_submit(s->buf, len, cpu);
 	} else {
-		s = kd_build(k, a, 0, now, pid_tgid, cpu, 0, &len);
+		s = kd_build(k, a, 0, now, pid_tgid, cpu, 0, KD_MODE_USER, &len);
 		if (s)
-			kd_park(s, len, pid_tgid, cpu);
+			kd_park(s, a, id, len, pid_tgid, cpu);
 	}
 	return 0;
 }
@@ -449,5 +509,33 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(kd_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	kd_follow_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return 0;
+}
+
+/* A successful exec: keep bprm->filename (kernel memory, always readable) for
+ * the exit record. The exec'ing thread now has the leader's tid (pid); its
+ * entry record was parked under both. */
+static __always_inline void kd_exec_seen(__u32 tid, __u32 old_tid, const char *fname)
+{
+	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
+
+	if (!p)
+		return;
+	p->exec = bpf_probe_read_kernel_str(p->fname, sizeof(p->fname), fname) > 0;
+	if (old_tid != tid)
+		bpf_map_delete_elem(&kd_pending, &old_tid);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(kd_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	kd_exec_seen(p->pid, old_pid, bprm->filename);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(kd_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	kd_exec_seen(BPF_CORE_READ(p, pid), old_pid, BPF_CORE_READ(bprm, filename));
 	return 0;
 }

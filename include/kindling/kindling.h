@@ -119,6 +119,8 @@ struct kd_open_opts {
 	void *log_ctx;
 	int32_t log_level;      /* enum kd_log_level; messages above it are dropped */
 	uint32_t _reserved0;
+	uint32_t max_threads;      /* enrichment: threads kept; 0 = 131072 */
+	uint32_t max_fds_per_proc; /* enrichment: fds kept per process; 0 = 65536 */
 };
 
 /* ------------------------------------------------------------------ handle */
@@ -185,6 +187,15 @@ struct kd_stats {
 	uint64_t bytes;                 /* record bytes consumed */
 	uint32_t ncpus;                 /* per-CPU rings; kd_stats_cpu() for each */
 	uint32_t _reserved0;
+	/* enrichment (all 0 with KD_OPEN_NO_ENRICH) */
+	uint64_t enrich_threads;        /* threads in the table now */
+	uint64_t enrich_procs;          /* processes in the table now */
+	uint64_t enrich_fds;            /* fds in the table now */
+	uint64_t enrich_bytes;          /* heap bytes the tables hold */
+	uint64_t enrich_thread_evictions; /* threads dropped because max_threads was hit */
+	uint64_t enrich_fd_evictions;   /* fds dropped because max_fds_per_proc was hit */
+	uint64_t enrich_proc_lookups;   /* /proc lookups for threads or fds first seen in events */
+	uint64_t enrich_lookups_limited; /* lookups skipped by the rate limit */
 };
 
 struct kd_cpu_stats {
@@ -336,6 +347,141 @@ KD_API const void *kd_event_record(const struct kd_event *ev, size_t *len);
 KD_API const char *kd_errno_name(int errnum);
 /** @brief **kd_signal_name()** "SIGUSR1" for 10, NULL if unknown. */
 KD_API const char *kd_signal_name(int sig);
+
+/* ------------------------------------------------------------------ enrichment */
+
+/*
+ * Unless KD_OPEN_NO_ENRICH, a live handle scans /proc at kd_open and then keeps
+ * a table of threads, processes and their fds current from the events; every
+ * event comes with its thread and, for events that use or create an fd, that
+ * fd. Replays (file, buffer engines) build the tables from the events alone.
+ *
+ *   const struct kd_thread *t = kd_event_thread(ev);
+ *   const struct kd_fd *f = kd_event_fd(ev);
+ *   char s[256];
+ *   if (t && f && kd_fd_format(f, s, sizeof(s)) >= 0)
+ *           printf("%s(%u) %s\n", kd_thread_comm(t), kd_thread_pid(t), s);
+ *
+ * Pointers returned here stay valid until the next kd_next() or kd_close();
+ * strings are never NULL ("" when unknown) unless said otherwise.
+ */
+struct kd_thread;
+struct kd_fd;
+
+enum kd_fd_type {
+	KD_FD_UNKNOWN = 0,
+	KD_FD_FILE = 1,      /* regular file, device, fifo: kd_fd_path() */
+	KD_FD_DIR = 2,
+	KD_FD_IPV4 = 3,      /* AF_INET socket: tuple, kd_fd_proto() */
+	KD_FD_IPV6 = 4,
+	KD_FD_UNIX = 5,      /* AF_UNIX socket: kd_fd_path() is the bound or peer path */
+	KD_FD_NETLINK = 6,
+	KD_FD_SOCKET = 7,    /* socket of another family (kd_fd_sock_family()) */
+	KD_FD_PIPE = 8,
+	KD_FD_EVENT = 9,     /* eventfd */
+	KD_FD_SIGNAL = 10,   /* signalfd */
+	KD_FD_TIMER = 11,    /* timerfd */
+	KD_FD_INOTIFY = 12,
+	KD_FD_EPOLL = 13,
+	KD_FD_MEMFD = 14,    /* kd_fd_path() is the memfd name */
+	KD_FD_BPF = 15,
+	KD_FD_USERFAULT = 16,
+	KD_FD_IO_URING = 17,
+	KD_FD_PIDFD = 18,
+	KD_FD_FANOTIFY = 19,
+	KD_FD_PERF = 20,
+	KD_FD_MOUNT = 21,    /* fsopen, fsmount, open_tree, fspick */
+	KD_FD_TYPE__COUNT
+};
+
+enum kd_fd_role { KD_FD_ROLE_NONE = 0, KD_FD_ROLE_CLIENT = 1, KD_FD_ROLE_SERVER = 2 };
+
+/* kd_thread_flags() */
+#define KD_THREAD_INCOMPLETE (1u << 0) /* first seen in an event and /proc had nothing */
+#define KD_THREAD_EXITING    (1u << 1) /* this event ends it; gone at the next kd_next */
+
+/** @brief **kd_event_thread()** the thread ev came from; NULL without enrichment. */
+KD_API const struct kd_thread *kd_event_thread(const struct kd_event *ev);
+/**
+ * @brief **kd_event_fd()** the fd ev creates (an fd result; the first of a pipe pair)
+ * or else uses (its first fd param), as it is while ev is delivered (a close shows
+ * what it closes). NULL when the event has no fd, the fd is not known, or without
+ * enrichment.
+ */
+KD_API const struct kd_fd *kd_event_fd(const struct kd_event *ev);
+/** @brief **kd_thread_lookup()** the table's thread tid (no /proc lookup); NULL if unknown. */
+KD_API const struct kd_thread *kd_thread_lookup(struct kd_handle *h, uint32_t tid);
+/**
+ * @brief **kd_thread_iter()** calls cb on every thread in the table until cb returns
+ * non-zero, which it returns. Errors: -EINVAL, KD_ENOTSUP (no enrichment).
+ */
+KD_API int kd_thread_iter(struct kd_handle *h, int (*cb)(const struct kd_thread *t, void *ctx),
+			  void *ctx);
+/**
+ * @brief **kd_fd_iter()** calls cb on every fd of process pid, in the order they were
+ * opened, until cb returns non-zero, which it returns.
+ * Errors: -EINVAL, -ESRCH (pid not in the table), KD_ENOTSUP (no enrichment).
+ */
+KD_API int kd_fd_iter(struct kd_handle *h, uint32_t pid,
+		      int (*cb)(const struct kd_fd *f, void *ctx), void *ctx);
+
+KD_API uint32_t kd_thread_tid(const struct kd_thread *t);
+KD_API uint32_t kd_thread_pid(const struct kd_thread *t);
+KD_API uint32_t kd_thread_ppid(const struct kd_thread *t);  /* 0 if unknown */
+KD_API uint32_t kd_thread_sid(const struct kd_thread *t);   /* session id, 0 if unknown */
+KD_API const char *kd_thread_comm(const struct kd_thread *t); /* the thread's name (comm) */
+KD_API const char *kd_thread_exe(const struct kd_thread *t);
+/** @brief **kd_thread_args()** argv as NUL-separated strings (argv[0] first); len gets the bytes. */
+KD_API const char *kd_thread_args(const struct kd_thread *t, size_t *len);
+KD_API const char *kd_thread_cwd(const struct kd_thread *t);
+KD_API uint32_t kd_thread_uid(const struct kd_thread *t);   /* real ids */
+KD_API uint32_t kd_thread_gid(const struct kd_thread *t);
+KD_API uint32_t kd_thread_euid(const struct kd_thread *t);  /* effective ids */
+KD_API uint32_t kd_thread_egid(const struct kd_thread *t);
+KD_API uint32_t kd_thread_loginuid(const struct kd_thread *t); /* (uint32_t)-1 if unset */
+/** @brief **kd_thread_user()** name of the effective uid (/etc/passwd, cached); NULL if none. */
+KD_API const char *kd_thread_user(const struct kd_thread *t);
+/** @brief **kd_thread_group()** name of the effective gid (/etc/group, cached); NULL if none. */
+KD_API const char *kd_thread_group(const struct kd_thread *t);
+KD_API const char *kd_thread_cgroup(const struct kd_thread *t); /* cgroup v2 path, else first */
+/** @brief **kd_thread_container_id()** 12-hex short id; "" for a host process. */
+KD_API const char *kd_thread_container_id(const struct kd_thread *t);
+/** @brief **kd_thread_container_runtime()** "docker", "containerd", "cri-o", "podman", "kubepods"; "" on the host. */
+KD_API const char *kd_thread_container_runtime(const struct kd_thread *t);
+KD_API uint64_t kd_thread_start_time(const struct kd_thread *t); /* ns since the epoch, 0 unknown */
+KD_API uint32_t kd_thread_flags(const struct kd_thread *t);      /* KD_THREAD_* */
+
+KD_API int kd_fd_num(const struct kd_fd *f);
+KD_API int kd_fd_type(const struct kd_fd *f);             /* enum kd_fd_type */
+KD_API const char *kd_fd_type_name(int type);             /* "file", "ipv4", ...; "unknown" */
+KD_API const char *kd_fd_path(const struct kd_fd *f);     /* files, dirs, unix sockets, memfds */
+KD_API uint32_t kd_fd_flags(const struct kd_fd *f);       /* O_* open flags incl. O_CLOEXEC */
+KD_API int kd_fd_sock_family(const struct kd_fd *f);      /* AF_*, 0 for non-sockets */
+KD_API int kd_fd_sock_type(const struct kd_fd *f);        /* SOCK_STREAM, ...; 0 if unknown */
+KD_API int kd_fd_proto(const struct kd_fd *f);            /* IPPROTO_TCP, ...; 0 if unknown */
+KD_API const char *kd_fd_proto_name(const struct kd_fd *f); /* "tcp", "udp", ...; "" */
+KD_API int kd_fd_role(const struct kd_fd *f);             /* enum kd_fd_role */
+/**
+ * @brief **kd_fd_local_addr()** / **kd_fd_remote_addr()** the socket's address as text
+ * ("127.0.0.1", "::1", a unix path); snprintf-like. -ENOENT when not known.
+ */
+KD_API int kd_fd_local_addr(const struct kd_fd *f, char *buf, size_t len);
+KD_API int kd_fd_remote_addr(const struct kd_fd *f, char *buf, size_t len);
+/** @brief **kd_fd_local_port()** / **kd_fd_remote_port()** 0..65535; -ENOENT when not known. */
+KD_API int kd_fd_local_port(const struct kd_fd *f);
+KD_API int kd_fd_remote_port(const struct kd_fd *f);
+/**
+ * @brief **kd_fd_sockaddr()** copies the local (remote false) or remote address as a
+ * struct sockaddr_in/sockaddr_in6 into sa (len bytes); returns the struct's size.
+ * Errors: -EINVAL, -ENOENT (not known or not an IP socket), -ENOSPC (len too small).
+ */
+KD_API int kd_fd_sockaddr(const struct kd_fd *f, bool remote, void *sa, size_t len);
+/**
+ * @brief **kd_fd_format()** "file:/etc/hosts", "tcp:127.0.0.1:4000->127.0.0.1:8080"
+ * (client->server when the role is known, else local->remote), "unix:/run/x.sock",
+ * "pipe"; snprintf-like.
+ */
+KD_API int kd_fd_format(const struct kd_fd *f, char *buf, size_t len);
 
 /* ------------------------------------------------------------------ capture files */
 

@@ -26,7 +26,7 @@ int kd__decode(const void *rec, size_t len, struct kd_event *ev, char *msg, size
 	const uint8_t *p = rec;
 	struct kd_rec_hdr *hdr;
 	const struct kd__event_info *info;
-	uint32_t need, off;
+	uint32_t need, avail, off;
 	unsigned np, i;
 
 	if (len == 0)
@@ -74,15 +74,17 @@ int kd__decode(const void *rec, size_t len, struct kd_event *ev, char *msg, size
 			   KD_SCHEMA_VERSION, info->nparams);
 
 	memcpy(ev->plen, p + KD_REC_HDR_SIZE, 2 * np);
+	avail = hdr->len - need;
 	off = 0;
 	for (i = 0; i < np; i++) {
 		ev->poff[i] = off;
 		off += ev->plen[i];
 	}
-	if (off != hdr->len - need)
+	/* framing before content: a lying plen[] is reported as such */
+	if (off != avail)
 		return bad(msg, msglen, KD_EBADPARAMS,
 			   "%s record: param lengths sum to %u bytes but %u follow the header", info->name,
-			   off, hdr->len - need);
+			   off, avail);
 
 	ev->params = p + need;
 	for (i = 0; i < np; i++) {

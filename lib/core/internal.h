@@ -73,6 +73,7 @@ struct kd_handle {
 	uint64_t boot_ns;
 	uint64_t events, invalid, bytes;
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
+	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
 	char err[512];
 };
 

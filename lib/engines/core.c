@@ -48,8 +48,8 @@
 struct core {
 	struct kd_handle *h;
 	struct kd_core *skel;
-	struct bpf_program *exit_prog, *enter_prog, *fork_prog;
-	struct bpf_link *exit_link, *enter_link, *fork_link;
+	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog;
+	struct bpf_link *exit_link, *enter_link, *fork_link, *exec_link;
 	int ncpus;
 	int nrings;
 	uint64_t ring_bytes;
@@ -128,38 +128,51 @@ static int check_caps(struct kd_handle *h)
 
 /* ------------------------------------------------------------ table */
 
-/* The enter program is needed for latency, exit_group-like syscalls (they
- * never reach sys_exit) and execve's argv (gone at exit). */
-static bool need_enter(const struct core *c)
+/* Is any selected syscall flagged with one of ksc_flags? */
+static bool any_enabled(const struct core *c, unsigned ksc_flags)
 {
-	if (c->h->opts.flags & KD_OPEN_LATENCY)
-		return true;
 	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
 		const struct kd_ksc *k = &c->skel->bss->kd_ksc_tab[nr];
 
-		if ((k->flags & KD_KSC_ENABLED) && (k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+		if ((k->flags & KD_KSC_ENABLED) && (k->flags & ksc_flags))
 			return true;
 	}
 	return false;
 }
 
-static int sync_enter(struct core *c)
+/* Attach prog when want, detach it when not: a program nobody needs costs
+ * every syscall (or exec) its call. */
+static int sync_link(struct core *c, struct bpf_program *prog, struct bpf_link **link, bool want)
 {
-	bool want = need_enter(c);
-	int err;
+	if (want && !*link) {
+		*link = bpf_program__attach(prog);
+		if (!*link) {
+			int err = -errno;
 
-	if (want && !c->enter_link) {
-		c->enter_link = bpf_program__attach(c->enter_prog);
-		if (!c->enter_link) {
-			err = -errno;
 			return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
-				       bpf_program__name(c->enter_prog), strerror(-err));
+				       bpf_program__name(prog), strerror(-err));
 		}
-	} else if (!want && c->enter_link) {
-		bpf_link__destroy(c->enter_link);
-		c->enter_link = NULL;
+	} else if (!want && *link) {
+		bpf_link__destroy(*link);
+		*link = NULL;
 	}
 	return 0;
+}
+
+/* The enter program is needed for latency, exit_group-like syscalls (they
+ * never reach sys_exit) and execve's registers and argv (gone at exit); the
+ * exec program keeps the filename of a successful execve. */
+static int sync_enter(struct core *c)
+{
+	bool exec = any_enabled(c, KD_KSC_ENTRY_ARGS);
+	bool enter = exec || (c->h->opts.flags & KD_OPEN_LATENCY) || any_enabled(c, KD_KSC_AT_ENTRY);
+	int err;
+
+	/* exec first: an execve entry parked without it would lose its filename */
+	err = sync_link(c, c->exec_prog, &c->exec_link, exec);
+	if (!err)
+		err = sync_link(c, c->enter_prog, &c->enter_link, enter);
+	return err;
 }
 
 /* Build aside, then copy: the programs read the live table all the time and
@@ -232,6 +245,7 @@ static int load(struct core *c, bool tp_btf)
 	c->exit_prog = !tp_btf ? s->progs.kd_exit_raw : task ? s->progs.kd_exit_task : s->progs.kd_exit_hash;
 	c->enter_prog = !tp_btf ? s->progs.kd_enter_raw : task ? s->progs.kd_enter_task : s->progs.kd_enter_hash;
 	c->fork_prog = h->opts.npids ? (tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw) : NULL;
+	c->exec_prog = tp_btf ? s->progs.kd_exec_btf : s->progs.kd_exec_raw;
 	bpf_program__set_autoload(s->progs.kd_exit_raw, c->exit_prog == s->progs.kd_exit_raw);
 	bpf_program__set_autoload(s->progs.kd_exit_task, c->exit_prog == s->progs.kd_exit_task);
 	bpf_program__set_autoload(s->progs.kd_exit_hash, c->exit_prog == s->progs.kd_exit_hash);
@@ -240,6 +254,8 @@ static int load(struct core *c, bool tp_btf)
 	bpf_program__set_autoload(s->progs.kd_enter_hash, c->enter_prog == s->progs.kd_enter_hash);
 	bpf_program__set_autoload(s->progs.kd_fork_btf, c->fork_prog == s->progs.kd_fork_btf);
 	bpf_program__set_autoload(s->progs.kd_fork_raw, c->fork_prog == s->progs.kd_fork_raw);
+	bpf_program__set_autoload(s->progs.kd_exec_btf, c->exec_prog == s->progs.kd_exec_btf);
+	bpf_program__set_autoload(s->progs.kd_exec_raw, c->exec_prog == s->progs.kd_exec_raw);
 
 	c->libbpf_msg[0] = '\0';
 	err = kd_core__load(s);
@@ -538,6 +554,7 @@ static void core_close(void *state)
 	bpf_link__destroy(c->enter_link);
 	bpf_link__destroy(c->exit_link);
 	bpf_link__destroy(c->fork_link);
+	bpf_link__destroy(c->exec_link);
 	if (c->rings)
 		for (int i = 0; i < c->nrings; i++)
 			kd__ring_unmap(&c->rings[i]);

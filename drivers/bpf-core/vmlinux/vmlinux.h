@@ -47,9 +47,21 @@ struct pt_regs {
 	unsigned long ss;
 };
 
+struct mm_struct {
+	unsigned long arg_start;
+	unsigned long arg_end;
+	unsigned long env_start;
+	unsigned long env_end;
+};
+
 struct task_struct {
 	int pid;
 	int tgid;
+	struct mm_struct *mm;
+};
+
+struct linux_binprm {
+	const char *filename;
 };
 
 #pragma clang attribute pop

@@ -1,0 +1,235 @@
+/* lib/enrich/enrich.h: the thread, process and fd tables behind kd_event_thread()
+ * and kd_event_fd(), shared by the files of lib/enrich/. */
+#ifndef KD_ENRICH_H
+#define KD_ENRICH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uthash.h>
+
+#include "internal.h"
+
+#define KD__ENRICH_MAX_THREADS 131072u
+#define KD__ENRICH_MAX_FDS 65536u
+#define KD__COMM_LEN 16 /* TASK_COMM_LEN */
+
+/* One side of a socket. */
+struct kd__addr {
+	uint8_t set;     /* address known */
+	uint8_t has_port;
+	uint16_t port;   /* host order */
+	uint8_t ip[16];  /* 4 bytes for AF_INET */
+};
+
+/* kd_fd.state */
+#define KD__FD_CLOEXEC     (1u << 0)
+#define KD__FD_LOCAL_TRIED (1u << 1) /* asked the kernel for the local side once */
+
+struct kd_fd {
+	int32_t num;
+	uint8_t type;    /* enum kd_fd_type */
+	uint8_t role;    /* enum kd_fd_role */
+	uint8_t sotype;  /* SOCK_STREAM ... */
+	uint8_t state;   /* KD__FD_* */
+	uint16_t family; /* AF_* for sockets */
+	uint16_t proto;  /* IPPROTO_* */
+	uint32_t flags;  /* O_* flags */
+	int32_t aux;     /* pidfd: the pid it refers to */
+	struct kd__addr local, remote;
+	char *path;      /* NULL when none */
+	UT_hash_handle hh;
+};
+
+/* An fd table: one per process, shared by CLONE_FILES processes. */
+struct kd__fdtab {
+	struct kd_fd *fds; /* by num, in the order they were added */
+	uint32_t n, refs;
+};
+
+/* kd__proc.flags */
+#define KD__P_SUBREAPER    (1u << 0)
+#define KD__P_INCOMPLETE   (1u << 1) /* not from /proc nor from a parent */
+#define KD__P_CGROUP_STALE (1u << 2) /* moved: read /proc/<pid>/cgroup again */
+
+/* What threads of one thread group share. */
+struct kd__proc {
+	uint32_t pid, ppid, sid;
+	uint32_t uid, gid, euid, egid, loginuid;
+	uint32_t nthreads;
+	uint32_t flags; /* KD__P_* */
+	char *exe, *args, *cwd, *cgroup;
+	size_t args_len;
+	char container_id[13];
+	uint8_t runtime; /* enum kd__runtime */
+	uint64_t start_ns;
+	struct kd__fdtab *fdt;
+	struct kd__enrich *e;
+	struct kd__proc *children, *sib_prev, *sib_next; /* linked to the parent's entry */
+	struct kd__proc *parent;
+	UT_hash_handle hh;
+};
+
+/* kd_thread.state */
+#define KD__T_INCOMPLETE  (1u << 0)
+#define KD__T_EXITING     (1u << 1)
+#define KD__T_NEED_LOOKUP (1u << 2) /* rate limit said no: try /proc again later */
+
+struct kd_thread {
+	uint32_t tid;
+	uint32_t state; /* KD__T_* */
+	char comm[KD__COMM_LEN];
+	uint64_t start_ns, last_ns;
+	struct kd__proc *proc;
+	UT_hash_handle hh;
+};
+
+/* A clone3 child seen from the parent side only (flags unknown). */
+struct kd__pending_child {
+	uint32_t child, parent_tid;
+	UT_hash_handle hh;
+};
+
+struct kd__user;
+
+/* What must wait until the event that causes it has been delivered. */
+enum kd__defer_kind { KD__DEFER_NONE, KD__DEFER_CLOSE, KD__DEFER_CLOSE_RANGE, KD__DEFER_THREAD_EXIT,
+		      KD__DEFER_PROC_EXIT };
+
+struct kd__enrich {
+	struct kd_handle *h;
+	bool live; /* /proc describes the traced system */
+	uint32_t max_threads, max_fds;
+	struct kd_thread *threads;
+	struct kd__proc *procs;
+	struct kd__pending_child *pending;
+	uint32_t npending;
+	uint64_t nthreads, nprocs, nfds, bytes;
+	uint64_t thread_evictions, fd_evictions, lookups, limited;
+
+	/* the event being delivered */
+	const struct kd_event *cur_ev;
+	const void *cur_rec;
+	struct kd_thread *cur_thread;
+	struct kd_fd *cur_fd;
+
+	struct {
+		uint8_t kind; /* enum kd__defer_kind */
+		uint32_t id;  /* tid or pid */
+		uint32_t lo, hi;
+	} defer;
+
+	/* /proc lookups: token bucket over CLOCK_MONOTONIC */
+	uint64_t rl_last_ns;
+	double rl_tokens;
+
+	/* users.c */
+	struct kd__user *users, *groups;
+	bool users_loaded, groups_loaded;
+};
+
+/* enrich.c */
+KD__HIDDEN int kd__enrich_open(struct kd_handle *h);
+KD__HIDDEN void kd__enrich_close(struct kd_handle *h);
+KD__HIDDEN void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev);
+KD__HIDDEN void kd__enrich_flush(struct kd_handle *h);
+KD__HIDDEN void kd__enrich_stats(struct kd_handle *h, struct kd_stats *st);
+KD__HIDDEN bool kd__enrich_may_lookup(struct kd__enrich *e);
+/* Param i of ev as an integer / as bytes; false if absent or NULL. */
+KD__HIDDEN bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v);
+KD__HIDDEN bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const void **p, size_t *len);
+
+/* threads.c */
+KD__HIDDEN struct kd_thread *kd__thread_find(struct kd__enrich *e, uint32_t tid);
+KD__HIDDEN struct kd__proc *kd__proc_find(struct kd__enrich *e, uint32_t pid);
+KD__HIDDEN struct kd__proc *kd__proc_new(struct kd__enrich *e, uint32_t pid);
+KD__HIDDEN struct kd_thread *kd__thread_new(struct kd__enrich *e, struct kd__proc *p, uint32_t tid);
+KD__HIDDEN void kd__thread_free(struct kd__enrich *e, struct kd_thread *t);
+KD__HIDDEN void kd__proc_free(struct kd__enrich *e, struct kd__proc *p);
+KD__HIDDEN void kd__proc_set_parent(struct kd__enrich *e, struct kd__proc *p, uint32_t ppid);
+KD__HIDDEN void kd__proc_link_all(struct kd__enrich *e);
+KD__HIDDEN int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len);
+KD__HIDDEN struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev);
+KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
+KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
+KD__HIDDEN void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
+KD__HIDDEN void kd__thread_exit(struct kd__enrich *e, uint32_t tid);
+KD__HIDDEN void kd__proc_exit(struct kd__enrich *e, uint32_t pid);
+KD__HIDDEN void kd__threads_free_all(struct kd__enrich *e);
+
+/* fds.c */
+KD__HIDDEN struct kd__fdtab *kd__fdtab_new(struct kd__enrich *e);
+KD__HIDDEN struct kd__fdtab *kd__fdtab_copy(struct kd__enrich *e, const struct kd__fdtab *src);
+KD__HIDDEN void kd__fdtab_unref(struct kd__enrich *e, struct kd__fdtab *t);
+KD__HIDDEN struct kd_fd *kd__fd_find(struct kd__proc *p, int32_t num);
+/* A fresh entry for num (replacing one that is there); NULL on ENOMEM. */
+KD__HIDDEN struct kd_fd *kd__fd_add(struct kd__enrich *e, struct kd__proc *p, int32_t num, int type);
+KD__HIDDEN void kd__fd_remove(struct kd__enrich *e, struct kd__proc *p, int32_t num);
+KD__HIDDEN void kd__fd_close_range(struct kd__enrich *e, struct kd__proc *p, uint32_t lo, uint32_t hi,
+				   bool cloexec_only);
+KD__HIDDEN void kd__fd_close_on_exec(struct kd__enrich *e, struct kd__proc *p);
+/* Makes p's fd table its own (exec, unshare, CLONE_FILES undone). */
+KD__HIDDEN void kd__fd_unshare(struct kd__enrich *e, struct kd__proc *p);
+/* Absolute, lexically cleaned path of rel seen from dirfd (AT_FDCWD: cwd). Returns
+ * a malloc'd string or NULL. */
+KD__HIDDEN char *kd__path_resolve(struct kd__proc *p, int32_t dirfd, const char *rel);
+/* Updates the fd table from ev; sets e->cur_fd. */
+KD__HIDDEN void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
+
+/* sockets.c */
+/* Parses a struct sockaddr (len bytes) into family and addr; unix paths to *path. */
+KD__HIDDEN int kd__sockaddr_parse(const void *sa, size_t len, struct kd__addr *a, char *path,
+				  size_t pathlen);
+KD__HIDDEN void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_event *ev);
+KD__HIDDEN void kd__sock_set_proto(struct kd_fd *f, int family, int type, int proto);
+/* Fills the local side of f from the kernel (pidfd_getfd + getsockname, else
+ * /proc/<pid>/net), checking the peer still matches. */
+KD__HIDDEN void kd__sock_resolve_local(struct kd__enrich *e, struct kd__proc *p, struct kd_fd *f);
+
+/* proc_scan.c */
+KD__HIDDEN int kd__proc_scan(struct kd__enrich *e);
+/* Reads one process (and its fds) into a new entry; NULL if it is gone. */
+KD__HIDDEN struct kd__proc *kd__proc_read(struct kd__enrich *e, uint32_t pid);
+KD__HIDDEN bool kd__proc_read_comm(uint32_t pid, uint32_t tid, char *comm);
+KD__HIDDEN bool kd__proc_read_ppid(uint32_t pid, uint32_t *ppid);
+KD__HIDDEN void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p);
+/* One fd of a live process from /proc/<pid>/fd/<num>; NULL if gone. */
+KD__HIDDEN struct kd_fd *kd__proc_read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t num);
+KD__HIDDEN uint64_t kd__boot_ns(void);
+
+/* procnet.c: socket inodes of /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix,netlink} */
+struct kd__netsock {
+	uint64_t ino;
+	uint16_t family, proto;
+	uint8_t sotype, listening;
+	struct kd__addr local, remote;
+	char *path;
+	UT_hash_handle hh;
+};
+struct kd__netmap {
+	struct kd__netsock *socks;
+	uint64_t *netns; /* namespaces read so far */
+	size_t nnetns;
+};
+/* Reads pid's network namespace into m unless it was read already. */
+KD__HIDDEN void kd__netmap_load(struct kd__netmap *m, uint32_t pid);
+KD__HIDDEN const struct kd__netsock *kd__netmap_find(const struct kd__netmap *m, uint64_t ino);
+KD__HIDDEN void kd__netmap_free(struct kd__netmap *m);
+/* Copies what m knows of socket ino into f. */
+KD__HIDDEN bool kd__netmap_apply(const struct kd__netmap *m, uint64_t ino, struct kd_fd *f);
+
+/* containers.c */
+enum kd__runtime { KD__RT_NONE, KD__RT_DOCKER, KD__RT_CONTAINERD, KD__RT_CRIO, KD__RT_PODMAN,
+		   KD__RT_KUBEPODS };
+/* Container of a /proc/<pid>/cgroup text (or one cgroup path): id gets the
+ * 12-hex short id. Returns enum kd__runtime (KD__RT_NONE: host). */
+KD__HIDDEN int kd__container_parse(const char *cgroup, char id[13]);
+KD__HIDDEN const char *kd__runtime_name(int rt);
+
+/* users.c */
+KD__HIDDEN const char *kd__user_name(struct kd__enrich *e, uint32_t uid);
+KD__HIDDEN const char *kd__group_name(struct kd__enrich *e, uint32_t gid);
+KD__HIDDEN void kd__users_free(struct kd__enrich *e);
+
+#endif

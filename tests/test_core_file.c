@@ -1,0 +1,446 @@
+/*
+ * tests/test_core_file.c: file syscalls through the CO-RE engine, each with
+ * its exact params and result, successful and failing. Raw syscall() where
+ * glibc would pick another syscall (open -> openat, mkdir -> mkdirat, ...).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "core_test.h"
+
+TestSuite(core_file, .timeout = 30);
+
+static char dir[64];
+
+static void mkdir_tmp(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/kd-file-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* path of name inside the test's directory */
+static const char *in_dir(const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+	return buf;
+}
+
+Test(core_file, open_read_write_seek_close, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("open,openat,creat,read,write,pread64,pwrite64,readv,writev,lseek,close");
+	const char msg[] = "hello kindling\n";
+	char p1[128], p2[128], p3[128], buf[64];
+	struct iovec wv[2] = { { "ab", 2 }, { "cde", 3 } }, rv[2];
+	char r1[2], r2[8];
+	const struct kd_event *ev;
+	long fd, fd2, fd3;
+
+	in_dir("a", p1, sizeof(p1));
+	in_dir("b", p2, sizeof(p2));
+	in_dir("missing/x", p3, sizeof(p3));
+
+	fd = syscall(SYS_open, p1, O_RDWR | O_CREAT | O_EXCL, 0640);
+	cr_assert_geq(fd, 0);
+	ev = core_expect(h, "open", fd);
+	core_eq_str(ev, "filename", p1);
+	core_eq_i(ev, "flags", O_RDWR | O_CREAT | O_EXCL);
+	core_eq_u(ev, "mode", 0640);
+
+	cr_assert_eq(syscall(SYS_open, p1, O_RDWR | O_CREAT | O_EXCL, 0640), -1);
+	ev = core_expect(h, "open", -EEXIST);
+	core_eq_str(ev, "filename", p1);
+
+	cr_assert_eq(write((int)fd, msg, 15), 15);
+	ev = core_expect(h, "write", 15);
+	core_eq_i(ev, "fd", fd);
+	core_eq_bytes(ev, "buf", msg, 15);
+	core_eq_u(ev, "count", 15);
+
+	cr_assert_eq(pwrite((int)fd, "XY", 2, 3), 2);
+	ev = core_expect(h, "pwrite64", 2);
+	core_eq_i(ev, "fd", fd);
+	core_eq_bytes(ev, "buf", "XY", 2);
+	core_eq_u(ev, "count", 2);
+	core_eq_i(ev, "pos", 3);
+
+	cr_assert_eq(lseek((int)fd, 0, SEEK_SET), 0);
+	ev = core_expect(h, "lseek", 0);
+	core_eq_i(ev, "fd", fd);
+	core_eq_i(ev, "offset", 0);
+	core_eq_u(ev, "whence", SEEK_SET);
+
+	cr_assert_eq(lseek((int)fd, -1, SEEK_SET), -1);
+	ev = core_expect(h, "lseek", -EINVAL);
+	core_eq_i(ev, "offset", -1);
+
+	cr_assert_eq(read((int)fd, buf, sizeof(buf)), 15);
+	ev = core_expect(h, "read", 15);
+	core_eq_i(ev, "fd", fd);
+	core_eq_bytes(ev, "buf", "helXY kindling\n", 15);
+	core_eq_u(ev, "count", sizeof(buf));
+
+	cr_assert_eq(pread((int)fd, buf, 4, 6), 4);
+	ev = core_expect(h, "pread64", 4);
+	core_eq_bytes(ev, "buf", "kind", 4);
+	core_eq_u(ev, "count", 4);
+	core_eq_i(ev, "pos", 6);
+
+	cr_assert_eq(pread((int)fd, buf, 4, -2), -1);
+	ev = core_expect(h, "pread64", -EINVAL);
+	core_eq_null(ev, "buf");
+	core_eq_i(ev, "pos", -2);
+
+	cr_assert_eq(writev((int)fd, wv, 2), 5);
+	ev = core_expect(h, "writev", 5);
+	core_eq_i(ev, "fd", fd);
+	core_eq_bytes(ev, "vec", "abcde", 5);
+	core_eq_u(ev, "vlen", 2);
+
+	cr_assert_eq(lseek((int)fd, 15, SEEK_SET), 15);
+	core_expect(h, "lseek", 15);
+	rv[0] = (struct iovec){ r1, sizeof(r1) };
+	rv[1] = (struct iovec){ r2, sizeof(r2) };
+	cr_assert_eq(readv((int)fd, rv, 2), 5);
+	ev = core_expect(h, "readv", 5);
+	core_eq_bytes(ev, "vec", "abcde", 5);
+	core_eq_u(ev, "vlen", 2);
+
+	cr_assert_eq(read(-1, buf, 1), -1);
+	ev = core_expect(h, "read", -EBADF);
+	core_eq_null(ev, "buf");
+
+	cr_assert_eq(write(-1, "z", 1), -1);
+	ev = core_expect(h, "write", -EBADF);
+	core_eq_bytes(ev, "buf", "z", 1); /* the request, captured whatever the outcome */
+
+	fd2 = syscall(SYS_creat, p2, 0600);
+	cr_assert_geq(fd2, 0);
+	ev = core_expect(h, "creat", fd2);
+	core_eq_str(ev, "pathname", p2);
+	core_eq_u(ev, "mode", 0600);
+
+	cr_assert_eq(syscall(SYS_creat, p3, 0600), -1);
+	ev = core_expect(h, "creat", -ENOENT);
+	core_eq_str(ev, "pathname", p3);
+
+	fd3 = openat(AT_FDCWD, p1, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd3, 0);
+	ev = core_expect(h, "openat", fd3);
+	core_eq_i(ev, "dfd", AT_FDCWD);
+	core_eq_str(ev, "filename", p1);
+	core_eq_i(ev, "flags", O_RDONLY | O_CLOEXEC);
+
+	cr_assert_eq(openat((int)fd3, "x", O_RDONLY), -1);
+	ev = core_expect(h, "openat", -ENOTDIR);
+	core_eq_i(ev, "dfd", fd3);
+	core_eq_str(ev, "filename", "x");
+
+	cr_assert_eq(close((int)fd3), 0);
+	ev = core_expect(h, "close", 0);
+	core_eq_i(ev, "fd", fd3);
+	cr_assert_eq(close((int)fd3), -1);
+	ev = core_expect(h, "close", -EBADF);
+	core_eq_i(ev, "fd", fd3);
+	close((int)fd);
+	close((int)fd2);
+	kd_close(h);
+}
+
+Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("dup,dup2,dup3,fcntl");
+	const struct kd_event *ev;
+	int fd = open("/dev/null", O_RDONLY), d;
+
+	cr_assert_geq(fd, 0);
+	d = dup(fd);
+	cr_assert_geq(d, 0);
+	ev = core_expect(h, "dup", d);
+	core_eq_i(ev, "fildes", fd);
+	close(d);
+
+	cr_assert_eq(dup(-1), -1);
+	ev = core_expect(h, "dup", -EBADF);
+	core_eq_i(ev, "fildes", (uint32_t)-1);
+
+	cr_assert_eq(syscall(SYS_dup2, fd, 100), 100);
+	ev = core_expect(h, "dup2", 100);
+	core_eq_i(ev, "oldfd", fd);
+	core_eq_i(ev, "newfd", 100);
+
+	cr_assert_eq(syscall(SYS_dup3, fd, 101, O_CLOEXEC), 101);
+	ev = core_expect(h, "dup3", 101);
+	core_eq_i(ev, "oldfd", fd);
+	core_eq_i(ev, "newfd", 101);
+	core_eq_i(ev, "flags", O_CLOEXEC);
+
+	cr_assert_eq(syscall(SYS_dup3, fd, fd, 0), -1);
+	ev = core_expect(h, "dup3", -EINVAL);
+	core_eq_i(ev, "newfd", fd);
+
+	cr_assert_eq(fcntl(fd, F_SETFD, FD_CLOEXEC), 0);
+	ev = core_expect(h, "fcntl", 0);
+	core_eq_i(ev, "fd", fd);
+	core_eq_u(ev, "cmd", F_SETFD);
+	core_eq_u(ev, "arg", FD_CLOEXEC);
+
+	cr_assert_eq(fcntl(fd, F_DUPFD_CLOEXEC, 200), 200);
+	ev = core_expect(h, "fcntl", 200);
+	core_eq_u(ev, "cmd", F_DUPFD_CLOEXEC);
+	core_eq_u(ev, "arg", 200);
+
+	cr_assert_eq(fcntl(-1, F_GETFL), -1);
+	ev = core_expect(h, "fcntl", -EBADF);
+	core_eq_u(ev, "cmd", F_GETFL);
+	close(100);
+	close(101);
+	close(200);
+	close(fd);
+	kd_close(h);
+}
+
+Test(core_file, stat_access, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("fstat,newfstatat,statx,access,faccessat");
+	char p[128], miss[128];
+	const struct kd_event *ev;
+	struct statx stx;
+	struct stat st;
+	int fd;
+
+	in_dir("f", p, sizeof(p));
+	in_dir("nope", miss, sizeof(miss));
+	fd = open(p, O_RDWR | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+
+	cr_assert_eq(syscall(SYS_fstat, fd, &st), 0);
+	ev = core_expect(h, "fstat", 0);
+	core_eq_i(ev, "fd", fd);
+	core_eq_ptr(ev, "statbuf", &st);
+
+	cr_assert_eq(syscall(SYS_fstat, -1, &st), -1);
+	ev = core_expect(h, "fstat", -EBADF);
+
+	cr_assert_eq(syscall(SYS_newfstatat, AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW), 0);
+	ev = core_expect(h, "newfstatat", 0);
+	core_eq_i(ev, "dfd", AT_FDCWD);
+	core_eq_str(ev, "filename", p);
+	core_eq_ptr(ev, "statbuf", &st);
+	core_eq_i(ev, "flag", AT_SYMLINK_NOFOLLOW);
+
+	cr_assert_eq(syscall(SYS_newfstatat, AT_FDCWD, miss, &st, 0), -1);
+	ev = core_expect(h, "newfstatat", -ENOENT);
+	core_eq_str(ev, "filename", miss);
+
+	cr_assert_eq(syscall(SYS_statx, AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_SIZE, &stx), 0);
+	ev = core_expect(h, "statx", 0);
+	core_eq_i(ev, "dfd", AT_FDCWD);
+	core_eq_str(ev, "filename", p);
+	core_eq_u(ev, "flags", AT_SYMLINK_NOFOLLOW);
+	core_eq_u(ev, "mask", STATX_SIZE);
+	core_eq_ptr(ev, "buffer", &stx);
+
+	cr_assert_eq(syscall(SYS_statx, AT_FDCWD, p, 0x7fff0000, STATX_SIZE, &stx), -1);
+	core_expect(h, "statx", -EINVAL);
+
+	cr_assert_eq(syscall(SYS_access, p, R_OK | W_OK), 0);
+	ev = core_expect(h, "access", 0);
+	core_eq_str(ev, "filename", p);
+	core_eq_i(ev, "mode", R_OK | W_OK);
+
+	cr_assert_eq(syscall(SYS_access, miss, F_OK), -1);
+	ev = core_expect(h, "access", -ENOENT);
+	core_eq_str(ev, "filename", miss);
+	core_eq_i(ev, "mode", F_OK);
+
+	cr_assert_eq(syscall(SYS_faccessat, AT_FDCWD, p, X_OK), -1);
+	ev = core_expect(h, "faccessat", -EACCES);
+	core_eq_i(ev, "dfd", AT_FDCWD);
+	core_eq_str(ev, "filename", p);
+	core_eq_i(ev, "mode", X_OK);
+	close(fd);
+	kd_close(h);
+}
+
+Test(core_file, names_and_dirs, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("mkdir,mkdirat,symlink,readlink,rename,renameat2,unlink,unlinkat,getdents64");
+	char d1[128], f1[128], f2[128], f3[128], ln[128], buf[256];
+	const struct kd_event *ev;
+	struct kd_value v;
+	long n;
+	int dfd, fd;
+
+	in_dir("d1", d1, sizeof(d1));
+	in_dir("f1", f1, sizeof(f1));
+	in_dir("f2", f2, sizeof(f2));
+	in_dir("f3", f3, sizeof(f3));
+	in_dir("ln", ln, sizeof(ln));
+	fd = open(f1, O_WRONLY | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	cr_assert_geq(dfd, 0);
+
+	cr_assert_eq(syscall(SYS_mkdir, d1, 0750), 0);
+	ev = core_expect(h, "mkdir", 0);
+	core_eq_str(ev, "pathname", d1);
+	core_eq_u(ev, "mode", 0750);
+
+	cr_assert_eq(syscall(SYS_mkdir, d1, 0750), -1);
+	core_eq_str(core_expect(h, "mkdir", -EEXIST), "pathname", d1);
+
+	cr_assert_eq(syscall(SYS_mkdirat, dfd, "sub", 0700), 0);
+	ev = core_expect(h, "mkdirat", 0);
+	core_eq_i(ev, "dfd", dfd);
+	core_eq_str(ev, "pathname", "sub");
+	core_eq_u(ev, "mode", 0700);
+
+	cr_assert_eq(syscall(SYS_symlink, "f1", ln), 0);
+	ev = core_expect(h, "symlink", 0);
+	core_eq_str(ev, "oldname", "f1");
+	core_eq_str(ev, "newname", ln);
+
+	cr_assert_eq(syscall(SYS_readlink, ln, buf, sizeof(buf)), 2);
+	ev = core_expect(h, "readlink", 2);
+	core_eq_str(ev, "path", ln);
+	core_eq_bytes(ev, "buf", "f1", 2);
+	core_eq_i(ev, "bufsiz", sizeof(buf));
+
+	cr_assert_eq(syscall(SYS_readlink, f1, buf, sizeof(buf)), -1);
+	ev = core_expect(h, "readlink", -EINVAL);
+	core_eq_null(ev, "buf");
+
+	cr_assert_eq(syscall(SYS_rename, f1, f2), 0);
+	ev = core_expect(h, "rename", 0);
+	core_eq_str(ev, "oldname", f1);
+	core_eq_str(ev, "newname", f2);
+
+	cr_assert_eq(syscall(SYS_rename, f1, f2), -1);
+	core_expect(h, "rename", -ENOENT);
+
+	cr_assert_eq(syscall(SYS_renameat2, AT_FDCWD, f2, dfd, "f3", RENAME_NOREPLACE), 0);
+	ev = core_expect(h, "renameat2", 0);
+	core_eq_i(ev, "olddfd", AT_FDCWD);
+	core_eq_str(ev, "oldname", f2);
+	core_eq_i(ev, "newdfd", dfd);
+	core_eq_str(ev, "newname", "f3");
+	core_eq_u(ev, "flags", RENAME_NOREPLACE);
+
+	cr_assert_eq(syscall(SYS_renameat2, AT_FDCWD, f3, AT_FDCWD, ln, RENAME_NOREPLACE), -1);
+	core_expect(h, "renameat2", -EEXIST);
+
+	n = syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+	cr_assert_gt(n, 80);
+	ev = core_expect(h, "getdents64", n);
+	core_eq_i(ev, "fd", dfd);
+	core_eq_u(ev, "count", sizeof(buf));
+	v = core_param(ev, "dirent");
+	cr_assert_eq(v.len, 80, "snaplen 80: got %zu", v.len);
+	cr_assert_eq(memcmp(v.ptr, buf, 80), 0);
+	cr_assert(kd_event_record_flags(ev) & KD_RF_TRUNCATED);
+
+	cr_assert_eq(syscall(SYS_getdents64, -1, buf, sizeof(buf)), -1);
+	core_expect(h, "getdents64", -EBADF);
+
+	cr_assert_eq(syscall(SYS_unlink, f3), 0);
+	core_eq_str(core_expect(h, "unlink", 0), "pathname", f3);
+	cr_assert_eq(syscall(SYS_unlink, f3), -1);
+	core_eq_str(core_expect(h, "unlink", -ENOENT), "pathname", f3);
+
+	cr_assert_eq(syscall(SYS_unlinkat, dfd, "sub", AT_REMOVEDIR), 0);
+	ev = core_expect(h, "unlinkat", 0);
+	core_eq_i(ev, "dfd", dfd);
+	core_eq_str(ev, "pathname", "sub");
+	core_eq_i(ev, "flag", AT_REMOVEDIR);
+
+	cr_assert_eq(syscall(SYS_unlinkat, dfd, "d1", 0), -1);
+	ev = core_expect(h, "unlinkat", -EISDIR);
+	core_eq_i(ev, "flag", 0);
+	close(dfd);
+	kd_close(h);
+}
+
+Test(core_file, attrs_sync_lock_cwd, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("chmod,fchmod,truncate,ftruncate,fsync,flock,chdir,getcwd");
+	char p[128], miss[128], cwd[PATH_MAX];
+	const struct kd_event *ev;
+	long n;
+	int fd;
+
+	in_dir("f", p, sizeof(p));
+	in_dir("nope", miss, sizeof(miss));
+	fd = open(p, O_RDWR | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+
+	cr_assert_eq(syscall(SYS_chmod, p, 0604), 0);
+	ev = core_expect(h, "chmod", 0);
+	core_eq_str(ev, "filename", p);
+	core_eq_u(ev, "mode", 0604);
+	cr_assert_eq(syscall(SYS_chmod, miss, 0604), -1);
+	core_eq_str(core_expect(h, "chmod", -ENOENT), "filename", miss);
+
+	cr_assert_eq(fchmod(fd, 0640), 0);
+	ev = core_expect(h, "fchmod", 0);
+	core_eq_i(ev, "fd", fd);
+	core_eq_u(ev, "mode", 0640);
+	cr_assert_eq(fchmod(-1, 0640), -1);
+	core_expect(h, "fchmod", -EBADF);
+
+	cr_assert_eq(truncate(p, 10), 0);
+	ev = core_expect(h, "truncate", 0);
+	core_eq_str(ev, "path", p);
+	core_eq_i(ev, "length", 10);
+	cr_assert_eq(truncate(p, -1), -1);
+	core_eq_i(core_expect(h, "truncate", -EINVAL), "length", -1);
+
+	cr_assert_eq(ftruncate(fd, 3), 0);
+	ev = core_expect(h, "ftruncate", 0);
+	core_eq_i(ev, "fd", fd);
+	core_eq_i(ev, "length", 3);
+	cr_assert_eq(ftruncate(-1, 3), -1);
+	core_expect(h, "ftruncate", -EBADF);
+
+	cr_assert_eq(fsync(fd), 0);
+	core_eq_i(core_expect(h, "fsync", 0), "fd", fd);
+	cr_assert_eq(fsync(-1), -1);
+	core_expect(h, "fsync", -EBADF);
+
+	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	ev = core_expect(h, "flock", 0);
+	core_eq_i(ev, "fd", fd);
+	core_eq_u(ev, "cmd", LOCK_EX | LOCK_NB);
+	cr_assert_eq(flock(fd, 0), -1);
+	core_eq_u(core_expect(h, "flock", -EINVAL), "cmd", 0);
+
+	cr_assert_eq(chdir(dir), 0);
+	core_eq_str(core_expect(h, "chdir", 0), "filename", dir);
+	cr_assert_eq(chdir(miss), -1);
+	core_eq_str(core_expect(h, "chdir", -ENOENT), "filename", miss);
+
+	n = syscall(SYS_getcwd, cwd, sizeof(cwd));
+	cr_assert_eq(n, (long)strlen(dir) + 1);
+	ev = core_expect(h, "getcwd", n);
+	core_eq_str(ev, "buf", dir);
+	core_eq_u(ev, "size", sizeof(cwd));
+	cr_assert_eq(syscall(SYS_getcwd, cwd, 1), -1);
+	core_eq_u(core_expect(h, "getcwd", -ERANGE), "size", 1);
+	cr_assert_eq(chdir("/"), 0);
+	close(fd);
+	kd_close(h);
+}
