@@ -1,21 +1,56 @@
 /*
- * bench/bench_core.c: added ns per syscall with the core engine capturing
- * (a consumer thread drains with kd_next), vs no capture. Root only.
- *   cc -O2 -pthread -I include -I build/gen bench/bench_core.c build/lib/libkindling.a \
- *      $(pkg-config --libs libbpf libelf zlib) -o bench_core && ./bench_core
+ * bench/bench_core.c (kd-bench): what capturing costs a traced program, in
+ * one run on one machine, interleaved:
+ *
+ *   configs  none       no capture
+ *            ref        bench/ref.bpf.c: sys_exit only, 80-byte records, one
+ *                       BPF ring buffer, no wakeups, a polling consumer
+ *            kd         kindling core engine, all syscalls, latency off
+ *            kd-lat     kindling core engine, all syscalls, latency on
+ *            kd-nodirect  kd with the direct-reserve fast path off
+ *   mixes    getppid, openat+close (/dev/null), read 64 B (/dev/zero),
+ *            write 64 B (/dev/null)
+ *
+ * Each round starts every config in turn (order rotates per round), runs each
+ * mix and stops the config. Reported: the median over rounds of ns per
+ * iteration, minus none's; the consumer thread's CPU time per event
+ * (getrusage RUSAGE_THREAD); the highest event rate one producer reaches with
+ * zero drops; kd_open to the first event. The producer is pinned to the last
+ * CPU and the consumer to the first.
+ *
+ *   kd-bench [--rounds N] [--quick]     root only; never in a QEMU guest
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/libbpf.h>
+
 #include <kindling/kindling.h>
 
-#define N 1000000
+#include "ref.skel.h"
 
-static volatile int stop;
+enum cfg { CFG_NONE, CFG_REF, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG__N };
+enum mix { MIX_GETPPID, MIX_OPEN_CLOSE, MIX_READ, MIX_WRITE, MIX__N };
+
+static const char *cfg_name[CFG__N] = { "none", "ref", "kd", "kd-lat", "kd-nodirect" };
+static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", "write 64 B" };
+static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
+
+#define MAX_ROUNDS 31
+
+static int ncpus;
+static int rounds = 9;
+static double scale = 1.0;
 
 static uint64_t now_ns(void)
 {
@@ -25,83 +60,350 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void *drain(void *arg)
+static uint64_t thread_cpu_ns(void)
 {
-	struct kd_handle *h = arg;
-	const struct kd_event *ev;
+	struct rusage ru;
 
-	while (!stop)
-		(void)kd_next(h, &ev);
+	getrusage(RUSAGE_THREAD, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	double tmp[MAX_ROUNDS];
+
+	memcpy(tmp, v, (size_t)n * sizeof(*v));
+	qsort(tmp, (size_t)n, sizeof(*tmp), cmp_double);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+/* ------------------------------------------------------------ workload */
+
+static int zero_fd, null_fd;
+
+/* ns per iteration of one mix */
+static double run_mix(int mix)
+{
+	long n = (long)(mix_iters[mix] * scale);
+	char buf[64] = { 0 };
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < n; i++) {
+		switch (mix) {
+		case MIX_GETPPID:
+			syscall(SYS_getppid);
+			break;
+		case MIX_OPEN_CLOSE:
+			close((int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY));
+			break;
+		case MIX_READ:
+			if (read(zero_fd, buf, sizeof(buf)) != sizeof(buf))
+				abort();
+			break;
+		case MIX_WRITE:
+			if (write(null_fd, buf, sizeof(buf)) != sizeof(buf))
+				abort();
+			break;
+		}
+	}
+	return (double)(now_ns() - t0) / (double)n;
+}
+
+/* ------------------------------------------------------------ capture */
+
+struct capture {
+	int cfg;
+	struct ref *ref;
+	struct ring_buffer *rb;
+	struct kd_handle *h;
+	pthread_t thr;
+	volatile int stop;
+	uint64_t events, cpu_ns;
+	double open_s, first_s; /* kd: kd_open, and kd_open to our first event */
+};
+
+static int ref_count(void *ctx, void *data, size_t len)
+{
+	(void)data;
+	(void)len;
+	((struct capture *)ctx)->events++;
+	return 0;
+}
+
+/* The consumers both look at their rings, and sleep 10 ms when they are
+ * empty (records come without wakeups). */
+static void *consume(void *arg)
+{
+	struct capture *c = arg;
+	const struct kd_event *ev;
+	uint64_t cpu0;
+
+	pin(0);
+	cpu0 = thread_cpu_ns();
+	while (!c->stop) {
+		if (c->rb) {
+			if (ring_buffer__consume(c->rb) <= 0)
+				ring_buffer__poll(c->rb, 10);
+		} else if (kd_next(c->h, &ev) == 0) {
+			c->events++;
+		}
+	}
+	c->cpu_ns = thread_cpu_ns() - cpu0;
 	return NULL;
 }
 
-/* median of 5 runs of N calls, ns per call */
-static double run(int what, int fd)
+static int ref_start(struct capture *c)
 {
-	double best[5];
-	char buf[64] = { 0 };
+	int err;
 
-	for (int r = 0; r < 5; r++) {
-		uint64_t t0 = now_ns();
-
-		for (int i = 0; i < N; i++) {
-			if (what == 0)
-				(void)close(-1);
-			else if (what == 1)
-				(void)!read(fd, buf, sizeof(buf));
-			else
-				(void)!write(fd, buf, sizeof(buf));
-		}
-		best[r] = (double)(now_ns() - t0) / N;
+	c->ref = ref__open_and_load();
+	if (!c->ref) {
+		fprintf(stderr, "kd-bench: loading the reference program failed: %s\n", strerror(errno));
+		return -1;
 	}
-	for (int i = 0; i < 5; i++)
-		for (int j = i + 1; j < 5; j++)
-			if (best[j] < best[i]) {
-				double t = best[i];
-				best[i] = best[j];
-				best[j] = t;
-			}
-	return best[2];
+	err = ref__attach(c->ref);
+	if (!err) {
+		c->rb = ring_buffer__new(bpf_map__fd(c->ref->maps.ref_ring), ref_count, c, NULL);
+		if (!c->rb)
+			err = -errno;
+	}
+	if (err) {
+		fprintf(stderr, "kd-bench: attaching the reference program failed: %s\n", strerror(-err));
+		return -1;
+	}
+	return 0;
 }
 
-static void measure(const char *label, double base[3], int rfd, int wfd)
+static int kd_start(struct capture *c)
 {
-	double v[3] = { run(0, -1), run(1, rfd), run(2, wfd) };
+	uint32_t flags = KD_OPEN_TRACE_SELF | (c->cfg == CFG_KD_LAT ? KD_OPEN_LATENCY : 0);
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .timeout_ms = 10, .flags = flags);
+	uint32_t tid = (uint32_t)syscall(SYS_gettid);
+	int t = kd_event_type_by_name("getppid");
+	const struct kd_event *ev;
+	uint64_t t0 = now_ns();
+	int err;
 
-	if (!base) {
-		printf("%-28s close(-1) %.0f ns, read 64 B %.0f ns, write 64 B %.0f ns\n", label, v[0], v[1], v[2]);
+	/* a debug knob of lib/engines/core.c, read at kd_open */
+	if (c->cfg == CFG_KD_NODIRECT)
+		setenv("KD_CORE_NO_DIRECT", "1", 1);
+	err = kd_open(&o, &c->h);
+	unsetenv("KD_CORE_NO_DIRECT");
+	if (err) {
+		fprintf(stderr, "kd-bench: kd_open: %s: %s\n", kd_strerror(err), kd_last_error(NULL));
+		return -1;
+	}
+	c->open_s = (double)(now_ns() - t0) / 1e9;
+	for (;;) {
+		syscall(SYS_getppid);
+		err = kd_next(c->h, &ev);
+		if (err < 0) {
+			fprintf(stderr, "kd-bench: kd_next: %s\n", kd_last_error(c->h));
+			return -1;
+		}
+		if (err == 0 && kd_event_type(ev) == t && kd_event_tid(ev) == tid)
+			break;
+		if (now_ns() - t0 > 10000000000ull) {
+			fprintf(stderr, "kd-bench: no event of ours 10 s after kd_open\n");
+			return -1;
+		}
+	}
+	c->first_s = (double)(now_ns() - t0) / 1e9;
+	return 0;
+}
+
+static int start(struct capture *c, int cfg)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	if (cfg == CFG_NONE)
+		return 0;
+	if (cfg == CFG_REF ? ref_start(c) : kd_start(c))
+		return -1;
+	return pthread_create(&c->thr, NULL, consume, c) ? -1 : 0;
+}
+
+/* Stops the consumer; the kernel's counters say what was produced. */
+static void stop(struct capture *c, uint64_t *kernel, uint64_t *drops)
+{
+	*kernel = *drops = 0;
+	if (c->cfg == CFG_NONE)
 		return;
+	c->stop = 1;
+	pthread_join(c->thr, NULL);
+	if (c->ref) {
+		*drops = c->ref->bss->ref_drops;
+		*kernel = c->events + *drops;
+		ring_buffer__free(c->rb);
+		ref__destroy(c->ref);
+	} else {
+		struct kd_stats st = { .sz = sizeof(st) };
+
+		kd_stats(c->h, &st);
+		*kernel = st.kernel_events;
+		*drops = st.drops;
+		kd_close(c->h);
 	}
-	printf("%-28s +%.0f / +%.0f / +%.0f ns\n", label, v[0] - base[0], v[1] - base[1], v[2] - base[2]);
 }
 
-int main(void)
+/* ------------------------------------------------------------ phases */
+
+static double ns[CFG__N][MIX__N][MAX_ROUNDS];
+static double cons_ns[CFG__N][MAX_ROUNDS];
+static double open_s[MAX_ROUNDS], first_s[MAX_ROUNDS];
+static uint64_t drops_total[CFG__N];
+
+static int overhead(void)
 {
-	int rfd = open("/dev/zero", O_RDONLY), wfd = open("/dev/null", O_WRONLY);
-	double base[3] = { run(0, -1), run(1, rfd), run(2, wfd) };
-	uint32_t flags[] = { 0, KD_OPEN_LATENCY };
+	for (int r = 0; r < rounds; r++) {
+		for (int k = 0; k < CFG__N; k++) {
+			int cfg = (k + r) % CFG__N;
+			struct capture c;
+			uint64_t kernel, drops;
 
-	printf("%-28s close(-1) %.0f ns, read 64 B %.0f ns, write 64 B %.0f ns\n", "no capture", base[0], base[1], base[2]);
-	for (int f = 0; f < 2; f++) {
-		KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .timeout_ms = 100,
-			.flags = KD_OPEN_TRACE_SELF | flags[f]);
-		struct kd_stats st = { .sz = sizeof(st) };
-		struct kd_handle *h;
-		pthread_t t;
-
-		if (kd_open(&o, &h)) {
-			fprintf(stderr, "kd_open: %s\n", kd_last_error(NULL));
-			return 1;
+			if (start(&c, cfg))
+				return -1;
+			if (cfg == CFG_KD) {
+				open_s[r] = c.open_s;
+				first_s[r] = c.first_s;
+			}
+			for (int m = 0; m < MIX__N; m++)
+				ns[cfg][m][r] = run_mix(m);
+			stop(&c, &kernel, &drops);
+			drops_total[cfg] += drops;
+			cons_ns[cfg][r] = c.events ? (double)c.cpu_ns / (double)c.events : 0;
 		}
-		stop = 0;
-		pthread_create(&t, NULL, drain, h);
-		measure(f ? "capture all + latency" : "capture all syscalls", base, rfd, wfd);
-		stop = 1;
-		pthread_join(t, NULL);
-		kd_stats(h, &st);
-		printf("    events %llu, kernel %llu, drops %llu\n", (unsigned long long)st.events,
-		       (unsigned long long)st.kernel_events, (unsigned long long)st.drops);
-		kd_close(h);
+		fprintf(stderr, "round %d/%d done\n", r + 1, rounds);
 	}
+	return 0;
+}
+
+/* One producer makes getppid as fast as it can for a second. */
+static int max_rate(int cfg, double *rate, uint64_t *drops)
+{
+	struct capture c;
+	uint64_t kernel, t0, n = 0;
+
+	if (start(&c, cfg))
+		return -1;
+	t0 = now_ns();
+	while (now_ns() - t0 < (uint64_t)(1e9 * scale)) {
+		for (int i = 0; i < 1000; i++)
+			syscall(SYS_getppid);
+		n += 1000;
+	}
+	*rate = (double)n / ((double)(now_ns() - t0) / 1e9);
+	stop(&c, &kernel, drops);
+	return 0;
+}
+
+static void machine(void)
+{
+	char model[512] = "?", line[512];
+	struct utsname u;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "model name", 10) == 0) {
+			char *p = strchr(line, ':');
+
+			snprintf(model, sizeof(model), "%s", p ? p + 2 : line);
+			model[strcspn(model, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+	uname(&u);
+	printf("machine: %s, %d CPUs, Linux %s, kindling %s\n", model, ncpus, u.release,
+	       kd_version_string());
+	printf("rounds: %d (medians), producer on CPU %d, consumer on CPU 0\n\n", rounds, ncpus - 1);
+}
+
+int main(int argc, char **argv)
+{
+	double base[MIX__N];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+			rounds = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--quick") == 0)
+			scale = 0.2, rounds = 3;
+		else {
+			fprintf(stderr, "usage: kd-bench [--rounds N] [--quick]\n");
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS)
+		rounds = 9;
+	if (geteuid() != 0) {
+		fprintf(stderr, "kd-bench: needs root (loads BPF programs)\n");
+		return 1;
+	}
+	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	pin(ncpus - 1);
+	zero_fd = open("/dev/zero", O_RDONLY);
+	null_fd = open("/dev/null", O_WRONLY);
+	libbpf_set_print(NULL);
+	machine();
+
+	if (overhead())
+		return 1;
+
+	for (int m = 0; m < MIX__N; m++)
+		base[m] = median(ns[CFG_NONE][m], rounds);
+	printf("| ns per iteration (median) | %s | %s | %s | %s |\n", mix_name[0], mix_name[1], mix_name[2],
+	       mix_name[3]);
+	printf("| --- | --- | --- | --- | --- |\n");
+	printf("| (a) no capture | %.0f | %.0f | %.0f | %.0f |\n", base[0], base[1], base[2], base[3]);
+	for (int k = CFG_REF; k < CFG__N; k++) {
+		printf("| %s added | ", cfg_name[k]);
+		for (int m = 0; m < MIX__N; m++)
+			printf("+%.0f | ", median(ns[k][m], rounds) - base[m]);
+		printf("\n");
+	}
+	for (int k = CFG_KD; k < CFG__N; k++) {
+		printf("| %s / ref (added ns) | ", cfg_name[k]);
+		for (int m = 0; m < MIX__N; m++)
+			printf("%.2fx | ", (median(ns[k][m], rounds) - base[m]) /
+						   (median(ns[CFG_REF][m], rounds) - base[m]));
+		printf("\n");
+	}
+	printf("\n| consumer CPU ns per event (median) | ");
+	for (int k = CFG_REF; k < CFG__N; k++)
+		printf("%s %.1f | ", cfg_name[k], median(cons_ns[k], rounds));
+	printf("\n| drops during the overhead runs | ");
+	for (int k = CFG_REF; k < CFG__N; k++)
+		printf("%s %llu | ", cfg_name[k], (unsigned long long)drops_total[k]);
+	printf("\n| kd_open (median, s) | %.3f | first event after kd_open (median, s) | %.3f |\n",
+	       median(open_s, rounds), median(first_s, rounds));
+
+	printf("\n| max rate, 1 producer (getppid) | events/s | drops |\n| --- | --- | --- |\n");
+	for (int k = CFG_REF; k <= CFG_KD_LAT; k++) {
+		double rate;
+		uint64_t drops;
+
+		if (max_rate(k, &rate, &drops))
+			return 1;
+		printf("| %s | %.0f | %llu |\n", cfg_name[k], rate, (unsigned long long)drops);
+	}
+	close(zero_fd);
+	close(null_fd);
 	return 0;
 }

@@ -2,7 +2,6 @@
  * kd_next until KD_EOF. Whatever events survive are written again with
  * kd_dump_* and read back: the second file must replay cleanly, with the
  * same events. Crashes, leaks, hangs and that mismatch are findings. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -112,7 +112,7 @@ Test(api, engines_not_built, .init = setup, .fini = teardown)
 	open_fails(&o, KD_ENOENGINE, "kmod");
 	o.engine = KD_ENGINE_FILE;
 	o.file = "/nonexistent.kd";
-	open_fails(&o, KD_ENOENGINE, "file");
+	open_fails(&o, -ENOENT, "/nonexistent.kd");
 }
 
 static int logged;

@@ -276,6 +276,12 @@ Test(decode, mmap_flags_and_ptr_result, .init = setup, .fini = teardown)
 	cr_assert_str_eq(fmt("off"), "0");
 	cr_assert_str_eq(res(), "0x7f0000001000");
 
+	/* libc may pass the int -1 zero-extended into the 64-bit register */
+	off = kd_rb_event(&b, "mmap", 0x7f0000001000, (struct kd_rb_arg[]){
+		KD_RB_V("fd", 0xffffffffu), { NULL } });
+	cr_assert_eq(dec(off), 0, "%s", msg);
+	cr_assert_str_eq(fmt("fd"), "-1");
+
 	/* failed mmap: the errno, not a pointer */
 	off = kd_rb_event(&b, "mmap", -12, (struct kd_rb_arg[]){ KD_RB_V("len", 1), { NULL } });
 	cr_assert_eq(dec(off), 0, "%s", msg);

@@ -28,7 +28,8 @@ const volatile __u8 kd_want_latency = 0;
 const volatile __u8 kd_shared_ring = 0;  /* one ring at index 0 instead of one per CPU */
 const volatile __u32 kd_snaplen = 80;
 const volatile __u64 kd_ring_bytes = 8u << 20;
-const volatile __u64 kd_wake_mark = 2u << 20; /* pending bytes that wake the consumer */
+const volatile __u64 kd_wake_mark = 2u << 20; /* bytes per CPU between wakeups */
+const volatile __u8 kd_direct = 1;       /* KD_KSC_DIRECT records skip the scratch */
 
 /* ---- shared with userspace through the mmap'd .bss ---- */
 struct kd_ksc kd_ksc_tab[KD_MAX_SYSCALL_NR];
@@ -167,18 +168,38 @@ static __always_inline bool kd_is_compat(struct pt_regs *regs, const bool direct
 	return (cs & 0xffff) == KD_USER32_CS;
 }
 
-/* Append data to the ring of this CPU; wake the consumer only when the ring's
- * pending bytes cross the fill mark (a wakeup per record costs more than all
- * the rest: the consumer's short poll timer catches the tail). */
+/* Wake the consumer once per kd_wake_mark bytes this CPU submitted, never
+ * per record: a wakeup (an IPI to the consumer's CPU) costs more than all the
+ * rest, and the consumer's short poll timer catches the tail. Counted in this
+ * CPU's own counter line: asking the ring how full it is would touch the
+ * consumer's cache line. */
+static __always_inline __u64 kd_wake_flag(struct kd_bpf_cnt *c, __u32 len)
+{
+	__u64 b = c->v[KD_CNT_WAKE_BYTES] + len + 8;
+
+	if (b >= kd_wake_mark) {
+		c->v[KD_CNT_WAKE_BYTES] = 0;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	c->v[KD_CNT_WAKE_BYTES] = b;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void *kd_ring(__u32 cpu)
+{
+	__u32 idx = kd_shared_ring ? 0 : cpu;
+
+	return bpf_map_lookup_elem(&kd_rings, &idx);
+}
+
+/* Append data to the ring of this CPU. */
 static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 {
 	struct kd_bpf_cnt *c = kd_counters(cpu);
-	__u32 idx = kd_shared_ring ? 0 : cpu;
-	__u64 avail, fl = BPF_RB_NO_WAKEUP;
 	void *ring;
 
 	c->v[KD_CNT_KERNEL_EVENTS]++;
-	ring = bpf_map_lookup_elem(&kd_rings, &idx);
+	ring = kd_ring(cpu);
 	if (!ring) {
 		c->v[KD_CNT_DROP_FULL]++;
 		return;
@@ -187,11 +208,79 @@ static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 		c->v[KD_CNT_DROP_TOO_BIG]++;
 		return;
 	}
-	avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
-	if (avail < kd_wake_mark && avail + len + 8 >= kd_wake_mark)
-		fl = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(ring, data, len, fl))
+	if (bpf_ringbuf_output(ring, data, len, kd_wake_flag(c, len)))
 		c->v[KD_CNT_DROP_FULL]++;
+}
+
+/* A record of n register values, reserved at its exact size (a constant per
+ * n, as the verifier wants) and written in place: no scratch, no copy. */
+static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *a, long ret,
+					__u64 now, __u64 pid_tgid, __u32 cpu, __u32 rflags,
+					__u64 lat)
+{
+	const __u32 len = KD_REC_HDR_SIZE + n * (2 + 8);
+	struct kd_bpf_cnt *c = kd_counters(cpu);
+	struct kd_rec_hdr *h;
+	void *ring;
+	__u8 *r;
+	__u32 i;
+
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	ring = kd_ring(cpu);
+	if (!ring) {
+		c->v[KD_CNT_DROP_FULL]++;
+		return;
+	}
+	r = bpf_ringbuf_reserve(ring, len, 0);
+	if (!r) {
+		c->v[KD_CNT_DROP_FULL]++;
+		return;
+	}
+	h = (void *)r;
+	h->ts = now;
+	h->res = ret;
+	h->latency = lat;
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->len = len;
+	h->type = k->id;
+	h->cpu = cpu;
+	h->nparams = n;
+	h->schema = KD_SCHEMA_VERSION;
+	h->flags = rflags;
+	for (i = 0; i < n; i++) {
+		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
+		*(__u64 *)(r + KD_REC_HDR_SIZE + 2 * n + 8 * i) = a[i];
+	}
+	bpf_ringbuf_submit(r, kd_wake_flag(c, len));
+}
+
+static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret, __u64 now,
+					   __u64 pid_tgid, __u32 cpu, __u32 rflags, __u64 lat)
+{
+	switch (k->nparams) {
+	case 0:
+		kd_direct_n(0, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	case 1:
+		kd_direct_n(1, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	case 2:
+		kd_direct_n(2, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	case 3:
+		kd_direct_n(3, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	case 4:
+		kd_direct_n(4, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	case 5:
+		kd_direct_n(5, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	default:
+		kd_direct_n(6, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+		break;
+	}
 }
 
 /* Build the record in this CPU's scratch; returns it or NULL. */
@@ -405,6 +494,10 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 			rflags |= KD_RF_LATENCY;
 	}
 	kd_read_args(regs, direct, a);
+	if (kd_direct && (k->flags & KD_KSC_DIRECT)) {
+		kd_direct_emit(k, a, ret, now, pid_tgid, cpu, rflags, d);
+		return 0;
+	}
 	s = kd_build(k, a, ret, now, pid_tgid, cpu, rflags, KD_MODE_USER, &len);
 	if (!s)
 		return 0;
@@ -413,11 +506,27 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 	return 0;
 }
 
+/* A syscall that never returns is emitted now; execve's record is parked. */
+static __always_inline void kd_entry_record(struct kd_ksc *k, __u32 id, __u64 *a, __u64 now,
+					    __u64 pid_tgid)
+{
+	__u32 cpu = bpf_get_smp_processor_id(), len;
+	struct kd_scratch *s;
+
+	if (k->flags & KD_KSC_AT_ENTRY) {
+		s = kd_build(k, a, 0, now, pid_tgid, cpu, KD_RF_AT_ENTRY, KD_MODE_USER, &len);
+		if (s)
+			kd_submit(s->buf, len, cpu);
+	} else {
+		s = kd_build(k, a, 0, now, pid_tgid, cpu, 0, KD_MODE_USER, &len);
+		if (s)
+			kd_park(s, a, id, len, pid_tgid, cpu);
+	}
+}
+
 static __always_inline int kd_on_enter(struct pt_regs *regs, long id, const bool direct,
 				       const int lat)
 {
-	__u32 cpu, len;
-	struct kd_scratch *s;
 	__u64 pid_tgid, now;
 	struct kd_ksc *k;
 	__u64 a[6];
@@ -439,17 +548,48 @@ static __always_inline int kd_on_enter(struct pt_regs *regs, long id, const bool
 		kd_lat_store((__u32)pid_tgid, id, now, lat);
 	if (!(f & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
 		return 0;
-	cpu = bpf_get_smp_processor_id();
 	kd_read_args(regs, direct, a);
-	if (f & KD_KSC_AT_ENTRY) {
-		s = kd_build(k, a, 0, now, pid_tgid, cpu, KD_RF_AT_ENTRY, KD_MODE_USER, &len);
-		if (s)
-			kd_submit(s->buf, len, cpu);
-	} else {
-		s = kd_build(k, a, 0, now, pid_tgid, cpu, 0, KD_MODE_USER, &len);
-		if (s)
-			kd_park(s, a, id, len, pid_tgid, cpu);
-	}
+	kd_entry_record(k, id, a, now, pid_tgid);
+	return 0;
+}
+
+/*
+ * Without latency only a few syscalls need their entry (exit_group, execve):
+ * a raw sys_enter program would run for every syscall to find that out, so
+ * userspace attaches this one to their own syscalls:sys_enter_<name>
+ * tracepoints instead (ftrace checks its per-syscall bitmap, no BPF runs for
+ * the rest). The context is ftrace's record of the entry; compat syscalls
+ * never reach these tracepoints.
+ */
+struct kd_sc_enter {
+	__u64 common; /* struct trace_entry */
+	__s32 nr;
+	__u32 _pad;
+	__u64 args[6]; /* only the syscall's own arguments are meaningful */
+};
+
+SEC("tracepoint")
+int kd_enter_sc(struct kd_sc_enter *ctx)
+{
+	__u32 id = (__u32)ctx->nr;
+	__u64 pid_tgid, a[6];
+	struct kd_ksc *k;
+
+	if (id >= KD_MAX_SYSCALL_NR)
+		return 0;
+	k = &kd_ksc_tab[id];
+	if (!(k->flags & KD_KSC_ENABLED) || !(k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!kd_wanted(pid_tgid >> 32))
+		return 0;
+	a[0] = ctx->args[0];
+	a[1] = ctx->args[1];
+	a[2] = ctx->args[2];
+	a[3] = ctx->args[3];
+	a[4] = ctx->args[4];
+	a[5] = ctx->args[5];
+	kd_entry_record(k, id, a, bpf_ktime_get_ns(), pid_tgid);
 	return 0;
 }
 

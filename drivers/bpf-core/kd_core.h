@@ -16,7 +16,13 @@
 #define KD_CNT_DROP_FULL     2 /* ring had no room */
 #define KD_CNT_DROP_TOO_BIG  3 /* record larger than the ring or pending area */
 #define KD_CNT_DROP_NO_STATE 4 /* entry state missing (execve args) */
+#define KD_CNT_WAKE_BYTES    5 /* bytes submitted since this CPU last woke the consumer */
 #define KD_CNT__MAX          8
+
+/* kd_ksc.flags bit set by lib/engines/core.c (drivers/record.h uses the low
+ * bits): every param is a register value, so the record's size is known
+ * before anything is read and it is written straight into the ring. */
+#define KD_KSC_DIRECT (1u << 7)
 
 struct kd_bpf_cnt {
 	__u64 v[KD_CNT__MAX];

@@ -54,7 +54,7 @@
 #define KD__BLK_INDEX       3u /* one KD__IX entry per EVENTS block of this file */
 #define KD__BLK_END         4u /* last block of a cleanly closed file */
 
-#define KD__BF_DEFLATE      0x0001u /* payload is a zlib stream; else stored as is */
+#define KD__BF_DEFLATE      0x0001u /* payload is raw deflate (RFC 1951, no zlib wrapper); else stored */
 #define KD__BF_REQUIRED     0x0002u /* a reader that does not know the type must stop */
 #define KD__BF_KNOWN        (KD__BF_DEFLATE | KD__BF_REQUIRED)
 

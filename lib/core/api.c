@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "engine.h"
 #include "internal.h"
 
@@ -255,6 +256,8 @@ int kd_open(const struct kd_open_opts *opts, struct kd_handle **out)
 	err = kd__engine_open(h);
 	if (err)
 		goto fail;
+	if (h->opts.capture && (err = kd__capture_open(h, h->opts.capture)))
+		goto fail;
 	*out = h;
 	return 0;
 fail:
@@ -267,6 +270,7 @@ void kd_close(struct kd_handle *h)
 {
 	if (!h)
 		return;
+	kd__capture_close(h);
 	if (h->ops && h->ops->close)
 		h->ops->close(h->engine);
 	free(h->events_str);
@@ -315,6 +319,8 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 		if (h->enabled[h->ev.hdr->type])
 			break;
 	}
+	if (h->capture && (err = kd__capture_write(h, rec, len)))
+		return err;
 	h->events++;
 	*ev = &h->ev;
 	return 0;

@@ -164,7 +164,9 @@ int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
 	switch (kd__kind_wire(sp->kind)) {
 	case KD_WIRE_VAL:
 		memcpy(&raw, b, sizeof(raw));
-		switch (sp->ctype) {
+		/* fds are ints whatever the prototype says (read's "unsigned int fd",
+		 * mmap's "unsigned long fd"): -1 must read as -1 */
+		switch (sp->kind == KD_PK_FD || sp->kind == KD_PK_DIRFD ? KD__CT_I32 : sp->ctype) {
 		case KD__CT_I32:
 			out->i = (int32_t)(uint32_t)raw;
 			out->u = (uint32_t)raw;

@@ -48,8 +48,11 @@
 struct core {
 	struct kd_handle *h;
 	struct kd_core *skel;
-	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog;
+	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog, *sc_prog;
 	struct bpf_link *exit_link, *enter_link, *fork_link, *exec_link;
+	/* kd_enter_sc on syscalls:sys_enter_<name>, by nr (latency off only) */
+	struct bpf_link *sc_links[KD_MAX_SYSCALL_NR];
+	bool sc_failed; /* a per-syscall tracepoint would not attach: raw sys_enter */
 	int ncpus;
 	int nrings;
 	uint64_t ring_bytes;
@@ -159,19 +162,62 @@ static int sync_link(struct core *c, struct bpf_program *prog, struct bpf_link *
 	return 0;
 }
 
-/* The enter program is needed for latency, exit_group-like syscalls (they
- * never reach sys_exit) and execve's registers and argv (gone at exit); the
- * exec program keeps the filename of a successful execve. */
+static void sc_detach_all(struct core *c)
+{
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
+		bpf_link__destroy(c->sc_links[nr]);
+		c->sc_links[nr] = NULL;
+	}
+}
+
+/* Without latency, attach kd_enter_sc to the entry tracepoint of each
+ * selected syscall that needs its entry. false when one would not attach
+ * (no tracefs, a name tracefs does not know): the raw program then does it. */
+static bool sync_sc(struct core *c)
+{
+	const struct kd_ksc *tab = c->skel->bss->kd_ksc_tab;
+
+	if (!c->sc_prog || c->sc_failed)
+		return false;
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
+		bool want = (tab[nr].flags & KD_KSC_ENABLED) &&
+			    (tab[nr].flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS));
+		char tp[96];
+
+		if (want && !c->sc_links[nr]) {
+			snprintf(tp, sizeof(tp), "sys_enter_%s", kd_event_type_name(tab[nr].id));
+			c->sc_links[nr] = bpf_program__attach_tracepoint(c->sc_prog, "syscalls", tp);
+			if (!c->sc_links[nr]) {
+				kd__log(c->h, KD_LOG_INFO, "core engine: syscalls:%s: %s; using raw sys_enter",
+					tp, strerror(errno));
+				c->sc_failed = true;
+				sc_detach_all(c);
+				return false;
+			}
+		} else if (!want && c->sc_links[nr]) {
+			bpf_link__destroy(c->sc_links[nr]);
+			c->sc_links[nr] = NULL;
+		}
+	}
+	return true;
+}
+
+/* Entry hooks: latency needs the raw sys_enter program on every syscall;
+ * otherwise only exit_group-like syscalls (they never reach sys_exit) and
+ * execve (registers and argv are gone at exit) need their entry, through
+ * per-syscall tracepoints when possible. The exec program keeps the
+ * filename of a successful execve. */
 static int sync_enter(struct core *c)
 {
 	bool exec = any_enabled(c, KD_KSC_ENTRY_ARGS);
-	bool enter = exec || (c->h->opts.flags & KD_OPEN_LATENCY) || any_enabled(c, KD_KSC_AT_ENTRY);
+	bool entry = exec || any_enabled(c, KD_KSC_AT_ENTRY);
+	bool raw = (c->h->opts.flags & KD_OPEN_LATENCY) || (entry && !sync_sc(c));
 	int err;
 
 	/* exec first: an execve entry parked without it would lose its filename */
 	err = sync_link(c, c->exec_prog, &c->exec_link, exec);
 	if (!err)
-		err = sync_link(c, c->enter_prog, &c->enter_link, enter);
+		err = sync_link(c, c->enter_prog, &c->enter_link, raw);
 	return err;
 }
 
@@ -182,6 +228,14 @@ static void fill_table(struct core *c)
 	struct kd_ksc tab[KD_MAX_SYSCALL_NR];
 
 	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, c->h->enabled);
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
+		bool vals = tab[nr].nparams <= 6;
+
+		for (unsigned i = 0; i < tab[nr].nparams && i < 6; i++)
+			vals = vals && tab[nr].p[i].cap == KD_CAP_VAL;
+		if (vals && !(tab[nr].flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+			tab[nr].flags |= KD_KSC_DIRECT;
+	}
 	memcpy(c->skel->bss->kd_ksc_tab, tab, sizeof(tab));
 }
 
@@ -231,6 +285,8 @@ static int load(struct core *c, bool tp_btf)
 	s->rodata->kd_snaplen = h->opts.snaplen;
 	s->rodata->kd_ring_bytes = c->ring_bytes;
 	s->rodata->kd_wake_mark = c->ring_bytes / 4;
+	/* debug knob for kd-bench: measure the scratch path for every record */
+	s->rodata->kd_direct = !getenv("KD_CORE_NO_DIRECT");
 
 	bpf_map__set_max_entries(s->maps.kd_scratch, (uint32_t)c->ncpus);
 	bpf_map__set_max_entries(s->maps.kd_rings, (uint32_t)c->nrings);
@@ -246,6 +302,7 @@ static int load(struct core *c, bool tp_btf)
 	c->enter_prog = !tp_btf ? s->progs.kd_enter_raw : task ? s->progs.kd_enter_task : s->progs.kd_enter_hash;
 	c->fork_prog = h->opts.npids ? (tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw) : NULL;
 	c->exec_prog = tp_btf ? s->progs.kd_exec_btf : s->progs.kd_exec_raw;
+	c->sc_prog = lat ? NULL : s->progs.kd_enter_sc;
 	bpf_program__set_autoload(s->progs.kd_exit_raw, c->exit_prog == s->progs.kd_exit_raw);
 	bpf_program__set_autoload(s->progs.kd_exit_task, c->exit_prog == s->progs.kd_exit_task);
 	bpf_program__set_autoload(s->progs.kd_exit_hash, c->exit_prog == s->progs.kd_exit_hash);
@@ -256,6 +313,7 @@ static int load(struct core *c, bool tp_btf)
 	bpf_program__set_autoload(s->progs.kd_fork_raw, c->fork_prog == s->progs.kd_fork_raw);
 	bpf_program__set_autoload(s->progs.kd_exec_btf, c->exec_prog == s->progs.kd_exec_btf);
 	bpf_program__set_autoload(s->progs.kd_exec_raw, c->exec_prog == s->progs.kd_exec_raw);
+	bpf_program__set_autoload(s->progs.kd_enter_sc, c->sc_prog != NULL);
 
 	c->libbpf_msg[0] = '\0';
 	err = kd_core__load(s);
@@ -555,6 +613,7 @@ static void core_close(void *state)
 	bpf_link__destroy(c->exit_link);
 	bpf_link__destroy(c->fork_link);
 	bpf_link__destroy(c->exec_link);
+	sc_detach_all(c);
 	if (c->rings)
 		for (int i = 0; i < c->nrings; i++)
 			kd__ring_unmap(&c->rings[i]);

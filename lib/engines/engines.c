@@ -13,6 +13,8 @@ static const struct kd_engine_ops *engine_ops(int id)
 	switch (id) {
 	case KD_ENGINE_BUFFER:
 		return &kd__engine_buffer;
+	case KD_ENGINE_FILE:
+		return &kd__engine_file;
 #ifdef KD_HAVE_CORE
 	case KD_ENGINE_CORE:
 		return &kd__engine_core;
@@ -29,7 +31,6 @@ static const char *not_built_hint(int id)
 		return "this library was built without the CO-RE eBPF engine (needs clang and bpftool at build time)";
 	case KD_ENGINE_CLASSIC:
 	case KD_ENGINE_KMOD:
-	case KD_ENGINE_FILE:
 		return "this engine is not implemented in this version of kindling yet";
 	default:
 		return "no such engine";

@@ -68,6 +68,7 @@ struct kd__proc {
 	struct kd__enrich *e;
 	struct kd__proc *children, *sib_prev, *sib_next; /* linked to the parent's entry */
 	struct kd__proc *parent;
+	struct kd_thread *threads; /* its threads (prev/next of struct kd_thread) */
 	UT_hash_handle hh;
 };
 
@@ -82,6 +83,7 @@ struct kd_thread {
 	char comm[KD__COMM_LEN];
 	uint64_t start_ns, last_ns;
 	struct kd__proc *proc;
+	struct kd_thread *prev, *next; /* in proc->threads */
 	UT_hash_handle hh;
 };
 
@@ -111,6 +113,7 @@ struct kd__enrich {
 	/* the event being delivered */
 	const struct kd_event *cur_ev;
 	const void *cur_rec;
+	uint64_t cur_ts;
 	struct kd_thread *cur_thread;
 	struct kd_fd *cur_fd;
 
@@ -186,6 +189,8 @@ KD__HIDDEN void kd__sock_set_proto(struct kd_fd *f, int family, int type, int pr
 /* Fills the local side of f from the kernel (pidfd_getfd + getsockname, else
  * /proc/<pid>/net), checking the peer still matches. */
 KD__HIDDEN void kd__sock_resolve_local(struct kd__enrich *e, struct kd__proc *p, struct kd_fd *f);
+/* Fills everything of socket f (fd f->num of pid) from the kernel; false if it cannot. */
+KD__HIDDEN bool kd__sock_probe(struct kd__enrich *e, uint32_t pid, struct kd_fd *f);
 
 /* proc_scan.c */
 KD__HIDDEN int kd__proc_scan(struct kd__enrich *e);
@@ -196,7 +201,6 @@ KD__HIDDEN bool kd__proc_read_ppid(uint32_t pid, uint32_t *ppid);
 KD__HIDDEN void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p);
 /* One fd of a live process from /proc/<pid>/fd/<num>; NULL if gone. */
 KD__HIDDEN struct kd_fd *kd__proc_read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t num);
-KD__HIDDEN uint64_t kd__boot_ns(void);
 
 /* procnet.c: socket inodes of /proc/<pid>/net/{tcp,tcp6,udp,udp6,unix,netlink} */
 struct kd__netsock {
@@ -211,13 +215,15 @@ struct kd__netmap {
 	struct kd__netsock *socks;
 	uint64_t *netns; /* namespaces read so far */
 	size_t nnetns;
+	uint8_t listen_ports[65536 / 8]; /* tcp ports someone listens on: who is the server */
 };
 /* Reads pid's network namespace into m unless it was read already. */
 KD__HIDDEN void kd__netmap_load(struct kd__netmap *m, uint32_t pid);
 KD__HIDDEN const struct kd__netsock *kd__netmap_find(const struct kd__netmap *m, uint64_t ino);
 KD__HIDDEN void kd__netmap_free(struct kd__netmap *m);
-/* Copies what m knows of socket ino into f. */
-KD__HIDDEN bool kd__netmap_apply(const struct kd__netmap *m, uint64_t ino, struct kd_fd *f);
+/* Copies what m knows of socket ino into f (a unix path included). */
+KD__HIDDEN bool kd__netmap_apply(struct kd__enrich *e, const struct kd__netmap *m, uint64_t ino,
+				 struct kd_fd *f);
 
 /* containers.c */
 enum kd__runtime { KD__RT_NONE, KD__RT_DOCKER, KD__RT_CONTAINERD, KD__RT_CRIO, KD__RT_PODMAN,

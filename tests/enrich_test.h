@@ -1,0 +1,102 @@
+/* tests/enrich_test.h: helpers of the enrichment tests. They call the
+ * enrichment hooks themselves so the tests hold whether or not kd_open/kd_next
+ * call them (every hook is idempotent). */
+#ifndef KD_ENRICH_TEST_H
+#define KD_ENRICH_TEST_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <kindling/kindling.h>
+
+#include "enrich.h"
+#include "kd_test.h"
+
+#define ET_WAIT_MS 5000
+
+static inline uint64_t et_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline struct kd_handle *et_open(const char *events, uint32_t max_threads)
+{
+	struct kd_handle *h = NULL;
+	int err;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF,
+		.timeout_ms = 50, .events = events, .max_threads = max_threads);
+	err = kd_open(&o, &h);
+	if (err == KD_ENOENGINE)
+		KD_SKIP_OR_FAIL("library built without the core engine: %s", kd_last_error(NULL));
+	if (err == KD_ENOPERM || err == -EPERM)
+		KD_SKIP_OR_FAIL("no BPF here: %s", kd_last_error(NULL));
+	cr_assert_eq(err, 0, "kd_open(core): %s: %s", kd_strerror(err), kd_last_error(NULL));
+	cr_assert_eq(kd__enrich_open(h), 0);
+	cr_assert_not_null(h->enrich);
+	return h;
+}
+
+static inline void et_close(struct kd_handle *h)
+{
+	kd__enrich_close(h);
+	kd_close(h);
+}
+
+/* kd_next with the enrichment hooks; 0 with *ev, or KD_TIMEOUT. */
+static inline int et_next(struct kd_handle *h, const struct kd_event **ev)
+{
+	int err;
+
+	kd__enrich_flush(h);
+	err = kd_next(h, ev);
+	cr_assert_geq(err, 0, "kd_next: %s: %s", kd_strerror(err), kd_last_error(h));
+	if (err == 0)
+		kd__enrich_event(h, *ev);
+	return err;
+}
+
+typedef bool (*et_match_fn)(const struct kd_event *ev, const void *arg);
+
+/* The next event of type t (t <= 0: any) from process pid that match accepts. */
+static inline const struct kd_event *et_wait(struct kd_handle *h, int t, uint32_t pid,
+					     et_match_fn match, const void *arg)
+{
+	uint64_t deadline = et_now_ns() + ET_WAIT_MS * 1000000ull;
+	const struct kd_event *ev;
+
+	while (et_now_ns() < deadline) {
+		if (et_next(h, &ev))
+			continue;
+		if ((t <= 0 || kd_event_type(ev) == t) && kd_event_pid(ev) == pid && (!match || match(ev, arg)))
+			return ev;
+	}
+	cr_assert_fail("no %s event from pid %u within %d ms", t > 0 ? kd_event_type_name(t) : "any",
+		       pid, ET_WAIT_MS);
+	return NULL;
+}
+
+/* Reads events until none came for a while (deferred removals done). */
+static inline void et_drain(struct kd_handle *h)
+{
+	const struct kd_event *ev;
+	int quiet = 0;
+
+	while (quiet < 3)
+		quiet = et_next(h, &ev) == KD_TIMEOUT ? quiet + 1 : 0;
+	kd__enrich_flush(h);
+}
+
+static inline bool et_res_ge0(const struct kd_event *ev, const void *arg)
+{
+	(void)arg;
+	return kd_event_result(ev) >= 0;
+}
+
+#endif

@@ -1,0 +1,138 @@
+/*
+ * tests/test_core_ipc.c: ipc and time syscalls through the CO-RE engine:
+ * pipe2, eventfd2, memfd_create, futex, nanosleep, clock_gettime (raw: the
+ * vDSO would skip the kernel), clock_nanosleep, timerfd_create, setitimer,
+ * getitimer. Struct params (fd pairs, timespecs, itimervals) are compared
+ * byte for byte; pointers the kernel writes are read at exit.
+ */
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+
+#include "core_test.h"
+
+TestSuite(core_ipc, .timeout = 30);
+
+Test(core_ipc, pipe2_eventfd2_memfd_futex)
+{
+	struct kd_handle *h = core_open("pipe2,eventfd2,memfd_create,futex");
+	const struct kd_event *ev;
+	struct timespec ts = { 1, 0 };
+	uint32_t word = 5;
+	int p[2], fd;
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+	ev = core_expect(h, "pipe2", 0);
+	core_eq_bytes(ev, "fildes", p, sizeof(p));
+	core_eq_i(ev, "flags", O_CLOEXEC | O_NONBLOCK);
+	cr_assert_eq(pipe2(p, 0x7), -1);
+	core_eq_i(core_expect(h, "pipe2", -EINVAL), "flags", 0x7);
+
+	fd = eventfd(7, EFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	ev = core_expect(h, "eventfd2", fd);
+	core_eq_u(ev, "count", 7);
+	core_eq_i(ev, "flags", EFD_CLOEXEC);
+	close(fd);
+	cr_assert_eq(syscall(SYS_eventfd2, 0, 0x2), -1);
+	core_expect(h, "eventfd2", -EINVAL);
+
+	fd = memfd_create("kd-memfd", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	ev = core_expect(h, "memfd_create", fd);
+	core_eq_str(ev, "uname", "kd-memfd");
+	core_eq_u(ev, "flags", MFD_CLOEXEC);
+	close(fd);
+	cr_assert_eq(memfd_create("kd-bad", 0x7ff0), -1);
+	core_eq_str(core_expect(h, "memfd_create", -EINVAL), "uname", "kd-bad");
+
+	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0), 0);
+	ev = core_expect(h, "futex", 0);
+	core_eq_ptr(ev, "uaddr", &word);
+	core_eq_i(ev, "op", FUTEX_WAKE_PRIVATE);
+	core_eq_u(ev, "val", 1);
+	core_eq_null(ev, "utime");
+	/* the word is not 6: no wait at all */
+	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 6, &ts, NULL, 0), -1);
+	ev = core_expect(h, "futex", -EAGAIN);
+	core_eq_i(ev, "op", FUTEX_WAIT_PRIVATE);
+	core_eq_u(ev, "val", 6);
+	core_eq_bytes(ev, "utime", &ts, sizeof(ts));
+	close(p[0]);
+	close(p[1]);
+	kd_close(h);
+}
+
+Test(core_ipc, sleeps_and_clocks)
+{
+	struct kd_handle *h = core_open("nanosleep,clock_gettime,clock_nanosleep");
+	struct timespec req = { 0, 1000 }, bad = { 0, -1 }, now;
+	const struct kd_event *ev;
+
+	cr_assert_eq(syscall(SYS_nanosleep, &req, NULL), 0);
+	ev = core_expect(h, "nanosleep", 0);
+	core_eq_bytes(ev, "rqtp", &req, sizeof(req));
+	core_eq_null(ev, "rmtp");
+	cr_assert_eq(syscall(SYS_nanosleep, &bad, NULL), -1);
+	core_eq_bytes(core_expect(h, "nanosleep", -EINVAL), "rqtp", &bad, sizeof(bad));
+
+	cr_assert_eq(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now), 0);
+	ev = core_expect(h, "clock_gettime", 0);
+	core_eq_i(ev, "which_clock", CLOCK_MONOTONIC);
+	core_eq_bytes(ev, "tp", &now, sizeof(now)); /* what the kernel wrote */
+	cr_assert_eq(syscall(SYS_clock_gettime, 12345, &now), -1);
+	core_eq_i(core_expect(h, "clock_gettime", -EINVAL), "which_clock", 12345);
+
+	cr_assert_eq(syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &req, NULL), 0);
+	ev = core_expect(h, "clock_nanosleep", 0);
+	core_eq_i(ev, "which_clock", CLOCK_MONOTONIC);
+	core_eq_i(ev, "flags", 0);
+	core_eq_bytes(ev, "rqtp", &req, sizeof(req));
+	core_eq_null(ev, "rmtp");
+	cr_assert_eq(syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &bad, NULL), -1);
+	ev = core_expect(h, "clock_nanosleep", -EINVAL);
+	core_eq_i(ev, "flags", TIMER_ABSTIME);
+	kd_close(h);
+}
+
+Test(core_ipc, timerfd_itimers)
+{
+	struct kd_handle *h = core_open("timerfd_create,setitimer,getitimer");
+	struct itimerval set = { .it_interval = { 0, 0 }, .it_value = { 100, 0 } }, old, cur, zero = { 0 };
+	const struct kd_event *ev;
+	struct kd_value v;
+	int fd;
+
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	cr_assert_geq(fd, 0);
+	ev = core_expect(h, "timerfd_create", fd);
+	core_eq_i(ev, "clockid", CLOCK_MONOTONIC);
+	core_eq_i(ev, "flags", TFD_CLOEXEC | TFD_NONBLOCK);
+	close(fd);
+	cr_assert_eq(timerfd_create(12345, 0), -1);
+	core_eq_i(core_expect(h, "timerfd_create", -EINVAL), "clockid", 12345);
+
+	cr_assert_eq(setitimer(ITIMER_REAL, &set, &old), 0);
+	ev = core_expect(h, "setitimer", 0);
+	core_eq_i(ev, "which", ITIMER_REAL);
+	core_eq_bytes(ev, "value", &set, sizeof(set));
+	core_eq_bytes(ev, "ovalue", &old, sizeof(old));
+
+	cr_assert_eq(getitimer(ITIMER_REAL, &cur), 0);
+	ev = core_expect(h, "getitimer", 0);
+	core_eq_i(ev, "which", ITIMER_REAL);
+	core_eq_bytes(ev, "value", &cur, sizeof(cur));
+	v = core_param(ev, "value");
+	cr_assert_leq(((const struct itimerval *)v.ptr)->it_value.tv_sec, 100);
+
+	cr_assert_eq(setitimer(ITIMER_REAL, &zero, NULL), 0);
+	core_eq_null(core_expect(h, "setitimer", 0), "ovalue");
+	cr_assert_eq(setitimer(99, &zero, NULL), -1);
+	core_eq_i(core_expect(h, "setitimer", -EINVAL), "which", 99);
+	cr_assert_eq(getitimer(99, &cur), -1);
+	core_eq_i(core_expect(h, "getitimer", -EINVAL), "which", 99);
+	kd_close(h);
+}

@@ -1,0 +1,231 @@
+/*
+ * tests/test_core_net.c: socket syscalls through the CO-RE engine over
+ * loopback (IPv4, IPv6) and unix sockets, with exact sockaddr bytes.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "core_test.h"
+
+TestSuite(core_net, .timeout = 30);
+
+Test(core_net, tcp4_lifecycle)
+{
+	struct kd_handle *h = core_open("socket,setsockopt,bind,listen,getsockname,connect,accept4,"
+					"getpeername,sendto,recvfrom,shutdown");
+	struct sockaddr_in sa = { .sin_family = AF_INET }, got, peer;
+	socklen_t glen = sizeof(got), plen = sizeof(peer);
+	const struct kd_event *ev;
+	int one = 1, ls, cs, as;
+	char buf[32];
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(ls, 0);
+	ev = core_expect(h, "socket", ls);
+	core_eq_i(ev, "family", AF_INET);
+	core_eq_i(ev, "type", SOCK_STREAM | SOCK_CLOEXEC);
+	core_eq_i(ev, "protocol", 0);
+
+	cr_assert_eq(socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP), -1);
+	ev = core_expect(h, "socket", -errno);
+	cr_assert_eq(kd_event_result(ev), -EPROTONOSUPPORT);
+	core_eq_i(ev, "protocol", IPPROTO_TCP);
+
+	cr_assert_eq(setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	ev = core_expect(h, "setsockopt", 0);
+	core_eq_i(ev, "fd", ls);
+	core_eq_i(ev, "level", SOL_SOCKET);
+	core_eq_i(ev, "optname", SO_REUSEADDR);
+	core_eq_bytes(ev, "optval", &one, sizeof(one));
+	core_eq_i(ev, "optlen", sizeof(one));
+
+	cr_assert_eq(setsockopt(ls, SOL_SOCKET, 9999, &one, sizeof(one)), -1);
+	core_eq_i(core_expect(h, "setsockopt", -ENOPROTOOPT), "optname", 9999);
+
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ev = core_expect(h, "bind", 0);
+	core_eq_i(ev, "fd", ls);
+	core_eq_bytes(ev, "umyaddr", &sa, sizeof(sa));
+	core_eq_i(ev, "addrlen", sizeof(sa));
+
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), -1);
+	core_expect(h, "bind", -EINVAL);
+
+	cr_assert_eq(getsockname(ls, (struct sockaddr *)&got, &glen), 0);
+	ev = core_expect(h, "getsockname", 0);
+	core_eq_i(ev, "fd", ls);
+	core_eq_bytes(ev, "usockaddr", &got, sizeof(got));
+	core_eq_ptr(ev, "usockaddr_len", &glen);
+
+	cr_assert_eq(listen(ls, 4), 0);
+	ev = core_expect(h, "listen", 0);
+	core_eq_i(ev, "fd", ls);
+	core_eq_i(ev, "backlog", 4);
+	cr_assert_eq(listen(-1, 4), -1);
+	core_expect(h, "listen", -EBADF);
+
+	cs = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(cs, 0);
+	core_expect(h, "socket", cs);
+	cr_assert_eq(connect(cs, (struct sockaddr *)&got, sizeof(got)), 0);
+	ev = core_expect(h, "connect", 0);
+	core_eq_i(ev, "fd", cs);
+	core_eq_bytes(ev, "uservaddr", &got, sizeof(got));
+	core_eq_i(ev, "addrlen", sizeof(got));
+
+	as = accept4(ls, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
+	cr_assert_geq(as, 0);
+	ev = core_expect(h, "accept4", as);
+	core_eq_i(ev, "fd", ls);
+	core_eq_bytes(ev, "upeer_sockaddr", &peer, sizeof(peer));
+	core_eq_ptr(ev, "upeer_addrlen", &plen);
+	core_eq_i(ev, "flags", SOCK_CLOEXEC);
+
+	cr_assert_eq(accept4(cs, NULL, NULL, SOCK_NONBLOCK), -1); /* not listening */
+	ev = core_expect(h, "accept4", -EINVAL);
+	core_eq_null(ev, "upeer_sockaddr");
+	core_eq_i(ev, "flags", SOCK_NONBLOCK);
+
+	plen = sizeof(peer);
+	cr_assert_eq(getpeername(cs, (struct sockaddr *)&peer, &plen), 0);
+	ev = core_expect(h, "getpeername", 0);
+	core_eq_bytes(ev, "usockaddr", &got, sizeof(got));
+	cr_assert_eq(getpeername(ls, (struct sockaddr *)&peer, &plen), -1);
+	core_expect(h, "getpeername", -ENOTCONN);
+
+	cr_assert_eq(send(cs, "ping!", 5, MSG_NOSIGNAL), 5);
+	ev = core_expect(h, "sendto", 5);
+	core_eq_i(ev, "fd", cs);
+	core_eq_bytes(ev, "buff", "ping!", 5);
+	core_eq_u(ev, "len", 5);
+	core_eq_u(ev, "flags", MSG_NOSIGNAL);
+	core_eq_null(ev, "addr");
+
+	cr_assert_eq(recv(as, buf, 5, MSG_WAITALL), 5);
+	ev = core_expect(h, "recvfrom", 5);
+	core_eq_i(ev, "fd", as);
+	core_eq_bytes(ev, "ubuf", "ping!", 5);
+	core_eq_u(ev, "size", 5);
+	core_eq_u(ev, "flags", MSG_WAITALL);
+	core_eq_null(ev, "addr");
+
+	cr_assert_eq(recv(as, buf, sizeof(buf), MSG_DONTWAIT), -1);
+	ev = core_expect(h, "recvfrom", -EAGAIN);
+	core_eq_null(ev, "ubuf");
+
+	cr_assert_eq(shutdown(cs, SHUT_WR), 0);
+	ev = core_expect(h, "shutdown", 0);
+	core_eq_i(ev, "fd", cs);
+	core_eq_i(ev, "how", SHUT_WR);
+	cr_assert_eq(shutdown(0x7fff, SHUT_RD), -1);
+	core_eq_i(core_expect(h, "shutdown", -EBADF), "fd", 0x7fff);
+
+	close(as);
+	close(cs);
+	close(ls);
+	kd_close(h);
+}
+
+Test(core_net, udp6_and_refused)
+{
+	struct kd_handle *h = core_open("socket,bind,connect,sendto,recvfrom");
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT }, from;
+	socklen_t alen = sizeof(a), flen = sizeof(from);
+	const struct kd_event *ev;
+	char buf[16];
+	int s, t;
+
+	s = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (s < 0)
+		cr_skip_test("no IPv6 here");
+	core_eq_i(core_expect(h, "socket", s), "family", AF_INET6);
+	cr_assert_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	core_eq_bytes(core_expect(h, "bind", 0), "umyaddr", &a, sizeof(a));
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+
+	t = socket(AF_INET6, SOCK_DGRAM, 0);
+	cr_assert_geq(t, 0);
+	core_expect(h, "socket", t);
+	cr_assert_eq(sendto(t, "dgram", 5, 0, (struct sockaddr *)&a, sizeof(a)), 5);
+	ev = core_expect(h, "sendto", 5);
+	core_eq_i(ev, "fd", t);
+	core_eq_bytes(ev, "buff", "dgram", 5);
+	core_eq_bytes(ev, "addr", &a, sizeof(a));
+	core_eq_i(ev, "addr_len", sizeof(a));
+
+	cr_assert_eq(recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen), 5);
+	ev = core_expect(h, "recvfrom", 5);
+	core_eq_bytes(ev, "ubuf", "dgram", 5);
+	core_eq_bytes(ev, "addr", &from, sizeof(from));
+	core_eq_ptr(ev, "addr_len", &flen);
+
+	cr_assert_eq(connect(t, (struct sockaddr *)&a, sizeof(a)), 0);
+	core_eq_bytes(core_expect(h, "connect", 0), "uservaddr", &a, sizeof(a));
+	close(s);
+	close(t);
+
+	/* TCP to a port nobody listens on: the port of the closed UDP socket */
+	t = socket(AF_INET6, SOCK_STREAM, 0);
+	cr_assert_geq(t, 0);
+	core_expect(h, "socket", t);
+	cr_assert_eq(connect(t, (struct sockaddr *)&a, sizeof(a)), -1);
+	ev = core_expect(h, "connect", -ECONNREFUSED);
+	core_eq_bytes(ev, "uservaddr", &a, sizeof(a));
+	close(t);
+	kd_close(h);
+}
+
+Test(core_net, unix_and_socketpair)
+{
+	struct kd_handle *h = core_open("socket,bind,listen,connect,socketpair");
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	socklen_t ulen;
+	const struct kd_event *ev;
+	struct kd_value v;
+	int sv[2], ls, cs;
+
+	snprintf(un.sun_path, sizeof(un.sun_path), "/tmp/kd-net-%d.sock", getpid());
+	ulen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un.sun_path) + 1);
+	unlink(un.sun_path);
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ev = core_expect(h, "socketpair", 0);
+	core_eq_i(ev, "family", AF_UNIX);
+	core_eq_i(ev, "type", SOCK_STREAM);
+	core_eq_bytes(ev, "usockvec", sv, sizeof(sv));
+	cr_assert_eq(socketpair(AF_INET, SOCK_STREAM, 0, sv), -1);
+	core_eq_i(core_expect(h, "socketpair", -EOPNOTSUPP), "family", AF_INET);
+
+	ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(ls, 0);
+	core_eq_i(core_expect(h, "socket", ls), "family", AF_UNIX);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&un, ulen), 0);
+	ev = core_expect(h, "bind", 0);
+	core_eq_bytes(ev, "umyaddr", &un, ulen);
+	core_eq_i(ev, "addrlen", ulen);
+	cr_assert_eq(listen(ls, 1), 0);
+	core_expect(h, "listen", 0);
+
+	cs = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(cs, 0);
+	core_expect(h, "socket", cs);
+	cr_assert_eq(connect(cs, (struct sockaddr *)&un, ulen), 0);
+	ev = core_expect(h, "connect", 0);
+	v = core_param(ev, "uservaddr");
+	cr_assert_eq(v.len, ulen);
+	cr_assert_str_eq(((const struct sockaddr_un *)v.ptr)->sun_path, un.sun_path);
+	cr_assert_eq(connect(cs, (struct sockaddr *)&un, ulen), -1);
+	core_expect(h, "connect", -EISCONN);
+
+	close(cs);
+	close(ls);
+	close(sv[0]);
+	close(sv[1]);
+	unlink(un.sun_path);
+	kd_close(h);
+}

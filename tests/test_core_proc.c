@@ -1,0 +1,176 @@
+/*
+ * tests/test_core_proc.c: process and signal syscalls through the CO-RE
+ * engine: ids, fork (clone) seen from both sides, wait4, exit_group (emitted
+ * at entry), setpgid, prctl, kill, tgkill, rt_sigaction, rt_sigprocmask.
+ */
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "core_test.h"
+
+TestSuite(core_proc, .timeout = 30);
+
+Test(core_proc, ids)
+{
+	struct kd_handle *h = core_open("getpid,getppid,gettid");
+	const struct kd_event *ev;
+
+	cr_assert_eq(syscall(SYS_getpid), getpid());
+	ev = core_expect(h, "getpid", getpid());
+	cr_assert_eq(kd_event_nparams(ev), 0);
+	cr_assert_eq(syscall(SYS_getppid), getppid());
+	core_expect(h, "getppid", getppid());
+	cr_assert_eq(syscall(SYS_gettid), (long)core_tid());
+	ev = core_expect(h, "gettid", core_tid());
+	cr_assert_eq(kd_event_tid(ev), core_tid());
+	kd_close(h);
+}
+
+/* fork() is clone(SIGCHLD | CLONE_CHILD_*TID, ...) in glibc: the parent's
+ * event returns the child's pid, the child's own event returns 0. */
+Test(core_proc, fork_wait_exit_group)
+{
+	struct kd_handle *h = core_open("clone,wait4,exit_group");
+	const struct kd_event *ev;
+	int status = 0;
+	pid_t pid;
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(3);
+	ev = core_expect(h, "clone", pid);
+	cr_assert_eq(core_param(ev, "clone_flags").u & 0xff, SIGCHLD);
+	if (!core_under_valgrind()) { /* valgrind makes the clone itself */
+		core_eq_u(ev, "clone_flags", SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID);
+		core_eq_u(ev, "newsp", 0);
+		cr_assert_neq(core_param(ev, "child_tidptr").u, 0);
+	}
+
+	ev = core_wait(h, core_type("clone"), (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_event_result(ev), 0);
+	cr_assert_eq(kd_event_pid(ev), (uint32_t)pid);
+
+	ev = core_wait(h, core_type("exit_group"), (uint32_t)pid, NULL, NULL);
+	core_eq_i(ev, "error_code", 3);
+	cr_assert(kd_event_record_flags(ev) & KD_RF_AT_ENTRY);
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+	ev = core_expect(h, "wait4", pid);
+	core_eq_i(ev, "upid", pid);
+	core_eq_ptr(ev, "stat_addr", &status);
+	core_eq_i(ev, "options", 0);
+	core_eq_ptr(ev, "ru", 0);
+
+	cr_assert_eq(waitpid(pid, &status, WNOHANG), -1);
+	ev = core_expect(h, "wait4", -ECHILD);
+	core_eq_i(ev, "options", WNOHANG);
+	kd_close(h);
+}
+
+Test(core_proc, setpgid_prctl)
+{
+	struct kd_handle *h = core_open("setpgid,prctl");
+	static const char name[] = "kd-proc-name";
+	const struct kd_event *ev;
+
+	int status;
+	pid_t pid;
+
+	/* in a child: the test worker may lead its session (setpgid: EPERM) */
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(setpgid(0, 0) == 0 ? 0 : 1);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ev = core_wait(h, core_type("setpgid"), (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_event_result(ev), 0);
+	core_eq_i(ev, "pid", 0);
+	core_eq_i(ev, "pgid", 0);
+	cr_assert_eq(setpgid(-1, 0), -1);
+	core_eq_i(core_expect(h, "setpgid", -EINVAL), "pid", -1);
+
+	cr_assert_eq(prctl(PR_SET_NAME, name, 0, 0, 0), 0);
+	ev = core_expect(h, "prctl", 0);
+	core_eq_i(ev, "option", PR_SET_NAME);
+	core_eq_ptr(ev, "arg2", name);
+	core_eq_u(ev, "arg3", 0);
+	cr_assert_eq(prctl(0x7fff, 1, 2, 3, 4), -1);
+	ev = core_expect(h, "prctl", -EINVAL);
+	core_eq_i(ev, "option", 0x7fff);
+	core_eq_u(ev, "arg2", 1);
+	core_eq_u(ev, "arg5", 4);
+	kd_close(h);
+}
+
+Test(core_proc, kill_tgkill)
+{
+	struct kd_handle *h = core_open("kill,tgkill");
+	const struct kd_event *ev;
+
+	cr_assert_eq(kill(getpid(), 0), 0);
+	ev = core_expect(h, "kill", 0);
+	core_eq_i(ev, "pid", getpid());
+	core_eq_i(ev, "sig", 0);
+	cr_assert_eq(kill(0x3ffffff0, 0), -1);
+	core_eq_i(core_expect(h, "kill", -ESRCH), "pid", 0x3ffffff0);
+
+	/* SIGWINCH is ignored by default: delivered and gone */
+	cr_assert_eq(syscall(SYS_tgkill, getpid(), core_tid(), SIGWINCH), 0);
+	ev = core_expect(h, "tgkill", 0);
+	core_eq_i(ev, "tgid", getpid());
+	core_eq_i(ev, "pid", core_tid());
+	core_eq_i(ev, "sig", SIGWINCH);
+	cr_assert_eq(syscall(SYS_tgkill, getpid(), core_tid(), 99), -1);
+	core_eq_i(core_expect(h, "tgkill", -EINVAL), "sig", 99);
+	kd_close(h);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* Valgrind runs signal handlers and masks itself: the kernel never sees the
+ * program's own calls. */
+Test(core_proc, sigaction_sigprocmask)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 }, old;
+	uint64_t set = 1ull << (SIGUSR2 - 1), oset = 0, zero = 0;
+	const struct kd_event *ev;
+	struct kd_handle *h;
+
+	if (core_under_valgrind())
+		cr_skip_test("valgrind emulates signal handling");
+	h = core_open("rt_sigaction,rt_sigprocmask");
+	cr_assert_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	ev = core_expect(h, "rt_sigaction", 0);
+	core_eq_i(ev, "sig", SIGUSR1);
+	cr_assert_neq(core_param(ev, "act").u, 0);
+	cr_assert_neq(core_param(ev, "oact").u, 0);
+	core_eq_u(ev, "sigsetsize", 8);
+	cr_assert_eq(sigaction(SIGKILL, &sa, NULL), -1);
+	ev = core_expect(h, "rt_sigaction", -EINVAL);
+	core_eq_i(ev, "sig", SIGKILL);
+	core_eq_u(ev, "oact", 0);
+	sigaction(SIGUSR1, &old, NULL);
+	core_expect(h, "rt_sigaction", 0);
+
+	/* raw: glibc would add its own bits to the set */
+	cr_assert_eq(syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, &oset, 8), 0);
+	ev = core_expect(h, "rt_sigprocmask", 0);
+	core_eq_i(ev, "how", SIG_BLOCK);
+	core_eq_bytes(ev, "nset", &set, 8);
+	core_eq_bytes(ev, "oset", &oset, 8); /* read at exit: the old mask */
+	core_eq_u(ev, "sigsetsize", 8);
+	cr_assert_eq(syscall(SYS_rt_sigprocmask, SIG_SETMASK, &oset, NULL, 8), 0);
+	ev = core_expect(h, "rt_sigprocmask", 0);
+	core_eq_null(ev, "oset");
+	cr_assert_eq(syscall(SYS_rt_sigprocmask, 99, &zero, NULL, 8), -1);
+	core_eq_i(core_expect(h, "rt_sigprocmask", -EINVAL), "how", 99);
+	kd_close(h);
+}

@@ -1,0 +1,596 @@
+/*
+ * tests/test_enrich.c: thread and fd enrichment on the live kernel (core
+ * engine). Each test makes a child process do real syscalls and checks the
+ * thread and fd that come with the child's events (filtered on its pid).
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "enrich_test.h"
+
+TestSuite(enrich, .timeout = 60);
+
+static int need_type(const char *name)
+{
+	int t = kd_event_type_by_name(name);
+
+	if (t <= 0)
+		cr_skip_test("schema has no '%s' event", name);
+	return t;
+}
+
+/* Child side of a handshake: block until the parent writes a byte. */
+static void wait_go(int fd)
+{
+	char c;
+
+	if (read(fd, &c, 1) != 1)
+		_exit(90);
+}
+
+static void go(int fd)
+{
+	cr_assert_eq(write(fd, "g", 1), 1);
+}
+
+static void reap(pid_t pid)
+{
+	int st;
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+}
+
+static const char *fd_path(const struct kd_event *ev)
+{
+	const struct kd_fd *f = kd_event_fd(ev);
+
+	cr_assert_not_null(f, "%s event has no fd", kd_event_name(ev));
+	return kd_fd_path(f);
+}
+
+static int count_path(const struct kd_fd *f, void *ctx)
+{
+	if (strcmp(kd_fd_path(f), ctx) == 0)
+		return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+Test(enrich, open_dup_write_close)
+{
+	int t_open = need_type("openat"), t_dup = need_type("dup"), t_write = need_type("write"),
+	    t_close = need_type("close"), t_exit = need_type("exit_group");
+	struct kd_handle *h = et_open("openat,dup,write,close,exit_group,clone,clone3,fork", 0);
+	char dir[] = "/tmp/kd-enrich-XXXXXX", path[64];
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	int fd = -1, d = -1;
+	pid_t pid;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/file", dir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int a = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), b = dup(a);
+
+		if (a < 0 || b < 0 || write(b, "x", 1) != 1)
+			_exit(1);
+		close(a);
+		close(b);
+		_exit(0);
+	}
+	ev = et_wait(h, t_open, (uint32_t)pid, et_res_ge0, NULL);
+	fd = (int)kd_event_result(ev);
+	cr_assert_str_eq(fd_path(ev), path);
+	cr_assert_eq(kd_fd_type(kd_event_fd(ev)), KD_FD_FILE);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), fd);
+	cr_assert(kd_fd_flags(kd_event_fd(ev)) & O_RDWR);
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	cr_assert_eq(kd_thread_pid(t), (uint32_t)pid);
+	cr_assert_eq(kd_thread_ppid(t), (uint32_t)getpid());
+
+	ev = et_wait(h, t_dup, (uint32_t)pid, et_res_ge0, NULL);
+	d = (int)kd_event_result(ev);
+	cr_assert_neq(d, fd);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), d);
+	cr_assert_str_eq(fd_path(ev), path);
+
+	ev = et_wait(h, t_write, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), d);
+	cr_assert_str_eq(fd_path(ev), path);
+
+	ev = et_wait(h, t_close, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), fd, "a close shows what it closes");
+	cr_assert_str_eq(fd_path(ev), path);
+	ev = et_wait(h, t_close, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), d);
+	cr_assert_str_eq(fd_path(ev), path);
+
+	ev = et_wait(h, t_exit, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_fd_iter(h, (uint32_t)pid, count_path, path), 0,
+		     "closed fds are gone from the table");
+	cr_assert(kd_thread_flags(kd_event_thread(ev)) & KD_THREAD_EXITING);
+	reap(pid);
+	et_drain(h);
+	cr_assert_null(kd_thread_lookup(h, (uint32_t)pid), "the exited process left the table");
+	unlink(path);
+	rmdir(dir);
+	et_close(h);
+}
+
+/* ------------------------------------------------------------ sockets */
+
+struct net_case {
+	int family;
+	const char *addr; /* as kd_fd_*_addr() shows it */
+};
+
+/* The child: a server and a client in one process, talking over loopback or a
+ * unix socket; it reports the client's local port, then waits before closing
+ * so that the parent can ask the kernel for what it needs. */
+static void net_child(int family, const char *upath, int go_fd, int res_fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int srv = socket(family, SOCK_STREAM, 0), cli = socket(family, SOCK_STREAM, 0), acc;
+	uint16_t ports[2] = { 0, 0 };
+	char buf[8];
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof(*in);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		sl = sizeof(*in6);
+	} else {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", upath);
+		sl = sizeof(*un);
+	}
+	if (srv < 0 || cli < 0 || bind(srv, (struct sockaddr *)&ss, sl) || listen(srv, 4))
+		_exit(1);
+	if (family != AF_UNIX) {
+		sl = sizeof(ss);
+		getsockname(srv, (struct sockaddr *)&ss, &sl);
+		ports[0] = ntohs(((struct sockaddr_in *)&ss)->sin_port); /* same offset in in6 */
+	}
+	if (connect(cli, (struct sockaddr *)&ss, sl))
+		_exit(2);
+	acc = accept(srv, NULL, NULL);
+	if (acc < 0)
+		_exit(3);
+	if (send(cli, "ping", 4, 0) != 4 || recv(acc, buf, 4, 0) != 4 || send(acc, "pong", 4, 0) != 4 ||
+	    recv(cli, buf, 4, 0) != 4)
+		_exit(4);
+	if (family != AF_UNIX) {
+		struct sockaddr_storage c;
+		socklen_t cl = sizeof(c);
+
+		getsockname(cli, (struct sockaddr *)&c, &cl);
+		ports[1] = ntohs(((struct sockaddr_in *)&c)->sin_port);
+	}
+	if (write(res_fd, ports, sizeof(ports)) != sizeof(ports))
+		_exit(5);
+	wait_go(go_fd);
+	close(acc);
+	close(cli);
+	close(srv);
+	_exit(0);
+}
+
+static bool is_type(const struct kd_event *ev, const void *arg)
+{
+	return kd_event_type(ev) == *(const int *)arg;
+}
+
+static void check_tuple(const struct kd_fd *f, const struct net_case *c, int role, unsigned sport,
+			unsigned cport)
+{
+	char a[64];
+	unsigned lport = role == KD_FD_ROLE_CLIENT ? cport : sport;
+	unsigned rport = role == KD_FD_ROLE_CLIENT ? sport : cport;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(kd_fd_type(f), c->family == AF_INET ? KD_FD_IPV4 : KD_FD_IPV6);
+	cr_assert_eq(kd_fd_sock_family(f), c->family);
+	cr_assert_str_eq(kd_fd_proto_name(f), "tcp");
+	cr_assert_eq(kd_fd_role(f), role, "role %d, want %d", kd_fd_role(f), role);
+	cr_assert_geq(kd_fd_local_addr(f, a, sizeof(a)), 0);
+	cr_assert_str_eq(a, c->addr);
+	cr_assert_geq(kd_fd_remote_addr(f, a, sizeof(a)), 0);
+	cr_assert_str_eq(a, c->addr);
+	cr_assert_eq(kd_fd_local_port(f), (int)lport, "local port %d, want %u", kd_fd_local_port(f), lport);
+	cr_assert_eq(kd_fd_remote_port(f), (int)rport, "remote port %d, want %u", kd_fd_remote_port(f), rport);
+}
+
+static void net_test(const struct net_case *c)
+{
+	int t_conn = need_type("connect"), t_acc = need_type("accept"), t_acc4 = need_type("accept4"),
+	    t_send = need_type("sendto"), t_recv = need_type("recvfrom");
+	struct kd_handle *h = et_open("socket,bind,listen,connect,accept,accept4,sendto,recvfrom,close", 0);
+	int go_p[2], res_p[2];
+	char dir[] = "/tmp/kd-enrich-XXXXXX", upath[80] = "", want[200], got[200];
+	const struct kd_event *ev;
+	const struct kd_fd *f;
+	uint16_t ports[2];
+	pid_t pid;
+	int i;
+
+	cr_assert_eq(pipe(go_p), 0);
+	cr_assert_eq(pipe(res_p), 0);
+	if (c->family == AF_UNIX) {
+		cr_assert_not_null(mkdtemp(dir));
+		snprintf(upath, sizeof(upath), "%s/sock", dir);
+	}
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		net_child(c->family, upath, go_p[0], res_p[1]);
+	cr_assert_eq(read(res_p[0], ports, sizeof(ports)), (ssize_t)sizeof(ports));
+
+	ev = et_wait(h, t_conn, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_event_result(ev), 0);
+	f = kd_event_fd(ev);
+	if (c->family == AF_UNIX) {
+		cr_assert_eq(kd_fd_type(f), KD_FD_UNIX);
+		cr_assert_str_eq(kd_fd_path(f), upath);
+		cr_assert_eq(kd_fd_role(f), KD_FD_ROLE_CLIENT);
+	} else {
+		check_tuple(f, c, KD_FD_ROLE_CLIENT, ports[0], ports[1]);
+	}
+
+	{
+		const int acc_types[2] = { t_acc, t_acc4 };
+		uint64_t deadline = et_now_ns() + ET_WAIT_MS * 1000000ull;
+
+		for (ev = NULL; !ev && et_now_ns() < deadline;) {
+			const struct kd_event *e2;
+
+			if (et_next(h, &e2) == 0 && kd_event_pid(e2) == (uint32_t)pid &&
+			    (is_type(e2, &acc_types[0]) || is_type(e2, &acc_types[1])))
+				ev = e2;
+		}
+		cr_assert_not_null(ev, "no accept from the child");
+	}
+	cr_assert_geq(kd_event_result(ev), 0);
+	f = kd_event_fd(ev);
+	cr_assert_eq(kd_fd_num(f), (int)kd_event_result(ev), "accept: the new connection's fd");
+	if (c->family == AF_UNIX) {
+		cr_assert_eq(kd_fd_type(f), KD_FD_UNIX);
+		cr_assert_str_eq(kd_fd_path(f), upath);
+		cr_assert_eq(kd_fd_role(f), KD_FD_ROLE_SERVER);
+		snprintf(want, sizeof(want), "unix:%s", upath);
+	} else {
+		check_tuple(f, c, KD_FD_ROLE_SERVER, ports[0], ports[1]);
+		if (c->family == AF_INET)
+			snprintf(want, sizeof(want), "tcp:%s:%u->%s:%u", c->addr, ports[1], c->addr, ports[0]);
+		else
+			snprintf(want, sizeof(want), "tcp:[%s]:%u->[%s]:%u", c->addr, ports[1], c->addr,
+				 ports[0]);
+	}
+	cr_assert_geq(kd_fd_format(f, got, sizeof(got)), 0);
+	cr_assert_str_eq(got, want);
+
+	/* ping (client send, server recv), pong (server send, client recv): every
+	 * one shows the same connection, client->server */
+	for (i = 0; i < 4; i++) {
+		int tt = (i % 2 == 0) ? t_send : t_recv;
+
+		ev = et_wait(h, tt, (uint32_t)pid, et_res_ge0, NULL);
+		f = kd_event_fd(ev);
+		cr_assert_not_null(f);
+		cr_assert_geq(kd_fd_format(f, got, sizeof(got)), 0);
+		cr_assert_str_eq(got, want, "%s #%d: %s, want %s", kd_event_name(ev), i, got, want);
+		if (c->family != AF_UNIX)
+			check_tuple(f, c, (i == 0 || i == 3) ? KD_FD_ROLE_CLIENT : KD_FD_ROLE_SERVER,
+				    ports[0], ports[1]);
+	}
+	go(go_p[1]);
+	reap(pid);
+	close(go_p[0]);
+	close(go_p[1]);
+	close(res_p[0]);
+	close(res_p[1]);
+	if (c->family == AF_UNIX) {
+		unlink(upath);
+		rmdir(dir);
+	}
+	et_close(h);
+}
+
+Test(enrich, tcp_ipv4_tuples)
+{
+	net_test(&(struct net_case){ AF_INET, "127.0.0.1" });
+}
+
+Test(enrich, tcp_ipv6_tuples)
+{
+	int s = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		if (s >= 0)
+			close(s);
+		cr_skip_test("no IPv6 loopback here");
+	}
+	close(s);
+	net_test(&(struct net_case){ AF_INET6, "::1" });
+}
+
+Test(enrich, unix_socket_paths)
+{
+	net_test(&(struct net_case){ AF_UNIX, "" });
+}
+
+/* ------------------------------------------------------------ /proc scan */
+
+Test(enrich, process_from_scan_with_earlier_fd)
+{
+	int t_write = need_type("write");
+	char dir[] = "/tmp/kd-enrich-XXXXXX", path[64], exe[4096];
+	int go_p[2], ready[2], fd;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	const struct kd_fd *f;
+	ssize_t n;
+	pid_t pid;
+	char c;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/early", dir);
+	cr_assert_eq(pipe(go_p), 0);
+	cr_assert_eq(pipe(ready), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int e = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (e < 0 || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		wait_go(go_p[0]);
+		_exit(write(e, "late", 4) == 4 ? 0 : 2);
+	}
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	h = et_open("write", 0); /* after the child opened its file */
+	fd = -1;
+	go(go_p[1]);
+	ev = et_wait(h, t_write, (uint32_t)pid, et_res_ge0, NULL);
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	cr_assert_eq(kd_thread_tid(t), (uint32_t)pid);
+	cr_assert_eq(kd_thread_ppid(t), (uint32_t)getpid());
+	cr_assert_not(kd_thread_flags(t) & KD_THREAD_INCOMPLETE);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	cr_assert_gt(n, 0);
+	exe[n] = '\0';
+	cr_assert_str_eq(kd_thread_exe(t), exe);
+	cr_assert_gt(kd_thread_start_time(t), 0);
+	cr_assert_str_eq(kd_thread_user(t), "root");
+	f = kd_event_fd(ev);
+	cr_assert_not_null(f, "the fd opened before kd_open comes from the scan");
+	fd = kd_fd_num(f);
+	cr_assert_geq(fd, 0);
+	cr_assert_str_eq(kd_fd_path(f), path);
+	cr_assert(kd_fd_flags(f) & O_WRONLY);
+	reap(pid);
+	unlink(path);
+	rmdir(dir);
+	close(go_p[0]);
+	close(go_p[1]);
+	close(ready[0]);
+	close(ready[1]);
+	et_close(h);
+}
+
+/* ------------------------------------------------------------ fork, exec, exit */
+
+Test(enrich, fork_exec_exit)
+{
+	int t_exec = need_type("execve"), t_exit = need_type("exit_group");
+	struct kd_handle *h = et_open("execve,exit_group,clone,clone3,fork,vfork", 0);
+	static const char want_args[] = "true\0kd-arg-1";
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	const char *args;
+	size_t len;
+	pid_t pid;
+
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char path[] = "/bin/true", a0[] = "true", a1[] = "kd-arg-1";
+		char *argv[] = { a0, a1, NULL };
+
+		execv(path, argv);
+		_exit(127);
+	}
+	ev = et_wait(h, t_exec, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_event_result(ev), 0);
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	cr_assert_eq(kd_thread_pid(t), (uint32_t)pid);
+	cr_assert_eq(kd_thread_ppid(t), (uint32_t)getpid(), "ppid %u", kd_thread_ppid(t));
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/true");
+	cr_assert_str_eq(kd_thread_comm(t), "true");
+	args = kd_thread_args(t, &len);
+	cr_assert_eq(len, sizeof(want_args), "args are %zu bytes", len);
+	cr_assert_eq(memcmp(args, want_args, sizeof(want_args)), 0);
+
+	ev = et_wait(h, t_exit, (uint32_t)pid, NULL, NULL);
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(kd_thread_comm(t), "true", "the exiting event still names the thread");
+	cr_assert(kd_thread_flags(t) & KD_THREAD_EXITING);
+	reap(pid);
+	et_drain(h);
+	cr_assert_null(kd_thread_lookup(h, (uint32_t)pid), "removed after exit");
+	cr_assert_eq(kd_fd_iter(h, (uint32_t)pid, count_path, "x"), -ESRCH);
+	et_close(h);
+}
+
+/* ------------------------------------------------------------ containers */
+
+/* The cgroup v2 mount point, from /proc/self/mountinfo. */
+static bool cgroup2_mount(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[1024], mnt[512], fstype[64];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *dash = strstr(line, " - ");
+
+		if (!dash || sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2") != 0)
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1) {
+			snprintf(out, len, "%s", mnt);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s), "write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+static void container_case(const char *prefix, const char *runtime)
+{
+	int t_open = need_type("openat");
+	struct kd_handle *h;
+	char mnt[512], cg[700], procs[760], id[65], pidstr[32], shortid[13];
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	int go_p[2], i;
+	pid_t pid;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: cgroups and BPF");
+	if (!cgroup2_mount(mnt, sizeof(mnt)))
+		KD_SKIP_OR_FAIL("no cgroup v2 hierarchy mounted");
+	srand((unsigned)(et_now_ns() ^ (uint64_t)getpid()));
+	for (i = 0; i < 64; i++)
+		id[i] = "0123456789abcdef"[rand() % 16];
+	id[64] = '\0';
+	snprintf(cg, sizeof(cg), "%s/%s%s.scope", mnt, prefix, id);
+	if (mkdir(cg, 0755) < 0)
+		KD_SKIP_OR_FAIL("cgroup v2 at %s is not writable: %s", mnt, strerror(errno));
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+
+	h = et_open("openat,write,clone,clone3,fork,exit_group", 0);
+	cr_assert_eq(pipe(go_p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		wait_go(go_p[0]);
+		_exit(open("/dev/null", O_RDONLY) >= 0 ? 0 : 1);
+	}
+	snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
+	write_file(procs, pidstr);
+	go(go_p[1]);
+	ev = et_wait(h, t_open, (uint32_t)pid, et_res_ge0, NULL);
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	snprintf(shortid, sizeof(shortid), "%.12s", id);
+	cr_assert_str_eq(kd_thread_container_id(t), shortid);
+	cr_assert_str_eq(kd_thread_container_runtime(t), runtime);
+	cr_assert(strstr(kd_thread_cgroup(t), id) != NULL, "cgroup %s", kd_thread_cgroup(t));
+	reap(pid);
+
+	/* a host process (this one) shows none */
+	t = kd_thread_lookup(h, (uint32_t)getpid());
+	cr_assert_not_null(t);
+	cr_assert_str_eq(kd_thread_container_runtime(t), "");
+	cr_assert_str_eq(kd_thread_container_id(t), "");
+	close(go_p[0]);
+	close(go_p[1]);
+	cr_assert_eq(rmdir(cg), 0, "rmdir %s: %s", cg, strerror(errno));
+	et_close(h);
+}
+
+Test(enrich, container_docker)
+{
+	container_case("docker-", "docker");
+}
+
+Test(enrich, container_containerd)
+{
+	container_case("cri-containerd-", "containerd");
+}
+
+/* ------------------------------------------------------------ bounds */
+
+Test(enrich, bounds_100_threads_1000_processes, .timeout = 120)
+{
+	struct kd_handle *h = et_open("clone,clone3,fork,vfork,exit_group,execve", 100);
+	struct kd_stats st = { .sz = sizeof(st) };
+	const struct kd_event *ev;
+	uint64_t max_seen = 0, max_bytes = 0;
+	pid_t pids[50];
+	int i, k;
+
+	for (i = 0; i < 1000; i += 50) {
+		/* half exit (their exit_group removes them), half are killed (no
+		 * event says so: only the bounds remove them) */
+		for (k = 0; k < 50; k++) {
+			pids[k] = fork();
+			cr_assert_geq(pids[k], 0);
+			if (pids[k] == 0) {
+				if (k % 2)
+					pause();
+				_exit(0);
+			}
+		}
+		for (k = 0; k < 50; k++) {
+			if (k % 2)
+				kill(pids[k], SIGKILL);
+			waitpid(pids[k], NULL, 0);
+		}
+		while (et_next(h, &ev) == 0) {
+			kd__enrich_stats(h, &st);
+			max_seen = st.enrich_threads > max_seen ? st.enrich_threads : max_seen;
+			max_bytes = st.enrich_bytes > max_bytes ? st.enrich_bytes : max_bytes;
+		}
+	}
+	et_drain(h);
+	kd__enrich_stats(h, &st);
+	cr_assert_leq(max_seen, 100, "threads in the table peaked at %llu", (unsigned long long)max_seen);
+	cr_assert_gt(st.enrich_thread_evictions, 0);
+	/* 100 threads with exe, args, cwd and fds: well under 4 MiB */
+	cr_assert_lt(max_bytes, 4u << 20, "tables peaked at %llu bytes", (unsigned long long)max_bytes);
+	et_close(h);
+}
