@@ -1,6 +1,7 @@
 /* fuzz/gen_corpus.c: writes the seed corpus (fuzz/corpus/<target>/): raw
  * record buffers for fuzz_decode and capture files for fuzz_reader, built
- * with the library itself. Run by hand when the formats change:
+ * with the library itself, plus a real capture (examples/demo.kd) and its
+ * records. Run by hand when the formats change:
  *   fuzz/run.sh --seeds */
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,16 +90,62 @@ static void capture(const char *name, const struct kd_rb *b, const struct kd_dum
 	}
 }
 
+/* A real capture as it is (reader) and its records concatenated (decode). */
+static void real_capture(const char *file)
+{
+	KD_OPTS(kd_open_opts, ho, .engine = KD_ENGINE_FILE, .file = file, .events = "all");
+	const struct kd_event *ev;
+	struct kd_handle *h;
+	struct kd_rb b;
+	FILE *f;
+	long n;
+	char *d;
+	int err;
+
+	f = fopen(file, "rb");
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) <= 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    !(d = malloc((size_t)n)) || fread(d, 1, (size_t)n, f) != (size_t)n) {
+		perror(file);
+		exit(1);
+	}
+	fclose(f);
+	save("reader", "demo.kd", d, (size_t)n);
+	free(d);
+
+	kd_rb_init(&b);
+	if (kd_open(&ho, &h)) {
+		fprintf(stderr, "gen_corpus: %s\n", kd_last_error(NULL));
+		exit(1);
+	}
+	while ((err = kd_next(h, &ev)) == 0) {
+		size_t len;
+		const void *rec = kd_event_record(ev, &len);
+
+		kd_rb__grow(&b.data, &b.cap, b.len + len);
+		memcpy(b.data + b.len, rec, len);
+		b.len += len;
+	}
+	if (err != KD_EOF) {
+		fprintf(stderr, "gen_corpus: %s: %s\n", file, kd_last_error(h));
+		exit(1);
+	}
+	kd_close(h);
+	save("decode", "demo", b.data, b.len);
+	kd_rb_free(&b);
+}
+
 int main(int argc, char **argv)
 {
 	struct kd_rb b;
 	char name[32];
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: gen_corpus DIR (holds reader/ and decode/)\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: gen_corpus DIR [CAPTURE] (DIR holds reader/ and decode/)\n");
 		return 2;
 	}
 	out = argv[1];
+	if (argc == 3)
+		real_capture(argv[2]);
 	kd_rb_init(&b);
 	for (unsigned i = 0; i < 7; i++) {
 		kd_rb_reset(&b);

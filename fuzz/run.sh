@@ -20,6 +20,7 @@ case "${1:-}" in
 --regress) MODE=regress ;;
 --seeds) MODE=seeds ;;
 "") ;;
+*[!0-9]*) echo "usage: fuzz/run.sh [SECONDS | --regress | --seeds]" >&2; exit 2 ;;
 *) SECS=$1 ;;
 esac
 JOBS=$(nproc 2>/dev/null || echo 2)
@@ -28,12 +29,13 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 # warns differently from gcc; the gcc builds hold the warning bar). The
 # libFuzzer-convention macro makes the reader skip crc checks, which a fuzzer
 # cannot forge, so it reaches the parsing behind them.
+mkdir -p "$B"
 cmake -S "$ROOT" -B "$B" -DCMAKE_C_COMPILER="$CC" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DKD_TESTS=OFF -DKD_SANITIZE=address,undefined \
-	-DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" >"$B.cmake.log" 2>&1 ||
-	{ cat "$B.cmake.log"; exit 1; }
-cmake --build "$B" --target kindling_static -j "$JOBS" >"$B.build.log" 2>&1 ||
-	{ tail -50 "$B.build.log"; exit 1; }
+	-DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" >"$B/cmake.log" 2>&1 ||
+	{ cat "$B/cmake.log"; exit 1; }
+cmake --build "$B" --target kindling_static -j "$JOBS" >"$B/build.log" 2>&1 ||
+	{ tail -50 "$B/build.log"; exit 1; }
 
 LIBS="$B/lib/libkindling.a $(pkg-config --libs libbpf libelf zlib)"
 INC="-I$ROOT/include -I$B/gen -I$ROOT/lib/core -I$ROOT/lib/capture -I$ROOT/drivers -I$ROOT/tests"
@@ -45,7 +47,7 @@ if [ "$MODE" = seeds ]; then
 		-o "$B/gen_corpus"
 	rm -rf "$ROOT/fuzz/corpus/reader" "$ROOT/fuzz/corpus/decode"
 	mkdir -p "$ROOT/fuzz/corpus/reader" "$ROOT/fuzz/corpus/decode"
-	"$B/gen_corpus" "$ROOT/fuzz/corpus"
+	"$B/gen_corpus" "$ROOT/fuzz/corpus" "$ROOT/examples/demo.kd"
 	ls -l "$ROOT/fuzz/corpus/"*
 	exit 0
 fi

@@ -20,12 +20,16 @@
 
 #include <kindling/kindling.h>
 
+#include "core_test.h"
 #include "kd_test.h"
 #include "record.h"
 
 TestSuite(core, .timeout = 30);
 
 #define WAIT_MS 3000
+/* Never open here: valgrind refuses close(-1) itself, the kernel never sees
+ * it; a plain unused fd reaches the kernel (EBADF) everywhere. */
+#define BAD_FD 777
 
 static uint32_t my_tid(void)
 {
@@ -102,7 +106,8 @@ static const struct kd_event *wait_for(struct kd_handle *h, int t, uint32_t tid,
 		cr_assert_geq(err, 0, "kd_next: %s: %s", kd_strerror(err), kd_last_error(h));
 		if (err)
 			continue;
-		if (kd_event_type(ev) == t && kd_event_tid(ev) == tid && (!match || match(ev, arg)))
+		if (kd_event_type(ev) == t && kd_event_tid(ev) == tid && !core_valgrind_own(ev) &&
+		    (!match || match(ev, arg)))
 			return ev;
 	}
 	cr_assert_fail("no %s event from tid %u within %d ms", kd_event_type_name(t), tid, WAIT_MS);
@@ -180,9 +185,9 @@ Test(core, close_ebadf)
 	int64_t want = -EBADF;
 	const struct kd_event *ev;
 
-	cr_assert_eq(close(-1), -1);
+	cr_assert_eq(close(BAD_FD), -1);
 	ev = wait_for(h, t, my_tid(), res_is, &want);
-	cr_assert_eq((int32_t)param(ev, "fd").u, -1); /* unsigned int fd in the kernel */
+	cr_assert_eq(param(ev, "fd").i, BAD_FD);
 	cr_assert_eq(kd_event_result(ev), -EBADF);
 	kd_close(h);
 }
@@ -298,7 +303,7 @@ Test(core, selection_only_selected_reach_userspace)
 	cr_assert_eq(pipe(p), 0);
 	for (int i = 0; i < 50; i++) {
 		cr_assert_eq(write(p[1], &c, 1), 1);
-		cr_assert_eq(close(-1), -1);
+		cr_assert_eq(close(BAD_FD), -1);
 		(void)getppid();
 	}
 	cr_assert_eq(read(p[0], &c, 1), 1);
@@ -351,7 +356,7 @@ Test(core, drops_are_counted_exactly)
 		if (read(go[0], &c, 1) != 1)
 			_exit(1);
 		for (int i = 0; i < 20000; i++)
-			(void)close(-1);
+			(void)close(BAD_FD);
 		_exit(0);
 	}
 	close(go[0]);
@@ -389,7 +394,7 @@ Test(core, drops_show_in_cpu_stats)
 
 	need_type("close");
 	for (int i = 0; i < 20000; i++)
-		(void)close(-1);
+		(void)close(BAD_FD);
 	cr_assert_eq(kd_stats(h, &st), 0);
 	cr_assert_gt(st.ncpus, 0);
 	for (unsigned cpu = 0; cpu < st.ncpus; cpu++) {
@@ -459,7 +464,7 @@ Test(core, no_latency_without_flag)
 	int64_t want = -EBADF;
 	const struct kd_event *ev;
 
-	cr_assert_eq(close(-1), -1);
+	cr_assert_eq(close(BAD_FD), -1);
 	ev = wait_for(h, t, my_tid(), res_is, &want);
 	cr_assert_not(kd_event_has_latency(ev));
 	cr_assert_eq(kd_event_latency(ev), 0);
@@ -474,7 +479,7 @@ Test(core, shared_ring)
 	struct kd_stats st = { .sz = sizeof(st) };
 	int64_t want = -EBADF;
 
-	cr_assert_eq(close(-1), -1);
+	cr_assert_eq(close(BAD_FD), -1);
 	wait_for(h, t, my_tid(), res_is, &want);
 	cr_assert_eq(kd_stats(h, &st), 0);
 	cr_assert_eq(kd_stats_cpu(h, 0, &a), 0);
@@ -507,7 +512,7 @@ Test(core, pid_filter_follows_children)
 			_exit(1);
 		g = fork();
 		if (g == 0) {
-			close(-1);
+			close(BAD_FD);
 			_exit(0);
 		}
 		waitpid(g, NULL, 0);
@@ -515,7 +520,7 @@ Test(core, pid_filter_follows_children)
 	}
 	close(go[0]);
 	h = open_core_with((struct open_args){ .events = "close", .pids = &pid, .npids = 1 });
-	cr_assert_eq(close(-1), -1); /* ours: not followed */
+	cr_assert_eq(close(BAD_FD), -1); /* ours: not followed */
 	cr_assert_eq(write(go[1], "g", 1), 1);
 	for (;;) {
 		cr_assert_eq(kd_next(h, &ev) >= 0, 1, "%s", kd_last_error(h));
@@ -542,11 +547,12 @@ Test(core, time_to_first_event)
 	int64_t want = -EBADF;
 
 	t1 = now_ns();
-	cr_assert_eq(close(-1), -1);
+	cr_assert_eq(close(BAD_FD), -1);
 	wait_for(h, t, my_tid(), res_is, &want);
 	t2 = now_ns();
 	cr_log_info("kd_open %.1f ms, first event after %.1f ms", (t1 - t0) / 1e6, (t2 - t0) / 1e6);
-	cr_assert_lt(t2 - t0, 1000000000ull, "first event after %.1f ms", (t2 - t0) / 1e6);
+	if (!core_under_valgrind() && !getenv("KD_GUEST")) /* both are slow machines */
+		cr_assert_lt(t2 - t0, 1000000000ull, "first event after %.1f ms", (t2 - t0) / 1e6);
 	kd_close(h);
 }
 
@@ -557,6 +563,8 @@ Test(core, no_privileges_is_enoperm)
 
 	if (!kd_test_is_root())
 		KD_SKIP_OR_FAIL("needs root to drop privileges");
+	if (core_under_valgrind())
+		cr_skip_test("valgrind cannot remove its files after the child drops root");
 	/* a forked child drops to nobody: no CAP_BPF, no CAP_SYS_ADMIN */
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);

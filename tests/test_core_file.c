@@ -119,11 +119,11 @@ Test(core_file, open_read_write_seek_close, .init = mkdir_tmp, .fini = rm_tmp)
 	core_eq_bytes(ev, "vec", "abcde", 5);
 	core_eq_u(ev, "vlen", 2);
 
-	cr_assert_eq(read(-1, buf, 1), -1);
+	cr_assert_eq(read(CORE_BAD_FD, buf, 1), -1);
 	ev = core_expect(h, "read", -EBADF);
 	core_eq_null(ev, "buf");
 
-	cr_assert_eq(write(-1, "z", 1), -1);
+	cr_assert_eq(write(CORE_BAD_FD, "z", 1), -1);
 	ev = core_expect(h, "write", -EBADF);
 	core_eq_bytes(ev, "buf", "z", 1); /* the request, captured whatever the outcome */
 
@@ -173,9 +173,9 @@ Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
 	core_eq_i(ev, "fildes", fd);
 	close(d);
 
-	cr_assert_eq(dup(-1), -1);
+	cr_assert_eq(dup(CORE_BAD_FD), -1);
 	ev = core_expect(h, "dup", -EBADF);
-	core_eq_i(ev, "fildes", (uint32_t)-1);
+	core_eq_i(ev, "fildes", CORE_BAD_FD);
 
 	cr_assert_eq(syscall(SYS_dup2, fd, 100), 100);
 	ev = core_expect(h, "dup2", 100);
@@ -203,7 +203,7 @@ Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
 	core_eq_u(ev, "cmd", F_DUPFD_CLOEXEC);
 	core_eq_u(ev, "arg", 200);
 
-	cr_assert_eq(fcntl(-1, F_GETFL), -1);
+	cr_assert_eq(fcntl(CORE_BAD_FD, F_GETFL), -1);
 	ev = core_expect(h, "fcntl", -EBADF);
 	core_eq_u(ev, "cmd", F_GETFL);
 	close(100);
@@ -232,8 +232,8 @@ Test(core_file, stat_access, .init = mkdir_tmp, .fini = rm_tmp)
 	core_eq_i(ev, "fd", fd);
 	core_eq_ptr(ev, "statbuf", &st);
 
-	cr_assert_eq(syscall(SYS_fstat, -1, &st), -1);
-	ev = core_expect(h, "fstat", -EBADF);
+	cr_assert_eq(syscall(SYS_fstat, CORE_BAD_FD, &st), -1);
+	core_eq_i(core_expect(h, "fstat", -EBADF), "fd", CORE_BAD_FD);
 
 	cr_assert_eq(syscall(SYS_newfstatat, AT_FDCWD, p, &st, AT_SYMLINK_NOFOLLOW), 0);
 	ev = core_expect(h, "newfstatat", 0);
@@ -354,7 +354,7 @@ Test(core_file, names_and_dirs, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_eq(memcmp(v.ptr, buf, 80), 0);
 	cr_assert(kd_event_record_flags(ev) & KD_RF_TRUNCATED);
 
-	cr_assert_eq(syscall(SYS_getdents64, -1, buf, sizeof(buf)), -1);
+	cr_assert_eq(syscall(SYS_getdents64, CORE_BAD_FD, buf, sizeof(buf)), -1);
 	core_expect(h, "getdents64", -EBADF);
 
 	cr_assert_eq(syscall(SYS_unlink, f3), 0);
@@ -399,7 +399,7 @@ Test(core_file, attrs_sync_lock_cwd, .init = mkdir_tmp, .fini = rm_tmp)
 	ev = core_expect(h, "fchmod", 0);
 	core_eq_i(ev, "fd", fd);
 	core_eq_u(ev, "mode", 0640);
-	cr_assert_eq(fchmod(-1, 0640), -1);
+	cr_assert_eq(fchmod(CORE_BAD_FD, 0640), -1);
 	core_expect(h, "fchmod", -EBADF);
 
 	cr_assert_eq(truncate(p, 10), 0);
@@ -413,12 +413,12 @@ Test(core_file, attrs_sync_lock_cwd, .init = mkdir_tmp, .fini = rm_tmp)
 	ev = core_expect(h, "ftruncate", 0);
 	core_eq_i(ev, "fd", fd);
 	core_eq_i(ev, "length", 3);
-	cr_assert_eq(ftruncate(-1, 3), -1);
+	cr_assert_eq(ftruncate(CORE_BAD_FD, 3), -1);
 	core_expect(h, "ftruncate", -EBADF);
 
 	cr_assert_eq(fsync(fd), 0);
 	core_eq_i(core_expect(h, "fsync", 0), "fd", fd);
-	cr_assert_eq(fsync(-1), -1);
+	cr_assert_eq(fsync(CORE_BAD_FD), -1);
 	core_expect(h, "fsync", -EBADF);
 
 	cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);

@@ -79,12 +79,14 @@ Test(core_ipc, sleeps_and_clocks)
 	cr_assert_eq(syscall(SYS_nanosleep, &bad, NULL), -1);
 	core_eq_bytes(core_expect(h, "nanosleep", -EINVAL), "rqtp", &bad, sizeof(bad));
 
-	cr_assert_eq(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &now), 0);
-	ev = core_expect(h, "clock_gettime", 0);
-	core_eq_i(ev, "which_clock", CLOCK_MONOTONIC);
-	core_eq_bytes(ev, "tp", &now, sizeof(now)); /* what the kernel wrote */
+	/* a clock of its own, matched by it: kd_next (where the vDSO falls back to
+	 * the syscall, as in a QEMU guest) and valgrind read CLOCK_MONOTONIC here */
+	cr_assert_eq(syscall(SYS_clock_gettime, CLOCK_BOOTTIME, &now), 0);
+	ev = core_expect_where(h, "clock_gettime", "which_clock", CLOCK_BOOTTIME, 0);
+	if (!core_under_valgrind()) /* which hands the kernel a buffer of its own */
+		core_eq_bytes(ev, "tp", &now, sizeof(now)); /* what the kernel wrote */
 	cr_assert_eq(syscall(SYS_clock_gettime, 12345, &now), -1);
-	core_eq_i(core_expect(h, "clock_gettime", -EINVAL), "which_clock", 12345);
+	core_expect_where(h, "clock_gettime", "which_clock", 12345, -EINVAL);
 
 	cr_assert_eq(syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &req, NULL), 0);
 	ev = core_expect(h, "clock_nanosleep", 0);
@@ -126,7 +128,8 @@ Test(core_ipc, timerfd_itimers)
 	core_eq_i(ev, "which", ITIMER_REAL);
 	core_eq_bytes(ev, "value", &cur, sizeof(cur));
 	v = core_param(ev, "value");
-	cr_assert_leq(((const struct itimerval *)v.ptr)->it_value.tv_sec, 100);
+	memcpy(&cur, v.ptr, sizeof(cur)); /* record bytes are not aligned */
+	cr_assert_leq(cur.it_value.tv_sec, 100);
 
 	cr_assert_eq(setitimer(ITIMER_REAL, &zero, NULL), 0);
 	core_eq_null(core_expect(h, "setitimer", 0), "ovalue");

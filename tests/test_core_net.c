@@ -66,7 +66,7 @@ Test(core_net, tcp4_lifecycle)
 	ev = core_expect(h, "listen", 0);
 	core_eq_i(ev, "fd", ls);
 	core_eq_i(ev, "backlog", 4);
-	cr_assert_eq(listen(-1, 4), -1);
+	cr_assert_eq(listen(CORE_BAD_FD, 4), -1);
 	core_expect(h, "listen", -EBADF);
 
 	cs = socket(AF_INET, SOCK_STREAM, 0);
@@ -122,8 +122,8 @@ Test(core_net, tcp4_lifecycle)
 	ev = core_expect(h, "shutdown", 0);
 	core_eq_i(ev, "fd", cs);
 	core_eq_i(ev, "how", SHUT_WR);
-	cr_assert_eq(shutdown(0x7fff, SHUT_RD), -1);
-	core_eq_i(core_expect(h, "shutdown", -EBADF), "fd", 0x7fff);
+	cr_assert_eq(shutdown(CORE_BAD_FD, SHUT_RD), -1);
+	core_eq_i(core_expect(h, "shutdown", -EBADF), "fd", CORE_BAD_FD);
 
 	close(as);
 	close(cs);

@@ -29,10 +29,14 @@ Test(core_proc, ids)
 }
 
 /* fork() is clone(SIGCHLD | CLONE_CHILD_*TID, ...) in glibc: the parent's
- * event returns the child's pid, the child's own event returns 0. */
+ * event returns the child's pid, the child's own event returns 0. The child
+ * runs on the other CPU at once, so its events may come first. */
 Test(core_proc, fork_wait_exit_group)
 {
 	struct kd_handle *h = core_open("clone,wait4,exit_group");
+	int tclone = core_type("clone"), texit = core_type("exit_group");
+	bool parent = false, child = false, child_exit = false;
+	uint64_t deadline = core_now_ns() + CORE_WAIT_MS * 1000000ull;
 	const struct kd_event *ev;
 	int status = 0;
 	pid_t pid;
@@ -41,21 +45,35 @@ Test(core_proc, fork_wait_exit_group)
 	cr_assert_geq(pid, 0);
 	if (pid == 0)
 		_exit(3);
-	ev = core_expect(h, "clone", pid);
-	cr_assert_eq(core_param(ev, "clone_flags").u & 0xff, SIGCHLD);
-	if (!core_under_valgrind()) { /* valgrind makes the clone itself */
-		core_eq_u(ev, "clone_flags", SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID);
-		core_eq_u(ev, "newsp", 0);
-		cr_assert_neq(core_param(ev, "child_tidptr").u, 0);
+	while (!(parent && child && child_exit) && core_now_ns() < deadline) {
+		int err = kd_next(h, &ev), t;
+
+		cr_assert_geq(err, 0, "kd_next: %s", kd_last_error(h));
+		if (err)
+			continue;
+		t = kd_event_type(ev);
+		if (t == tclone && kd_event_tid(ev) == core_tid()) {
+			parent = true;
+			cr_assert_eq(kd_event_result(ev), pid);
+			cr_assert_eq(core_param(ev, "clone_flags").u & 0xff, SIGCHLD);
+			if (!core_under_valgrind()) { /* valgrind makes the clone itself */
+				core_eq_u(ev, "clone_flags",
+					  SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID);
+				core_eq_u(ev, "newsp", 0);
+				cr_assert_neq(core_param(ev, "child_tidptr").u, 0);
+			}
+		} else if (t == tclone && kd_event_tid(ev) == (uint32_t)pid) {
+			child = true;
+			cr_assert_eq(kd_event_result(ev), 0);
+			cr_assert_eq(kd_event_pid(ev), (uint32_t)pid);
+		} else if (t == texit && kd_event_tid(ev) == (uint32_t)pid) {
+			child_exit = true;
+			core_eq_i(ev, "error_code", 3);
+			cr_assert(kd_event_record_flags(ev) & KD_RF_AT_ENTRY);
+		}
 	}
-
-	ev = core_wait(h, core_type("clone"), (uint32_t)pid, NULL, NULL);
-	cr_assert_eq(kd_event_result(ev), 0);
-	cr_assert_eq(kd_event_pid(ev), (uint32_t)pid);
-
-	ev = core_wait(h, core_type("exit_group"), (uint32_t)pid, NULL, NULL);
-	core_eq_i(ev, "error_code", 3);
-	cr_assert(kd_event_record_flags(ev) & KD_RF_AT_ENTRY);
+	cr_assert(parent && child && child_exit, "clone in parent %d, in child %d, exit_group %d",
+		  parent, child, child_exit);
 
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
@@ -125,8 +143,10 @@ Test(core_proc, kill_tgkill)
 	core_eq_i(ev, "tgid", getpid());
 	core_eq_i(ev, "pid", core_tid());
 	core_eq_i(ev, "sig", SIGWINCH);
-	cr_assert_eq(syscall(SYS_tgkill, getpid(), core_tid(), 99), -1);
-	core_eq_i(core_expect(h, "tgkill", -EINVAL), "sig", 99);
+	if (!core_under_valgrind()) { /* which refuses a bad signal itself */
+		cr_assert_eq(syscall(SYS_tgkill, getpid(), core_tid(), 99), -1);
+		core_eq_i(core_expect(h, "tgkill", -EINVAL), "sig", 99);
+	}
 	kd_close(h);
 }
 

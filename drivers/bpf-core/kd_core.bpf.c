@@ -197,6 +197,7 @@ static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 {
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	void *ring;
+	__u64 fl;
 
 	c->v[KD_CNT_KERNEL_EVENTS]++;
 	ring = kd_ring(cpu);
@@ -208,7 +209,12 @@ static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 		c->v[KD_CNT_DROP_TOO_BIG]++;
 		return;
 	}
-	if (bpf_ringbuf_output(ring, data, len, kd_wake_flag(c, len)))
+	fl = kd_wake_flag(c, len);
+	/* a no-op (records are below the limit) that older verifiers need to
+	 * bound len once it was compared with a small kd_ring_bytes */
+	asm volatile("" : "+r"(len)); /* keep the compiler from dropping the mask */
+	len &= KD_BPF_REC_MASK;
+	if (bpf_ringbuf_output(ring, data, len, fl))
 		c->v[KD_CNT_DROP_FULL]++;
 }
 
@@ -312,6 +318,13 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 	for (i = 0; i < 6; i++) {
 		if (i >= n)
 			break;
+		/* register values inline: a call per param costs more than the copy */
+		if (k->p[i].cap == KD_CAP_VAL) {
+			*(__u64 *)&s->buf[off & KD_BPF_REC_MASK] = a[i];
+			*(__u16 *)&s->buf[KD_REC_HDR_SIZE + 2 * i] = 8;
+			off = (off & KD_BPF_REC_MASK) + 8;
+			continue;
+		}
 		off = kd_cap_param(i, off);
 		if (off < 0)
 			return NULL;
@@ -583,12 +596,11 @@ int kd_enter_sc(struct kd_sc_enter *ctx)
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!kd_wanted(pid_tgid >> 32))
 		return 0;
-	a[0] = ctx->args[0];
-	a[1] = ctx->args[1];
-	a[2] = ctx->args[2];
-	a[3] = ctx->args[3];
-	a[4] = ctx->args[4];
-	a[5] = ctx->args[5];
+	/* not ctx->args[i]: the kernel refuses a program whose context reads
+	 * pass the smallest record it is attached to (exit_group has one arg);
+	 * the bytes past a syscall's own args are never used */
+	if (bpf_probe_read_kernel(a, sizeof(a), ctx->args))
+		return 0;
 	kd_entry_record(k, id, a, bpf_ktime_get_ns(), pid_tgid);
 	return 0;
 }

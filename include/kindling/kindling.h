@@ -101,6 +101,8 @@ typedef void (*kd_log_fn)(int level, const char *msg, void *ctx);
 #define KD_OPEN_SHARED_RING (1u << 2) /* one ring for all CPUs instead of one per CPU */
 #define KD_OPEN_TRACE_SELF  (1u << 3) /* do not filter out the consumer's own process */
 
+struct kd_dump_opts; /* capture file options, below */
+
 struct kd_open_opts {
 	size_t sz;              /* sizeof(struct kd_open_opts): set by KD_OPTS */
 	int32_t engine;         /* enum kd_engine */
@@ -109,7 +111,8 @@ struct kd_open_opts {
 	uint32_t snaplen;       /* bytes of buffers captured; 0 = 80, max 65535 */
 	uint64_t ring_bytes;    /* per ring; 0 = 8 MiB; a power of 2 >= page size */
 	const char *events;     /* comma list of events, categories or probes; NULL = all syscalls */
-	const char *file;       /* KD_ENGINE_FILE: capture to replay */
+	const char *file;       /* KD_ENGINE_FILE: capture to replay; naming the first file
+				 * of a rotated capture replays path.1, path.2, ... after it */
 	const char *capture;    /* write what kd_next delivers to this capture file */
 	const void *records;    /* KD_ENGINE_BUFFER: concatenated records */
 	size_t records_len;
@@ -121,6 +124,9 @@ struct kd_open_opts {
 	uint32_t _reserved0;
 	uint32_t max_threads;      /* enrichment: threads kept; 0 = 131072 */
 	uint32_t max_fds_per_proc; /* enrichment: fds kept per process; 0 = 65536 */
+	/* opts.capture: compression, block size, rotation (path.1, path.2, ...);
+	 * NULL = defaults, no rotation. Read by kd_open() only. */
+	const struct kd_dump_opts *capture_opts;
 };
 
 /* ------------------------------------------------------------------ handle */

@@ -7,6 +7,10 @@
 #include "capture.h"
 
 _Static_assert(sizeof(struct kd_dump_opts) == 40, "kd_dump_opts has no padding holes");
+/* capture_opts was appended after max_fds_per_proc: no hole before it */
+_Static_assert(offsetof(struct kd_open_opts, capture_opts) == 120 &&
+		       sizeof(struct kd_open_opts) == 128,
+	       "kd_open_opts has no padding holes");
 
 struct kd_dump {
 	struct kd__cw *w;
@@ -18,8 +22,10 @@ struct kd__capture {
 };
 
 /* libbpf-style: an older caller passes a smaller sz, a newer one a larger sz
- * whose extra bytes must be zero. */
-static int dump_opts_load(const struct kd_dump_opts *opts, struct kd_dump_opts *o)
+ * whose extra bytes must be zero. what names the opts in messages, which go
+ * to h (NULL: the thread's open error). */
+static int dump_opts_load(struct kd_handle *h, const char *what, const struct kd_dump_opts *opts,
+			  struct kd_dump_opts *o)
 {
 	const uint8_t *p = (const uint8_t *)opts;
 	size_t min = offsetof(struct kd_dump_opts, level) + sizeof(opts->level), i;
@@ -29,15 +35,14 @@ static int dump_opts_load(const struct kd_dump_opts *opts, struct kd_dump_opts *
 	if (!opts)
 		return 0;
 	if (opts->sz < min)
-		return kd__err(NULL, KD_EBADOPT,
-			       "kd_dump_opts.sz is %zu, less than %zu: declare it with KD_OPTS()",
-			       opts->sz, min);
+		return kd__err(h, KD_EBADOPT, "%s.sz is %zu, less than %zu: declare it with KD_OPTS()",
+			       what, opts->sz, min);
 	for (i = sizeof(*o); i < opts->sz; i++)
 		if (p[i])
-			return kd__err(NULL, KD_EBADOPT,
-				       "kd_dump_opts.sz is %zu and byte %zu is set, past the %zu bytes this "
+			return kd__err(h, KD_EBADOPT,
+				       "%s.sz is %zu and byte %zu is set, past the %zu bytes this "
 				       "library knows: leave newer fields zero or upgrade kindling",
-				       opts->sz, i, sizeof(*o));
+				       what, opts->sz, i, sizeof(*o));
 	memcpy(o, opts, opts->sz < sizeof(*o) ? opts->sz : sizeof(*o));
 	o->sz = sizeof(*o);
 	return 0;
@@ -56,7 +61,7 @@ int kd_dump_open(const char *path, const struct kd_dump_opts *opts, struct kd_du
 	*out = NULL;
 	if (!path || !*path)
 		return kd__err(NULL, -EINVAL, "kd_dump_open: path is NULL or empty");
-	if ((err = dump_opts_load(opts, &o)))
+	if ((err = dump_opts_load(NULL, "kd_dump_opts", opts, &o)))
 		return err;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -105,15 +110,20 @@ const char *kd_dump_last_error(const struct kd_dump *d)
 
 int kd__capture_open(struct kd_handle *h, const char *path)
 {
+	struct kd_dump_opts o;
 	struct kd__capture *c;
 	char msg[512];
 	int err;
 
+	/* only kd_open() reads opts.capture_opts: the caller's struct may go away after */
+	if ((err = dump_opts_load(h, "opts.capture_opts", h->opts.capture_opts, &o)))
+		return err;
+	h->opts.capture_opts = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return kd__err(h, -ENOMEM, "opts.capture: out of memory");
 	/* boot_ns 0 is a valid offset only in theory; 1 ns off is harmless */
-	err = kd__cw_open(&c->w, path, NULL, h->boot_ns ? h->boot_ns : 1, msg, sizeof(msg));
+	err = kd__cw_open(&c->w, path, &o, h->boot_ns ? h->boot_ns : 1, msg, sizeof(msg));
 	if (err) {
 		free(c);
 		return kd__err(h, err, "opts.capture: %s", msg);

@@ -495,7 +495,7 @@ static int pick(struct core *c, const void **rec, size_t *len)
 static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 {
 	struct core *c = state;
-	uint64_t deadline = timeout_ms > 0 ? now_ms() + (uint64_t)timeout_ms : 0;
+	uint64_t deadline = 0; /* read the clock only once the rings are empty */
 	struct epoll_event evs[8];
 
 	/* the caller is done with the record handed out last */
@@ -519,6 +519,8 @@ static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 		if (timeout_ms > 0) {
 			uint64_t now = now_ms();
 
+			if (!deadline)
+				deadline = now + (uint64_t)timeout_ms;
 			if (now >= deadline)
 				return KD_TIMEOUT;
 			if (deadline - now < (uint64_t)wait)

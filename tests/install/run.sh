@@ -22,11 +22,20 @@ pc=$(find "$prefix" -name kindling.pc | head -n1)
 libdir=$(dirname "$(dirname "$pc")")
 
 echo "== pkg-config ($pc)"
-export PKG_CONFIG_PATH="$(dirname "$pc")"
+PKG_CONFIG_PATH=$(dirname "$pc")
+export PKG_CONFIG_PATH
 # shellcheck disable=SC2046
-$cc -std=c11 -Wall -Wextra -Werror $extra -o "$tmp/consumer_pc" "$here/consumer.c" \
+$cc -std=c11 -Wall -Wextra -Werror ${extra:+"$extra"} -o "$tmp/consumer_pc" "$here/consumer.c" \
 	$(pkg-config --cflags --libs kindling) -Wl,-rpath,"$libdir"
 "$tmp/consumer_pc"
+
+echo "== pkg-config --static"
+# Requires.private must bring libbpf, libelf and zlib for the archive
+# shellcheck disable=SC2046
+$cc -std=c11 -Wall -Wextra -Werror ${extra:+"$extra"} -o "$tmp/consumer_pc_static" "$here/consumer.c" \
+	$(pkg-config --cflags kindling) -Wl,-Bstatic -lkindling -Wl,-Bdynamic \
+	$(pkg-config --static --libs kindling | sed 's/-lkindling//')
+"$tmp/consumer_pc_static"
 
 echo "== find_package(kindling)"
 cmake -S "$here" -B "$tmp/cbuild" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \
