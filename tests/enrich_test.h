@@ -5,6 +5,8 @@
 #define KD_ENRICH_TEST_H
 
 #include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -82,15 +84,43 @@ static inline const struct kd_event *et_wait(struct kd_handle *h, int t, uint32_
 	return NULL;
 }
 
-/* Reads events until none came for a while (deferred removals done). */
-static inline void et_drain(struct kd_handle *h)
+/* Reads events until done(h, arg) (deferred removals are done by then), at
+ * most ET_WAIT_MS: the machine's other processes may never let it go quiet. */
+static inline bool et_until(struct kd_handle *h, bool (*done)(struct kd_handle *h, uint32_t arg),
+			    uint32_t arg)
 {
+	uint64_t deadline = et_now_ns() + ET_WAIT_MS * 1000000ull;
 	const struct kd_event *ev;
-	int quiet = 0;
 
-	while (quiet < 3)
-		quiet = et_next(h, &ev) == KD_TIMEOUT ? quiet + 1 : 0;
+	while (et_now_ns() < deadline) {
+		et_next(h, &ev);
+		kd__enrich_flush(h);
+		if (done(h, arg))
+			return true;
+	}
+	return false;
+}
+
+static inline bool et_gone(struct kd_handle *h, uint32_t tid)
+{
+	return kd_thread_lookup(h, tid) == NULL;
+}
+
+/* Reads what is pending: until a timeout or ms have passed. */
+static inline void et_drain(struct kd_handle *h, unsigned ms)
+{
+	uint64_t deadline = et_now_ns() + ms * 1000000ull;
+	const struct kd_event *ev;
+
+	while (et_now_ns() < deadline && et_next(h, &ev) == 0)
+		;
 	kd__enrich_flush(h);
+}
+
+/* In children: die with the test, never hold its pipes. */
+static inline void et_child(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
 static inline bool et_res_ge0(const struct kd_event *ev, const void *arg)

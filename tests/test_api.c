@@ -101,6 +101,10 @@ Test(api, bad_options, .init = setup, .fini = teardown)
 
 	KD_OPTS(kd_open_opts, pids, .engine = KD_ENGINE_BUFFER, .records = rec, .npids = 2);
 	open_fails(&pids, KD_EBADOPT, "pids");
+
+	KD_OPTS(kd_dump_opts, dopts, .level = 1);
+	KD_OPTS(kd_open_opts, cap, .engine = KD_ENGINE_BUFFER, .records = rec, .capture_opts = &dopts);
+	open_fails(&cap, KD_EBADOPT, "capture_opts");
 }
 
 Test(api, engines_not_built, .init = setup, .fini = teardown)

@@ -191,6 +191,8 @@ static int opts_load(const struct kd_open_opts *opts, struct kd_open_opts *o)
 		return kd__err(NULL, KD_EBADOPT,
 			       "KD_ENGINE_BUFFER replays opts.records, which is NULL: set records and "
 			       "records_len");
+	if (o->capture_opts && !o->capture)
+		return kd__err(NULL, KD_EBADOPT, "opts.capture_opts is set but opts.capture is NULL");
 	if (o->engine == KD_ENGINE_FILE && !o->file)
 		return kd__err(NULL, KD_EBADOPT, "KD_ENGINE_FILE replays opts.file, which is NULL");
 	return 0;

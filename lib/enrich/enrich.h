@@ -186,8 +186,8 @@ KD__HIDDEN int kd__sockaddr_parse(const void *sa, size_t len, struct kd__addr *a
 				  size_t pathlen);
 KD__HIDDEN void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_event *ev);
 KD__HIDDEN void kd__sock_set_proto(struct kd_fd *f, int family, int type, int proto);
-/* Fills the local side of f from the kernel (pidfd_getfd + getsockname, else
- * /proc/<pid>/net), checking the peer still matches. */
+/* Fills the local side of f (and a missing peer) from the kernel (pidfd_getfd +
+ * getsockname), checking the peer still matches. */
 KD__HIDDEN void kd__sock_resolve_local(struct kd__enrich *e, struct kd__proc *p, struct kd_fd *f);
 /* Fills everything of socket f (fd f->num of pid) from the kernel; false if it cannot. */
 KD__HIDDEN bool kd__sock_probe(struct kd__enrich *e, uint32_t pid, struct kd_fd *f);

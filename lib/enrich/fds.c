@@ -342,6 +342,13 @@ static bool bpf_creates_fd(int64_t cmd)
 	}
 }
 
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
 /* A write that moves a process into another cgroup ("cgroup.procs") or names
  * a thread ("/proc/<pid>/task/<tid>/comm"): no event of the target says so. */
 static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct kd_event *ev)
@@ -361,15 +368,14 @@ static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct
 	n = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
 	memcpy(buf, b, n);
 	buf[n] = '\0';
-	if ((pl > 12 && strcmp(f->path + pl - 12, "/cgroup.procs") == 0) ||
-	    (pl > 14 && strcmp(f->path + pl - 14, "/cgroup.threads") == 0)) {
+	if (ends_with(f->path, pl, "/cgroup.procs") || ends_with(f->path, pl, "/cgroup.threads")) {
 		struct kd__proc *t = kd__proc_find(e, (uint32_t)strtoul(buf, NULL, 10));
 
 		if (t)
 			t->flags |= KD__P_CGROUP_STALE;
 		else if (strtoul(buf, NULL, 10) == 0)
 			p->flags |= KD__P_CGROUP_STALE; /* "0": the writer itself */
-	} else if (pl > 5 && strcmp(f->path + pl - 5, "/comm") == 0 && strncmp(f->path, "/proc/", 6) == 0) {
+	} else if (ends_with(f->path, pl, "/comm") && strncmp(f->path, "/proc/", 6) == 0) {
 		const char *task = strstr(f->path, "/task/");
 		uint32_t tid = (uint32_t)strtoul(task ? task + 6 : f->path + 6, NULL, 10);
 		struct kd_thread *t = kd__thread_find(e, tid);

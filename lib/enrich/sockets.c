@@ -168,6 +168,8 @@ static bool probe(uint32_t pid, struct kd_fd *f, bool fill_type, bool verify)
 	}
 	if (loc.set && fam != AF_UNIX)
 		f->local = loc;
+	if (rem.set && !f->remote.set && fam != AF_UNIX)
+		f->remote = rem; /* accept() without an address buffer */
 	if (fam == AF_UNIX && fill_type && !f->path) {
 		const char *pp = path[0] ? path : rpath;
 
@@ -309,7 +311,7 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 				kd__sock_set_proto(f, fam, SOCK_STREAM, 0);
 			f->remote = addr;
 		}
-		if (is_inet(f) && addr_unspecified(&f->local, f->family))
+		if (is_inet(f) && (addr_unspecified(&f->local, f->family) || !f->remote.set))
 			kd__sock_resolve_local(e, p, f);
 		break;
 	case KD_EV_BIND:
