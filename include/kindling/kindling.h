@@ -332,7 +332,13 @@ KD_API uint32_t kd_event_pid(const struct kd_event *ev);
 KD_API int64_t kd_event_result(const struct kd_event *ev);   /* -errno on failure */
 KD_API bool kd_event_has_latency(const struct kd_event *ev);
 KD_API uint64_t kd_event_latency(const struct kd_event *ev); /* ns, 0 if not measured */
-KD_API uint32_t kd_event_record_flags(const struct kd_event *ev); /* KD_RF_* of drivers/record.h */
+KD_API uint32_t kd_event_record_flags(const struct kd_event *ev); /* KD_RF_* below */
+/* Record flags, the same values drivers/record.h gives the kernel side
+ * (identical redefinitions, so both headers may be included). */
+#define KD_RF_TRUNCATED   (1u << 0) /* a param hit snaplen or a string limit */
+#define KD_RF_READ_FAULT  (1u << 1) /* a user pointer could not be read */
+#define KD_RF_AT_ENTRY    (1u << 2) /* emitted at entry (no exit: exit_group) */
+#define KD_RF_LATENCY     (1u << 3) /* latency field is valid */
 KD_API unsigned kd_event_nparams(const struct kd_event *ev);
 /** @brief **kd_event_param()** param i. Errors: -EINVAL, KD_ENOPARAM (i out of range). */
 KD_API int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out);

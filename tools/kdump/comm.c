@@ -1,7 +1,6 @@
-/* tools/kdump/comm.c: thread names for the output, read from /proc.
- *
- * TODO(enrich): use kd_event_thread() once lib/enrich/ exists; /proc is racy
- * (short-lived threads are gone before we look) and wrong for replays. */
+/* tools/kdump/comm.c: thread names for the output. The library's enrichment
+ * (kd_event_thread) knows them, in replays too; when it has no name (a thread
+ * it first met in an event) a live capture falls back to /proc, cached. */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +56,11 @@ static bool read_comm(uint32_t id, char *out, size_t len)
 
 const char *kdump_comm_get(struct kdump_comm *c, const struct kd_event *ev)
 {
+	const struct kd_thread *t = kd_event_thread(ev);
+	const char *name = t ? kd_thread_comm(t) : NULL;
+
+	if (name && *name)
+		return name;
 	if (!c || !c->live)
 		return NULL;
 	uint32_t tid = kd_event_tid(ev);

@@ -12,7 +12,6 @@
 
 #include "kdump.h"
 
-#include "record.h"
 
 /* Length of the valid UTF-8 sequence at p (2..4), 0 if there is none.
  * Rejects overlongs, surrogates and code points past U+10FFFF, which JSON

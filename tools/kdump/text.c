@@ -6,7 +6,6 @@
 
 #include "kdump.h"
 
-#include "record.h"
 
 /* localtime_r is slow and events come thousands per second: cache the second. */
 static void put_time(struct kdump_buf *b, uint64_t ts)
