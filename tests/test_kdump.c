@@ -435,3 +435,41 @@ Test(kdump, command_exit_status)
 	cr_assert_eq(r.status, 128 + SIGUSR1, "stderr: %s", r.err);
 	run_free(&r);
 }
+
+/* -w writes what was delivered; -r replays the same events. */
+Test(kdump, write_then_read)
+{
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture");
+	char path[] = "/tmp/kd_test_cap_XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	const char *w[] = {"-q", "-w", path, "--", "sh", "-c", "echo hi >/dev/null", NULL};
+	struct run r = run_kdump(w, NULL, -1);
+	if (r.status == 1 && strstr(r.err, "cannot open")) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", r.err);
+		run_free(&r);
+		unlink(path);
+		KD_SKIP_OR_FAIL("no live engine or capture writer: %s", why);
+	}
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	unsigned long live = 0, replayed = 0;
+	cr_assert_eq(sscanf(r.err, "kdump: %lu events", &live), 1, "%s", r.err);
+	cr_assert_gt(live, 0);
+	run_free(&r);
+
+	const char *rd[] = {"-r", path, "--json", NULL};
+	r = run_kdump(rd, NULL, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_eq(sscanf(r.err, "kdump: %lu events", &replayed), 1, "%s", r.err);
+	cr_expect_eq(replayed, live);
+	size_t lines = 0;
+	for (char *p = r.out; *p; p++)
+		lines += *p == '\n';
+	cr_expect_eq(lines, live);
+	cr_expect_not_null(strstr(r.out, "\"event\":\"execve\""), "no execve in the replay");
+	unlink(path);
+	run_free(&r);
+}
