@@ -5,6 +5,8 @@
  *   configs  none       no capture
  *            ref        bench/ref.bpf.c: sys_exit only, 80-byte records, one
  *                       BPF ring buffer, no wakeups, a polling consumer
+ *            ref+copy   ref that also copies the user memory kindling copies
+ *                       (read/write buffer up to 80 B, openat's path)
  *            kd         kindling core engine, all syscalls, latency off
  *            kd-lat     kindling core engine, all syscalls, latency on
  *            kd-nodirect  kd with the direct-reserve fast path off
@@ -33,16 +35,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <dirent.h>
 
 #include <kindling/kindling.h>
 
 #include "ref.skel.h"
 
-enum cfg { CFG_NONE, CFG_REF, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG__N };
+enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG__N };
 enum mix { MIX_GETPPID, MIX_OPEN_CLOSE, MIX_READ, MIX_WRITE, MIX__N };
 
-static const char *cfg_name[CFG__N] = { "none", "ref", "kd", "kd-lat", "kd-nodirect" };
+static const char *cfg_name[CFG__N] = { "none", "ref", "ref+copy", "kd", "kd-lat", "kd-nodirect" };
 static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", "write 64 B" };
 static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 
@@ -51,6 +55,7 @@ static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 static int ncpus;
 static int rounds = 9;
 static double scale = 1.0;
+static int progs_only; /* --progs: only the bpf_stats phase */
 
 static uint64_t now_ns(void)
 {
@@ -131,6 +136,7 @@ static double run_mix(int mix)
 struct capture {
 	int cfg;
 	struct ref *ref;
+	struct bpf_link *ref_link;
 	struct ring_buffer *rb;
 	struct kd_handle *h;
 	pthread_t thr;
@@ -173,12 +179,23 @@ static int ref_start(struct capture *c)
 {
 	int err;
 
-	c->ref = ref__open_and_load();
+	struct bpf_program *prog;
+
+	c->ref = ref__open();
 	if (!c->ref) {
-		fprintf(stderr, "kd-bench: loading the reference program failed: %s\n", strerror(errno));
+		fprintf(stderr, "kd-bench: opening the reference program failed: %s\n", strerror(errno));
 		return -1;
 	}
-	err = ref__attach(c->ref);
+	prog = c->cfg == CFG_REF_COPY ? c->ref->progs.ref_exit_copy : c->ref->progs.ref_exit;
+	bpf_program__set_autoload(c->ref->progs.ref_exit, prog == c->ref->progs.ref_exit);
+	bpf_program__set_autoload(c->ref->progs.ref_exit_copy, prog == c->ref->progs.ref_exit_copy);
+	err = ref__load(c->ref);
+	if (err) {
+		fprintf(stderr, "kd-bench: loading the reference program failed: %s\n", strerror(-err));
+		return -1;
+	}
+	c->ref_link = bpf_program__attach(prog);
+	err = c->ref_link ? 0 : -errno;
 	if (!err) {
 		c->rb = ring_buffer__new(bpf_map__fd(c->ref->maps.ref_ring), ref_count, c, NULL);
 		if (!c->rb)
@@ -235,7 +252,7 @@ static int start(struct capture *c, int cfg)
 	c->cfg = cfg;
 	if (cfg == CFG_NONE)
 		return 0;
-	if (cfg == CFG_REF ? ref_start(c) : kd_start(c))
+	if (cfg == CFG_REF || cfg == CFG_REF_COPY ? ref_start(c) : kd_start(c))
 		return -1;
 	return pthread_create(&c->thr, NULL, consume, c) ? -1 : 0;
 }
@@ -251,6 +268,7 @@ static void stop(struct capture *c, uint64_t *kernel, uint64_t *drops)
 	if (c->ref) {
 		*drops = c->ref->bss->ref_drops;
 		*kernel = c->events + *drops;
+		bpf_link__destroy(c->ref_link);
 		ring_buffer__free(c->rb);
 		ref__destroy(c->ref);
 	} else {
@@ -314,6 +332,95 @@ static int max_rate(int cfg, double *rate, uint64_t *drops)
 	return 0;
 }
 
+/* Run time of the BPF programs this process holds (ref's or kindling's), from
+ * the kernel's bpf_stats: what the programs themselves cost, without the
+ * trampoline and with far less noise than wall time. */
+static void own_prog_stats(uint64_t *run_ns, uint64_t *runs)
+{
+	DIR *d = opendir("/proc/self/fdinfo");
+	unsigned seen[64], nseen = 0;
+	struct dirent *e;
+
+	*run_ns = *runs = 0;
+	while (d && (e = readdir(d))) {
+		char path[300], line[128];
+		FILE *f;
+		unsigned id = 0;
+
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", e->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "prog_id: %u", &id) == 1)
+				break;
+		if (f)
+			fclose(f);
+		for (unsigned i = 0; id && i < nseen; i++)
+			if (seen[i] == id)
+				id = 0; /* the same program behind two fds */
+		if (id && nseen < 64) {
+			struct bpf_prog_info info;
+			uint32_t ilen = sizeof(info);
+			int fd = bpf_prog_get_fd_by_id(id);
+
+			seen[nseen++] = id;
+			memset(&info, 0, sizeof(info));
+			if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+				*run_ns += info.run_time_ns;
+				*runs += info.run_cnt;
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+static double prog_ns[CFG__N][MIX__N][MAX_ROUNDS];
+
+static int prog_cost(void)
+{
+	int sfd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (sfd < 0) {
+		fprintf(stderr, "kd-bench: bpf_enable_stats: %s (no program run times)\n", strerror(-sfd));
+		return -1;
+	}
+	for (int r = 0; r < rounds; r++) {
+		for (int cfg = CFG_REF; cfg < CFG__N; cfg++) {
+			struct capture c;
+			uint64_t kernel, drops;
+
+			if (start(&c, cfg))
+				return -1;
+			for (int m = 0; m < MIX__N; m++) {
+				uint64_t ns0, n0, ns1, n1;
+
+				own_prog_stats(&ns0, &n0);
+				run_mix(m);
+				own_prog_stats(&ns1, &n1);
+				prog_ns[cfg][m][r] = n1 > n0 ? (double)(ns1 - ns0) / (double)(n1 - n0) : 0;
+			}
+			stop(&c, &kernel, &drops);
+		}
+	}
+	close(sfd);
+	return 0;
+}
+
+static void print_prog_cost(void)
+{
+	printf("\n| BPF ns per program run (bpf_stats, median) | %s | %s | %s | %s |\n", mix_name[0],
+	       mix_name[1], mix_name[2], mix_name[3]);
+	printf("| --- | --- | --- | --- | --- |\n");
+	for (int k = CFG_REF; k < CFG__N; k++) {
+		printf("| %s | ", cfg_name[k]);
+		for (int m = 0; m < MIX__N; m++)
+			printf("%.1f | ", median(prog_ns[k][m], rounds));
+		printf("\n");
+	}
+}
+
 static void machine(void)
 {
 	char model[512] = "?", line[512];
@@ -343,10 +450,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
 			rounds = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--progs") == 0)
+			progs_only = 1;
 		else if (strcmp(argv[i], "--quick") == 0)
 			scale = 0.2, rounds = 3;
 		else {
-			fprintf(stderr, "usage: kd-bench [--rounds N] [--quick]\n");
+			fprintf(stderr, "usage: kd-bench [--rounds N] [--quick] [--progs]\n");
 			return 2;
 		}
 	}
@@ -363,6 +472,12 @@ int main(int argc, char **argv)
 	libbpf_set_print(NULL);
 	machine();
 
+	if (progs_only) {
+		if (prog_cost())
+			return 1;
+		print_prog_cost();
+		return 0;
+	}
 	if (overhead())
 		return 1;
 
@@ -378,13 +493,14 @@ int main(int argc, char **argv)
 			printf("+%.0f | ", median(ns[k][m], rounds) - base[m]);
 		printf("\n");
 	}
-	for (int k = CFG_KD; k < CFG__N; k++) {
-		printf("| %s / ref (added ns) | ", cfg_name[k]);
-		for (int m = 0; m < MIX__N; m++)
-			printf("%.2fx | ", (median(ns[k][m], rounds) - base[m]) /
-						   (median(ns[CFG_REF][m], rounds) - base[m]));
-		printf("\n");
-	}
+	for (int ref = CFG_REF; ref <= CFG_REF_COPY; ref++)
+		for (int k = CFG_KD; k < CFG__N; k++) {
+			printf("| %s / %s (added ns) | ", cfg_name[k], cfg_name[ref]);
+			for (int m = 0; m < MIX__N; m++)
+				printf("%.2fx | ", (median(ns[k][m], rounds) - base[m]) /
+							   (median(ns[ref][m], rounds) - base[m]));
+			printf("\n");
+		}
 	printf("\n| consumer CPU ns per event (median) | ");
 	for (int k = CFG_REF; k < CFG__N; k++)
 		printf("%s %.1f | ", cfg_name[k], median(cons_ns[k], rounds));
@@ -393,6 +509,9 @@ int main(int argc, char **argv)
 		printf("%s %llu | ", cfg_name[k], (unsigned long long)drops_total[k]);
 	printf("\n| kd_open (median, s) | %.3f | first event after kd_open (median, s) | %.3f |\n",
 	       median(open_s, rounds), median(first_s, rounds));
+
+	if (!prog_cost())
+		print_prog_cost();
 
 	printf("\n| max rate, 1 producer (getppid) | events/s | drops |\n| --- | --- | --- |\n");
 	for (int k = CFG_REF; k <= CFG_KD_LAT; k++) {

@@ -245,7 +245,9 @@ Test(kdump, json_escapes_and_types)
 	*nl = '\0';
 	cr_assert_str_eq(after_ts(r.out),
 			 ",\"cpu\":1,\"pid\":4242,\"tid\":4243,\"comm\":null,\"event\":\"openat\","
-			 "\"category\":\"file\",\"res\":-2,\"latency_ns\":12000,\"args\":{\"dfd\":-100,"
+			 "\"category\":\"file\",\"thread\":{\"tid\":4243,\"pid\":4242,\"ppid\":0,"
+			 "\"comm\":\"\",\"exe\":\"\",\"args\":[],\"cwd\":\"\",\"uid\":0,\"user\":null},"
+			 "\"res\":-2,\"latency_ns\":12000,\"args\":{\"dfd\":-100,"
 			 "\"filename\":\"/tmp/a\\\"b\\\\x5cc\\\\x01\\\\xff\xc3\xa9\","
 			 "\"flags\":\"O_RDWR|O_CREAT\",\"mode\":420},\"error\":\"ENOENT\"}");
 	char *second = nl + 1;
@@ -254,7 +256,9 @@ Test(kdump, json_escapes_and_types)
 	*nl = '\0';
 	cr_assert_str_eq(after_ts(second),
 			 ",\"cpu\":1,\"pid\":4242,\"tid\":4243,\"comm\":null,\"event\":\"write\","
-			 "\"category\":\"file\",\"res\":6,\"latency_ns\":0,\"args\":{\"fd\":1,"
+			 "\"category\":\"file\",\"thread\":{\"tid\":4243,\"pid\":4242,\"ppid\":0,"
+			 "\"comm\":\"\",\"exe\":\"\",\"args\":[],\"cwd\":\"\",\"uid\":0,\"user\":null},"
+			 "\"res\":6,\"latency_ns\":0,\"args\":{\"fd\":1,"
 			 "\"buf\":\"\\\\x00\\\\x7f\\\\x5cab\\\\x0a\",\"count\":6}}");
 	cr_assert_str_empty(nl + 1);
 	unlink(path);
@@ -326,7 +330,8 @@ Test(kdump, json_structs)
 		char *nl = strchr(line, '\n');
 		cr_assert_not_null(nl, "line %zu missing", i);
 		*nl = '\0';
-		const char *a = strstr(line, "\"args\":");
+		/* the event's args object, not the thread's args array */
+		const char *a = strstr(line, "\"args\":{");
 		cr_assert_not_null(a, "%s", line);
 		cr_expect_str_eq(a, want[i]);
 		line = nl + 1;

@@ -229,6 +229,99 @@ static __always_inline __u32 kd_cap_exec_strs(struct kd_scratch *s, __u32 off, _
 	return want;
 }
 
+/* ---- in place: straight into a ring reservation (KD_KSC_DIRECT1) ---- */
+
+/* Register i of a[] (a stack array): constant indexes only, because 5.10
+ * verifiers refuse a variable-offset stack read. */
+static __always_inline __u64 kd_arg(const __u64 *a, __u32 i)
+{
+	switch (i) {
+	case 0:
+		return a[0];
+	case 1:
+		return a[1];
+	case 2:
+		return a[2];
+	case 3:
+		return a[3];
+	case 4:
+		return a[4];
+	}
+	return a[5];
+}
+
+/* kd_aux_len() with the registers at hand instead of in the scratch. */
+static __always_inline __u64 kd_aux_len_a(const __u64 *a, long ret, __u8 aux)
+{
+	__u32 j = KD_LEN_IDX(aux), v = 0;
+	__u64 x;
+
+	if (j >= 6)
+		return 0;
+	switch (KD_LEN_SRC(aux)) {
+	case KD_LEN_ARG(0):
+		return kd_arg(a, j);
+	case KD_LEN_ARGPTR(0):
+		if (bpf_probe_read_user(&v, sizeof(v), (void *)kd_arg(a, j)))
+			return 0;
+		return v;
+	case KD_LEN_RET:
+		return ret > 0 ? (__u64)ret : 0;
+	case KD_LEN_ARG_MIN_RET(0):
+		if (ret < 0)
+			return 0;
+		x = kd_arg(a, j);
+		return x < (__u64)ret ? x : (__u64)ret;
+	}
+	return 0;
+}
+
+/* Param v (kind cap) into dst, which has room bytes. Returns its length, or
+ * room + 1 when a string may not have fit (the caller falls back). */
+static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u32 room,
+					    const struct kd_kparam *kp, const __u64 *a, __u32 v,
+					    long ret, __u32 *rflags)
+{
+	__u64 ptr = kd_arg(a, v), want, limit;
+	long n;
+
+	if (cap == KD_CAP_STR) {
+		if (!ptr)
+			return 0;
+		n = bpf_probe_read_user_str(dst, room, (void *)ptr);
+		if (n < 0) {
+			*rflags |= KD_RF_READ_FAULT;
+			return 0;
+		}
+		if (n >= room)
+			return room + 1;
+		return n;
+	}
+	if (cap == KD_CAP_FIXED) {
+		want = kp->size;
+		limit = KD_PARAM_MAX_LEN;
+	} else {
+		want = kd_aux_len_a(a, ret, kp->aux);
+		limit = cap == KD_CAP_BUF ? kd_snaplen : KD_SOCKADDR_MAX;
+	}
+	if (want > limit) {
+		want = limit;
+		*rflags |= KD_RF_TRUNCATED;
+	}
+	/* never for the sizes userspace picks; the verifier wants to see it */
+	if (want > room) {
+		want = room;
+		*rflags |= KD_RF_TRUNCATED;
+	}
+	if (!ptr || !want)
+		return 0;
+	if (bpf_probe_read_user(dst, want, (void *)ptr)) {
+		*rflags |= KD_RF_READ_FAULT;
+		return 0;
+	}
+	return want;
+}
+
 /*
  * Capture argument i of the record in this CPU's scratch at offset off
  * (past the header and plen[]). Returns the next offset, or < 0.

@@ -29,7 +29,9 @@ const volatile __u8 kd_shared_ring = 0;  /* one ring at index 0 instead of one p
 const volatile __u32 kd_snaplen = 80;
 const volatile __u64 kd_ring_bytes = 8u << 20;
 const volatile __u64 kd_wake_mark = 2u << 20; /* bytes per CPU between wakeups */
-const volatile __u8 kd_direct = 1;       /* KD_KSC_DIRECT records skip the scratch */
+const volatile __u8 kd_direct = 1;       /* KD_KSC_DIRECT/DIRECT1 records skip the scratch */
+/* reservation of a DIRECT1 buffer record: snaplen + KD_DIRECT1_FIXED, 8-aligned */
+const volatile __u32 kd_direct1_buf = 184;
 
 /* ---- shared with userspace through the mmap'd .bss ---- */
 struct kd_ksc kd_ksc_tab[KD_MAX_SYSCALL_NR];
@@ -289,6 +291,94 @@ static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret,
 	}
 }
 
+/* A record of register values and one variable param (index in k->flags,
+ * kind cap), reserved at rsv bytes (a constant per kind for the verifier)
+ * and written in place; hdr.len says where it ends. 0 when done (sent or
+ * counted as a drop); < 0 to build it in the scratch instead (a string
+ * longer than the reservation holds). */
+static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd_ksc *k,
+				      __u64 *a, long ret, __u64 now, __u64 pid_tgid, __u32 cpu,
+				      __u32 rflags, __u64 lat)
+{
+	const __u32 room = rsv - KD_DIRECT1_FIXED;
+	struct kd_bpf_cnt *c = kd_counters(cpu);
+	__u32 n = k->nparams, v = KD_KSC_VAR_IDX(k->flags), base, len, i;
+	struct kd_rec_hdr *h;
+	void *ring;
+	__u8 *r;
+
+	if (n > 6 || v >= n)
+		return -1;
+	ring = kd_ring(cpu);
+	if (!ring) {
+		c->v[KD_CNT_KERNEL_EVENTS]++;
+		c->v[KD_CNT_DROP_FULL]++;
+		return 0;
+	}
+	r = bpf_ringbuf_reserve(ring, rsv, 0);
+	if (!r) {
+		c->v[KD_CNT_KERNEL_EVENTS]++;
+		c->v[KD_CNT_DROP_FULL]++;
+		return 0;
+	}
+	base = KD_REC_HDR_SIZE + 2 * n;
+	len = kd_cap_inplace(cap, r + base + 8 * v, room, &k->p[v], a, v, ret, &rflags);
+	if (len > room) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return -1;
+	}
+	*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * v) = len;
+	for (i = 0; i < 6; i++) {
+		__u32 o = base + 8 * i;
+
+		if (i >= n)
+			break;
+		if (i == v)
+			continue;
+		if (i > v)
+			o += len - 8;
+		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
+		*(__u64 *)(r + o) = a[i];
+	}
+	h = (void *)r;
+	h->ts = now;
+	h->res = ret;
+	h->latency = lat;
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->len = base + 8 * (n - 1) + len;
+	h->type = k->id;
+	h->cpu = cpu;
+	h->nparams = n;
+	h->schema = KD_SCHEMA_VERSION;
+	h->flags = rflags;
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
+	return 0;
+}
+
+static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret, __u64 now,
+					   __u64 pid_tgid, __u32 cpu, __u32 rflags, __u64 lat)
+{
+	__u32 v = KD_KSC_VAR_IDX(k->flags);
+
+	if (v >= 6)
+		return -1;
+	switch (k->p[v].cap) {
+	case KD_CAP_BUF:
+		return kd_direct1(KD_CAP_BUF, kd_direct1_buf, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+	case KD_CAP_STR:
+		return kd_direct1(KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu, rflags, lat);
+	case KD_CAP_SOCKADDR:
+		return kd_direct1(KD_CAP_SOCKADDR, KD_DIRECT1_SOCK, k, a, ret, now, pid_tgid, cpu, rflags,
+				  lat);
+	case KD_CAP_FIXED:
+		return kd_direct1(KD_CAP_FIXED, KD_DIRECT1_STRUCT, k, a, ret, now, pid_tgid, cpu, rflags,
+				  lat);
+	}
+	return -1;
+}
+
 /* Build the record in this CPU's scratch; returns it or NULL. */
 static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, long ret,
 						   __u64 now, __u64 pid_tgid, __u32 cpu,
@@ -511,6 +601,9 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 		kd_direct_emit(k, a, ret, now, pid_tgid, cpu, rflags, d);
 		return 0;
 	}
+	if (kd_direct && (k->flags & KD_KSC_DIRECT1) &&
+	    !kd_direct1_emit(k, a, ret, now, pid_tgid, cpu, rflags, d))
+		return 0;
 	s = kd_build(k, a, ret, now, pid_tgid, cpu, rflags, KD_MODE_USER, &len);
 	if (!s)
 		return 0;
@@ -691,3 +784,12 @@ int BPF_PROG(kd_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_bin
 	kd_exec_seen(BPF_CORE_READ(p, pid), old_pid, BPF_CORE_READ(bprm, filename));
 	return 0;
 }
+
+/* ---- probes beyond syscalls (lib/engines/core_probes.c drives them) ---- */
+#include "kd_probe.bpf.h"
+#include "kd_proc.bpf.h"
+#include "kd_sched.bpf.h"
+#include "kd_signal.bpf.h"
+#include "kd_fault.bpf.h"
+#include "kd_tcp.bpf.h"
+#include "kd_drop.bpf.h"

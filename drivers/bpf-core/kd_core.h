@@ -24,6 +24,23 @@
  * before anything is read and it is written straight into the ring. */
 #define KD_KSC_DIRECT (1u << 7)
 
+/* kd_ksc.flags: register values and exactly one variable param (a buffer up
+ * to snaplen, a sockaddr, a small struct or a string), whose index is in
+ * bits 3-5. The record is reserved at a fixed size per kind (the most it can
+ * take) and written in place; the ring record's tail past hdr.len is slack.
+ * A string that does not fit its reservation falls back to the scratch. */
+#define KD_KSC_DIRECT1    (1u << 6)
+#define KD_KSC_VAR_SHIFT  3
+#define KD_KSC_VAR_IDX(f) (((f) >> KD_KSC_VAR_SHIFT) & 7u)
+
+/* header, six lengths and five register values: what a DIRECT1 record
+ * holds besides its variable param */
+#define KD_DIRECT1_FIXED  100u
+#define KD_DIRECT1_STR    256u  /* reservation for a string record */
+#define KD_DIRECT1_SOCK   232u  /* sockaddr: 100 + 128 */
+#define KD_DIRECT1_STRUCT 256u  /* KD_CAP_FIXED structs up to 156 bytes */
+#define KD_DIRECT1_MAX    4096u /* buffer records reserve snaplen + 100 up to this */
+
 struct kd_bpf_cnt {
 	__u64 v[KD_CNT__MAX];
 };

@@ -127,6 +127,11 @@ struct kd_open_opts {
 	/* opts.capture: compression, block size, rotation (path.1, path.2, ...);
 	 * NULL = defaults, no rotation. Read by kd_open() only. */
 	const struct kd_dump_opts *capture_opts;
+	/* probes beyond syscalls (kd_probe_enable): kernel-side knobs */
+	uint64_t sched_min_ns;      /* sched_offcpu, sched_wakeup: only intervals at least
+				     * this long; 0 = all */
+	uint32_t page_fault_sample; /* page_fault_*: every Nth fault per CPU; 0 = all */
+	uint32_t _reserved1;
 };
 
 /* ------------------------------------------------------------------ handle */
@@ -157,6 +162,33 @@ KD_API int kd_next(struct kd_handle *h, const struct kd_event **ev);
  * Errors: KD_ENOPARAM (no such probe), KD_ENOTSUP, -EINVAL.
  */
 KD_API int kd_probe_enable(struct kd_handle *h, const char *probe, bool on);
+
+/* ------------------------------------------------------------------ probes */
+
+/*
+ * Probes beyond syscalls: every event of schema/events.def (ids >= 1000) is a
+ * probe named like the event ("sched_switch", "tcp_state"); groups are the
+ * categories "process", "sched", "signal" (with their syscalls), "page_fault",
+ * "tcp" and "probes" (all of them). They are off unless opts.events or
+ * kd_probe_enable() names them ("all" does). Switching one while capturing
+ * takes effect in the kernel at once and never interrupts the others.
+ *
+ *   for (int i = 0; i < kd_probe_count(h); i++)
+ *           printf("%-20s %-3s %s\n", kd_probe_name(h, i),
+ *                  kd_probe_state(h, i) ? "on" : "off", kd_probe_attach_method(h, i));
+ */
+/** @brief **kd_probe_count()** number of probes beyond syscalls. Errors: -EINVAL. */
+KD_API int kd_probe_count(const struct kd_handle *h);
+/** @brief **kd_probe_name()** name of probe i (0..count-1); NULL out of range. */
+KD_API const char *kd_probe_name(const struct kd_handle *h, int i);
+/** @brief **kd_probe_state()** 1 if probe i is on, 0 if off. Errors: -EINVAL, -ERANGE. */
+KD_API int kd_probe_state(const struct kd_handle *h, int i);
+/**
+ * @brief **kd_probe_attach_method()** how probe i reaches the kernel: "tp_btf", "raw_tp",
+ * "fentry", "kprobe", or "none: <why>" (no such tracepoint, fentry/kprobe not permitted
+ * here, another engine...). NULL out of range. Valid until kd_close().
+ */
+KD_API const char *kd_probe_attach_method(const struct kd_handle *h, int i);
 
 /** @brief **kd_close()** releases everything; NULL is fine. */
 KD_API void kd_close(struct kd_handle *h);

@@ -8,7 +8,9 @@
 
 #include "capture.h"
 #include "engine.h"
+#include "enrich.h"
 #include "internal.h"
+#include "core_probes.h"
 
 #define KD__SNAPLEN_DEFAULT 80u
 #define KD__RING_DEFAULT (8ull << 20)
@@ -55,6 +57,8 @@ static bool select_probe(uint8_t *en, const char *name, bool on)
 			en[id] = on;
 			return true;
 		}
+		if (kd__probe_group(en, name, on))
+			return true;
 		cat = kd_category_by_name(name);
 		if (cat < 0)
 			return false;
@@ -258,6 +262,9 @@ int kd_open(const struct kd_open_opts *opts, struct kd_handle **out)
 	err = kd__engine_open(h);
 	if (err)
 		goto fail;
+	/* after the engine: what changes during the /proc scan arrives as events */
+	if ((err = kd__enrich_open(h)))
+		goto fail;
 	if (h->opts.capture && (err = kd__capture_open(h, h->opts.capture)))
 		goto fail;
 	*out = h;
@@ -275,6 +282,7 @@ void kd_close(struct kd_handle *h)
 	kd__capture_close(h);
 	if (h->ops && h->ops->close)
 		h->ops->close(h->engine);
+	kd__enrich_close(h);
 	free(h->events_str);
 	free(h->file_str);
 	free(h->capture_str);
@@ -298,6 +306,8 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 	if (!h || !ev)
 		return -EINVAL;
 	*ev = NULL;
+	/* removals the last event caused (close, exit) wait until it was delivered */
+	kd__enrich_flush(h);
 	for (;;) {
 		err = h->ops->next(h->engine, &rec, &len, h->opts.timeout_ms);
 		if (err) {
@@ -317,6 +327,8 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 					       (size_t)(r - base));
 			return kd__err(h, err, "%s (%s engine)", msg, h->ops->name);
 		}
+		/* every decoded event keeps the tables current, selected or not */
+		kd__enrich_event(h, &h->ev);
 		/* engines that cannot select in the kernel hand us everything */
 		if (h->enabled[h->ev.hdr->type])
 			break;
@@ -347,6 +359,7 @@ int kd_stats(struct kd_handle *h, struct kd_stats *st)
 	s.events = h->events;
 	s.drops_by_reason[KD_DROP_INVALID] = h->invalid;
 	s.bytes = h->bytes;
+	kd__enrich_stats(h, &s);
 	if (h->ops->stats) {
 		err = h->ops->stats(h->engine, &s);
 		if (err)

@@ -74,6 +74,7 @@ struct kd_handle {
 	uint64_t events, invalid, bytes;
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
+	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */
 	char err[512];
 };
 

@@ -26,6 +26,7 @@
 #include "internal.h"
 #include "bpf-core/kd_core.h"
 #include "ringbuf.h"
+#include "core_probes.h"
 
 #include "kd_core.skel.h"
 
@@ -221,6 +222,49 @@ static int sync_enter(struct core *c)
 	return err;
 }
 
+/* Reservation of a DIRECT1 record whose variable param is a buffer. */
+static uint32_t direct1_buf(uint32_t snaplen)
+{
+	return (snaplen + KD_DIRECT1_FIXED + 7) & ~7u;
+}
+
+/* Mark the records the exit program writes straight into the ring: register
+ * values only (DIRECT), or those plus one variable param that fits a fixed
+ * reservation (DIRECT1). The rest are built in the scratch and copied. */
+static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
+{
+	unsigned nvar = 0, v = 0;
+	bool fits = false;
+
+	if (k->nparams > 6 || (k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+		return;
+	for (unsigned i = 0; i < k->nparams; i++)
+		if (k->p[i].cap != KD_CAP_VAL) {
+			nvar++;
+			v = i;
+		}
+	if (nvar == 0) {
+		k->flags |= KD_KSC_DIRECT;
+		return;
+	}
+	if (nvar > 1)
+		return;
+	switch (k->p[v].cap) {
+	case KD_CAP_BUF:
+		fits = direct1_buf(snaplen) <= KD_DIRECT1_MAX;
+		break;
+	case KD_CAP_STR:
+	case KD_CAP_SOCKADDR:
+		fits = true;
+		break;
+	case KD_CAP_FIXED:
+		fits = k->p[v].size <= KD_DIRECT1_STRUCT - KD_DIRECT1_FIXED;
+		break;
+	}
+	if (fits)
+		k->flags |= KD_KSC_DIRECT1 | (uint8_t)(v << KD_KSC_VAR_SHIFT);
+}
+
 /* Build aside, then copy: the programs read the live table all the time and
  * should never see it cleared. */
 static void fill_table(struct core *c)
@@ -228,14 +272,8 @@ static void fill_table(struct core *c)
 	struct kd_ksc tab[KD_MAX_SYSCALL_NR];
 
 	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, c->h->enabled);
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
-		bool vals = tab[nr].nparams <= 6;
-
-		for (unsigned i = 0; i < tab[nr].nparams && i < 6; i++)
-			vals = vals && tab[nr].p[i].cap == KD_CAP_VAL;
-		if (vals && !(tab[nr].flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
-			tab[nr].flags |= KD_KSC_DIRECT;
-	}
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++)
+		mark_direct(&tab[nr], c->h->opts.snaplen);
 	memcpy(c->skel->bss->kd_ksc_tab, tab, sizeof(tab));
 }
 
@@ -244,7 +282,8 @@ static int core_select(void *state)
 	struct core *c = state;
 
 	fill_table(c);
-	return sync_enter(c);
+	int err = sync_enter(c);
+	return err ? err : kd__probes_sync(c->h);
 }
 
 /* ------------------------------------------------------------ open */
@@ -287,6 +326,9 @@ static int load(struct core *c, bool tp_btf)
 	s->rodata->kd_wake_mark = c->ring_bytes / 4;
 	/* debug knob for kd-bench: measure the scratch path for every record */
 	s->rodata->kd_direct = !getenv("KD_CORE_NO_DIRECT");
+	/* any sane size when buffers do not take the direct path (mark_direct) */
+	s->rodata->kd_direct1_buf = direct1_buf(h->opts.snaplen) <= KD_DIRECT1_MAX ?
+					    direct1_buf(h->opts.snaplen) : KD_DIRECT1_STRUCT;
 
 	bpf_map__set_max_entries(s->maps.kd_scratch, (uint32_t)c->ncpus);
 	bpf_map__set_max_entries(s->maps.kd_rings, (uint32_t)c->nrings);
@@ -315,6 +357,7 @@ static int load(struct core *c, bool tp_btf)
 	bpf_program__set_autoload(s->progs.kd_exec_raw, c->exec_prog == s->progs.kd_exec_raw);
 	bpf_program__set_autoload(s->progs.kd_enter_sc, c->sc_prog != NULL);
 
+	kd__probes_setup(h, s, tp_btf);
 	c->libbpf_msg[0] = '\0';
 	err = kd_core__load(s);
 	if (err) {
@@ -436,6 +479,8 @@ static int core_open(struct kd_handle *h, void **state)
 		}
 	}
 	err = sync_enter(c);
+	if (!err)
+		err = kd__probes_sync(h);
 	if (err)
 		goto fail;
 	kd__log(h, KD_LOG_INFO, "core engine: %s, %d ring(s) of %llu bytes, latency %s", c->tp_btf ? "tp_btf" : "raw_tp",
@@ -625,6 +670,7 @@ static void core_close(void *state)
 				close(c->ring_fds[i]);
 	if (c->epfd >= 0)
 		close(c->epfd);
+	kd__probes_close(c->h);
 	kd_core__destroy(c->skel);
 	free(c->rings);
 	free(c->ring_fds);

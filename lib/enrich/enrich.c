@@ -12,8 +12,8 @@
 #include "enrich.h"
 
 /* /proc lookups for threads and fds first seen in events: a burst, then a rate */
-#define KD__LOOKUP_BURST 256.0
-#define KD__LOOKUP_RATE 2000.0 /* per second */
+#define KD__LOOKUP_BURST 128.0
+#define KD__LOOKUP_RATE 500.0 /* per second: one can cost a ms (many fds) */
 
 bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v)
 {

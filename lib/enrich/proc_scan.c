@@ -119,7 +119,7 @@ static void read_status(uint32_t pid, struct kd__proc *p)
 void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p)
 {
 	char path[64], buf[4096], *line, *pick = NULL;
-	size_t n;
+	size_t n, pick_len = 0;
 
 	p->flags &= ~KD__P_CGROUP_STALE;
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", p->pid);
@@ -131,17 +131,16 @@ void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p)
 		char *c = strchr(line, ':');
 
 		n = strcspn(line, "\n");
-		if (c && (c = strchr(c + 1, ':')) && c < line + n) {
-			if (!pick || strncmp(line, "0::", 3) == 0) {
-				pick = c + 1;
-				pick[line + n - pick] = '\0';
-				if (strncmp(line, "0::", 3) == 0)
-					break;
-			}
+		if (c && (c = strchr(c + 1, ':')) && c < line + n &&
+		    (!pick || strncmp(line, "0::", 3) == 0)) {
+			pick = c + 1;
+			pick_len = (size_t)(line + n - pick);
+			if (strncmp(line, "0::", 3) == 0)
+				break;
 		}
 	}
 	if (pick)
-		kd__str_set(e, &p->cgroup, pick, strlen(pick));
+		kd__str_set(e, &p->cgroup, pick, pick_len);
 }
 
 static int anon_type(const char *name)

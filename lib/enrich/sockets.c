@@ -190,6 +190,38 @@ bool kd__sock_probe(struct kd__enrich *e, uint32_t pid, struct kd_fd *f)
 	return ok;
 }
 
+/* Without pidfd_getfd (old kernel, ptrace denied): the socket's inode in
+ * /proc/<pid>/net, checked against the peer f already has. */
+static void procnet_local(uint32_t pid, struct kd_fd *f)
+{
+	const struct kd__netsock *n;
+	struct kd__netmap *m;
+	char path[64], target[64];
+	unsigned long long ino;
+	ssize_t k;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd/%d", pid, f->num);
+	k = readlink(path, target, sizeof(target) - 1);
+	if (k <= 0)
+		return;
+	target[k] = '\0';
+	if (sscanf(target, "socket:[%llu]", &ino) != 1)
+		return;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return;
+	kd__netmap_load(m, pid);
+	n = kd__netmap_find(m, ino);
+	if (n && n->family == f->family &&
+	    (!f->remote.set || (n->remote.set && addr_eq(&n->remote, &f->remote, f->family)))) {
+		f->local = n->local;
+		if (!f->remote.set)
+			f->remote = n->remote;
+	}
+	kd__netmap_free(m);
+	free(m);
+}
+
 void kd__sock_resolve_local(struct kd__enrich *e, struct kd__proc *p, struct kd_fd *f)
 {
 	if (!e->live || (f->state & KD__FD_LOCAL_TRIED) || (f->type != KD_FD_IPV4 && f->type != KD_FD_IPV6))
@@ -198,7 +230,8 @@ void kd__sock_resolve_local(struct kd__enrich *e, struct kd__proc *p, struct kd_
 		return;
 	f->state |= KD__FD_LOCAL_TRIED;
 	e->lookups++;
-	probe(p->pid, f, false, true);
+	if (!probe(p->pid, f, false, true))
+		procnet_local(p->pid, f);
 }
 
 /* f for fd num of p, read from /proc when the table lacks it (rate-limited). */

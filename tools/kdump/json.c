@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "kdump.h"
 
@@ -130,8 +131,8 @@ static void put_sockaddr(struct kdump_buf *b, const unsigned char *p, size_t n)
 		size_t len = n - 2;
 		kdump_buf_puts(b, ",\"path\":");
 		if (path[0] == '\0') {
-			unsigned char at[KD_SOCKADDR_MAX + 1];
-			size_t alen = len < KD_SOCKADDR_MAX ? len : KD_SOCKADDR_MAX;
+			unsigned char at[sizeof(struct sockaddr_storage) + 1];
+			size_t alen = len < sizeof(struct sockaddr_storage) ? len : sizeof(struct sockaddr_storage);
 			at[0] = '@';
 			memcpy(at + 1, path + 1, alen - 1);
 			kdump_json_str(b, at, alen);
@@ -291,8 +292,77 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	kdump_json_str(b, v.ptr, v.len);
 }
 
+/* "thread":{...} and, in a container, "container":{"id":...,"runtime":...}. */
+static void put_thread(struct kdump_buf *b, const struct kd_thread *t)
+{
+	size_t len, off;
+	const char *args = kd_thread_args(t, &len), *user = kd_thread_user(t);
+
+	kdump_buf_printf(b, ",\"thread\":{\"tid\":%" PRIu32 ",\"pid\":%" PRIu32 ",\"ppid\":%" PRIu32
+			 ",\"comm\":", kd_thread_tid(t), kd_thread_pid(t), kd_thread_ppid(t));
+	put_cstr(b, kd_thread_comm(t));
+	kdump_buf_puts(b, ",\"exe\":");
+	put_cstr(b, kd_thread_exe(t));
+	kdump_buf_puts(b, ",\"args\":[");
+	for (off = 0; off < len; off += strlen(args + off) + 1) {
+		if (off)
+			kdump_buf_putc(b, ',');
+		put_cstr(b, args + off);
+	}
+	kdump_buf_puts(b, "],\"cwd\":");
+	put_cstr(b, kd_thread_cwd(t));
+	kdump_buf_printf(b, ",\"uid\":%" PRIu32 ",\"user\":", kd_thread_euid(t));
+	if (user)
+		put_cstr(b, user);
+	else
+		kdump_buf_puts(b, "null");
+	kdump_buf_putc(b, '}');
+	if (kd_thread_container_id(t)[0]) {
+		kdump_buf_puts(b, ",\"container\":{\"id\":");
+		put_cstr(b, kd_thread_container_id(t));
+		kdump_buf_puts(b, ",\"runtime\":");
+		put_cstr(b, kd_thread_container_runtime(t));
+		kdump_buf_putc(b, '}');
+	}
+}
+
+/* "fd_info":{"num":3,"type":"file","path":...}; IP sockets: {"num":5,"type":"ipv4",
+ * "proto":"tcp","src":...,"sport":...,"dst":...,"dport":...,"role":...}, src the
+ * client when the role is known. */
+static void put_fd(struct kdump_buf *b, const struct kd_fd *f)
+{
+	int t = kd_fd_type(f), role = kd_fd_role(f);
+	bool server = role == KD_FD_ROLE_SERVER;
+	char a[128], r[128];
+
+	kdump_buf_printf(b, ",\"fd_info\":{\"num\":%d,\"type\":", kd_fd_num(f));
+	put_cstr(b, kd_fd_type_name(t));
+	if (t == KD_FD_IPV4 || t == KD_FD_IPV6) {
+		int lp = kd_fd_local_port(f), rp = kd_fd_remote_port(f);
+
+		if (kd_fd_local_addr(f, a, sizeof(a)) < 0)
+			a[0] = '\0';
+		if (kd_fd_remote_addr(f, r, sizeof(r)) < 0)
+			r[0] = '\0';
+		kdump_buf_puts(b, ",\"proto\":");
+		put_cstr(b, kd_fd_proto_name(f));
+		kdump_buf_puts(b, ",\"src\":");
+		put_cstr(b, server ? r : a);
+		kdump_buf_printf(b, ",\"sport\":%d,\"dst\":", server ? rp : lp);
+		put_cstr(b, server ? a : r);
+		kdump_buf_printf(b, ",\"dport\":%d,\"role\":\"%s\"", server ? lp : rp,
+				 server ? "server" : role == KD_FD_ROLE_CLIENT ? "client" : "");
+	} else if (kd_fd_path(f)[0]) {
+		kdump_buf_puts(b, ",\"path\":");
+		put_cstr(b, kd_fd_path(f));
+	}
+	kdump_buf_putc(b, '}');
+}
+
 void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm)
 {
+	const struct kd_thread *t = kd_event_thread(ev);
+	const struct kd_fd *f = kd_event_fd(ev);
 	int type = kd_event_type(ev);
 	unsigned n = kd_event_nparams(ev);
 	bool syscall = kd_event_type_flags(type) & KD_EF_SYSCALL;
@@ -311,6 +381,10 @@ void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char
 	put_cstr(b, kd_event_name(ev));
 	kdump_buf_puts(b, ",\"category\":");
 	put_cstr(b, kd_category_name(kd_event_category(ev)));
+	if (t)
+		put_thread(b, t);
+	if (f)
+		put_fd(b, f);
 	if (has_res)
 		kdump_buf_printf(b, ",\"res\":%" PRId64, res);
 	kdump_buf_printf(b, ",\"latency_ns\":%" PRIu64 ",\"args\":{", kd_event_latency(ev));

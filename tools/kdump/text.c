@@ -1,11 +1,10 @@
 /* tools/kdump/text.c: the strace-like line.
- *   HH:MM:SS.nnnnnnnnn cpu comm(pid:tid) name(arg=value, ...) = res <latency> */
+ *   HH:MM:SS.nnnnnnnnn cpu comm(pid:tid) [container] name(fd=3<file:/etc/hosts>, ...) = res <latency> */
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
 #include "kdump.h"
-
 
 /* localtime_r is slow and events come thousands per second: cache the second. */
 static void put_time(struct kdump_buf *b, uint64_t ts)
@@ -24,19 +23,36 @@ static void put_time(struct kdump_buf *b, uint64_t ts)
 	kdump_buf_printf(b, "%s.%09" PRIu64, last_hms, ts % 1000000000u);
 }
 
+/* "<file:/etc/hosts>" after the fd (value v) when it is the one the event uses or creates. */
+static void put_fd_info(struct kdump_buf *b, const struct kd_event *ev, int64_t v)
+{
+	const struct kd_fd *f = kd_event_fd(ev);
+	char s[512];
+
+	if (f && kd_fd_num(f) == (int32_t)v && kd_fd_format(f, s, sizeof(s)) >= 0)
+		kdump_buf_printf(b, "<%s>", s);
+}
+
 void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm)
 {
 	int type = kd_event_type(ev);
 	unsigned n = kd_event_nparams(ev);
+	const struct kd_thread *t = kd_event_thread(ev);
+	const char *cid = t ? kd_thread_container_id(t) : "";
+	struct kd_value v;
 
 	put_time(b, kd_event_ts(ev));
-	kdump_buf_printf(b, " %" PRIu32 " %s(%" PRIu32 ":%" PRIu32 ") %s(", kd_event_cpu(ev),
-			 comm ? comm : "?", kd_event_pid(ev), kd_event_tid(ev),
-			 kd_event_name(ev));
+	kdump_buf_printf(b, " %" PRIu32 " %s(%" PRIu32 ":%" PRIu32 ") ", kd_event_cpu(ev),
+			 comm ? comm : "?", kd_event_pid(ev), kd_event_tid(ev));
+	if (cid[0])
+		kdump_buf_printf(b, "[%s] ", cid);
+	kdump_buf_printf(b, "%s(", kd_event_name(ev));
 	for (unsigned i = 0; i < n; i++) {
 		const char *name = kd_event_type_param_name(type, i);
 		kdump_buf_printf(b, "%s%s=", i ? ", " : "", name ? name : "?");
 		kdump_buf_fmt_param(b, ev, (int)i);
+		if (kd_event_type_param_kind(type, i) == KD_PK_FD && kd_event_param(ev, i, &v) == 0)
+			put_fd_info(b, ev, v.i);
 	}
 	kdump_buf_putc(b, ')');
 	if (kd_event_type_flags(type) & KD_EF_SYSCALL) {
@@ -45,6 +61,8 @@ void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char
 		} else {
 			kdump_buf_puts(b, " = ");
 			kdump_buf_fmt_param(b, ev, -1);
+			if (kd_event_type_result_kind(type) == KD_PK_FD && kd_event_result(ev) >= 0)
+				put_fd_info(b, ev, kd_event_result(ev));
 		}
 	}
 	if (kd_event_has_latency(ev)) {

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR MIT) */
+/*
+ * kd_proc.bpf.h: process lifecycle probes: proc_fork, proc_exec, proc_exit
+ * from the sched_process_* tracepoints (schema/events.def). Each program
+ * comes as tp_btf and raw_tp; userspace loads the one the kernel has.
+ */
+#ifndef KD_PROC_BPF_H
+#define KD_PROC_BPF_H
+
+#define KD_EV_PROC_FORK 1000
+#define KD_EV_PROC_EXEC 1001
+#define KD_EV_PROC_EXIT 1002
+
+#define KD_NR_CLONE  56
+#define KD_NR_FORK   57
+#define KD_NR_VFORK  58
+#define KD_NR_CLONE3 435
+#define KD_SIGCHLD   17
+#define KD_CLONE_VM    0x00000100
+#define KD_CLONE_VFORK 0x00004000
+#define KD_ENOSYS    38
+
+/* The tracepoint has no clone flags: they are the clone syscall's argument
+ * (or the first field of clone3's struct), still in the parent's registers. */
+static __always_inline __u64 kd_clone_flags(void)
+{
+	struct pt_regs *regs = kd_task_regs((void *)bpf_get_current_task());
+	__u64 nr = 0, di = 0;
+
+	if (!regs || bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax) ||
+	    bpf_probe_read_kernel(&di, sizeof(di), &regs->di))
+		return 0;
+	switch (nr) {
+	case KD_NR_CLONE:
+		return di;
+	case KD_NR_FORK:
+		return KD_SIGCHLD;
+	case KD_NR_VFORK:
+		return KD_CLONE_VFORK | KD_CLONE_VM | KD_SIGCHLD;
+	case KD_NR_CLONE3:
+		if (bpf_probe_read_user(&nr, sizeof(nr), (void *)di))
+			return 0;
+		return nr;
+	}
+	return 0; /* a kernel thread, or kernel_clone from inside the kernel */
+}
+
+static __always_inline void kd_on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u64 v[4];
+
+	if (!kd_ev_enabled(KD_EV_PROC_FORK))
+		return;
+	if (!kd_wanted(ptgid)) {
+		kd_prb_filtered();
+		return;
+	}
+	v[0] = ptgid;
+	v[1] = BPF_CORE_READ(child, tgid);
+	v[2] = BPF_CORE_READ(child, pid);
+	v[3] = kd_clone_flags();
+	kd_prb_vals(KD_EV_PROC_FORK, 4, v, BPF_CORE_READ(parent, pid), ptgid);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kd_p_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	kd_on_fork(parent, child);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(kd_p_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	kd_on_fork(parent, child);
+	return 0;
+}
+
+/* proc_exec carries a path: built in a per-CPU scratch, output at its length. */
+#define KD_PRB_SCRATCH 8192u
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8[KD_PRB_SCRATCH]);
+} kd_prb_scratch SEC(".maps");
+
+static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
+{
+	const __u32 fixed = KD_REC_HDR_SIZE + 2 * 3;
+	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
+	__u32 zero = 0, cpu, len;
+	struct kd_rec_hdr *h;
+	const char *fname;
+	struct kd_bpf_cnt *c;
+	void *ring;
+	__u8 *b;
+	long n;
+
+	if (!kd_ev_enabled(KD_EV_PROC_EXEC))
+		return;
+	if (!kd_wanted(tgid)) {
+		kd_prb_filtered();
+		return;
+	}
+	b = bpf_map_lookup_elem(&kd_prb_scratch, &zero);
+	if (!b)
+		return;
+	fname = BPF_CORE_READ(bprm, filename);
+	n = bpf_probe_read_kernel_str(b + fixed, KD_STR_MAX, fname);
+	if (n < 0)
+		n = 0;
+	if (n > KD_STR_MAX)
+		n = KD_STR_MAX;
+	*(__u64 *)(b + fixed + n) = tid;
+	*(__u64 *)(b + fixed + n + 8) = old_pid;
+	*(__u16 *)(b + KD_REC_HDR_SIZE) = n;
+	*(__u16 *)(b + KD_REC_HDR_SIZE + 2) = 8;
+	*(__u16 *)(b + KD_REC_HDR_SIZE + 4) = 8;
+	len = fixed + n + 16;
+	cpu = bpf_get_smp_processor_id();
+	h = (void *)b;
+	h->ts = bpf_ktime_get_ns();
+	h->res = 0;
+	h->latency = 0;
+	h->tid = tid;
+	h->pid = tgid;
+	h->len = len;
+	h->type = KD_EV_PROC_EXEC;
+	h->cpu = cpu;
+	h->nparams = 3;
+	h->schema = KD_SCHEMA_VERSION;
+	h->flags = n == KD_STR_MAX ? KD_RF_TRUNCATED : 0;
+	c = kd_counters(cpu);
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	ring = kd_ring(cpu);
+	if (!ring || bpf_ringbuf_output(ring, b, len, kd_wake_flag(c, len)))
+		c->v[KD_CNT_DROP_FULL]++;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(kd_p_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	kd_on_exec(p, old_pid, bprm);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(kd_p_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	kd_on_exec(p, old_pid, bprm);
+	return 0;
+}
+
+/* Fires for every thread; the process ends with its last one, when
+ * signal->live has dropped to 0 (do_exit counts it down before the trace). */
+static __always_inline void kd_on_exit_task(struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 code;
+	__u64 v[2];
+
+	if (!kd_ev_enabled(KD_EV_PROC_EXIT))
+		return;
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return;
+	if (!kd_wanted(tgid)) {
+		kd_prb_filtered();
+		return;
+	}
+	code = BPF_CORE_READ(p, exit_code);
+	v[0] = (code >> 8) & 0xff;
+	v[1] = code & 0x7f;
+	kd_prb_vals(KD_EV_PROC_EXIT, 2, v, BPF_CORE_READ(p, pid), tgid);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kd_p_exit_btf, struct task_struct *p)
+{
+	kd_on_exit_task(p);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(kd_p_exit_raw, struct task_struct *p)
+{
+	kd_on_exit_task(p);
+	return 0;
+}
+
+#endif

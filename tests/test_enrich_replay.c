@@ -1,0 +1,296 @@
+/*
+ * tests/test_enrich_replay.c: enrichment from events alone (the buffer
+ * engine replays records built here: no root, no /proc), and container ids
+ * from cgroup paths.
+ */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "enrich_test.h"
+#include "rec_builder.h"
+
+TestSuite(enrich_replay, .timeout = 30);
+
+#define PID 4240u
+
+/* One record per call: begin with pid/tid, add params by name, end. */
+static void rec(struct kd_rb *b, const char *event, int64_t res, uint32_t pid, uint32_t tid,
+		const struct kd_rb_arg *args)
+{
+	cr_assert(kd_rb_event_begin(b, event, res, args), "no event %s or bad param", event);
+	b->hdr.pid = pid;
+	b->hdr.tid = tid;
+	kd_rb_end(b);
+}
+
+static struct kd_handle *replay(struct kd_rb *b)
+{
+	struct kd_handle *h = NULL;
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_BUFFER, .records = b->data, .records_len = b->len,
+		.max_fds_per_proc = 8);
+	int err = kd_open(&o, &h);
+
+	cr_assert_eq(err, 0, "%s", kd_last_error(NULL));
+	cr_assert_eq(kd__enrich_open(h), 0);
+	return h;
+}
+
+/* The next event, enriched; fails at the end of the records. */
+static const struct kd_event *next(struct kd_handle *h)
+{
+	const struct kd_event *ev;
+	int err;
+
+	kd__enrich_flush(h);
+	err = kd_next(h, &ev);
+	cr_assert_eq(err, 0, "kd_next: %s", kd_strerror(err));
+	kd__enrich_event(h, ev);
+	return ev;
+}
+
+static int count(const struct kd_fd *f, void *ctx)
+{
+	(void)f;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int nfds(struct kd_handle *h, uint32_t pid)
+{
+	int n = 0;
+
+	cr_assert_eq(kd_fd_iter(h, pid, count, &n), 0);
+	return n;
+}
+
+Test(enrich_replay, paths_dup_close_exec)
+{
+	static const char *const argv[] = { "ls", "-l", NULL };
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	char s[256];
+	int32_t pfd[2] = { 7, 8 };
+
+	kd_rb_init(&b);
+	rec(&b, "chdir", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_S("filename", "/srv/app"), { NULL } });
+	rec(&b, "openat", 3, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), KD_RB_S("filename", "../data/./x.txt"),
+				  KD_RB_V("flags", O_RDONLY | O_CLOEXEC), { NULL } });
+	rec(&b, "openat", 4, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("dfd", 3), KD_RB_S("filename", "y"), KD_RB_V("flags", O_RDONLY),
+				  { NULL } });
+	rec(&b, "dup2", 5, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("oldfd", 3), KD_RB_V("newfd", 5), { NULL } });
+	rec(&b, "openat", -2, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), KD_RB_S("filename", "/nope"), { NULL } });
+	rec(&b, "pipe2", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_B("fildes", pfd, sizeof(pfd)), KD_RB_V("flags", O_CLOEXEC), { NULL } });
+	rec(&b, "close", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 4), { NULL } });
+	rec(&b, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 5), { NULL } });
+	rec(&b, "execve", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/ls"), KD_RB_A("argv", argv), { NULL } });
+	rec(&b, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 5), { NULL } });
+	h = replay(&b);
+
+	ev = next(h); /* chdir */
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(kd_thread_cwd(t), "/srv/app");
+	cr_assert(kd_thread_flags(t) & KD_THREAD_INCOMPLETE, "a replay knows only what events say");
+	ev = next(h);
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/srv/data/x.txt");
+	ev = next(h);
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/srv/data/x.txt/y", "relative to dirfd 3");
+	ev = next(h);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), 5);
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/srv/data/x.txt");
+	cr_assert_not(kd_fd_flags(kd_event_fd(ev)) & O_CLOEXEC, "dup2 clears close-on-exec");
+	ev = next(h); /* failed openat */
+	cr_assert_null(kd_event_fd(ev));
+	cr_assert_eq(nfds(h, PID), 3);
+	ev = next(h); /* pipe2 */
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), 7);
+	cr_assert_eq(kd_fd_type(kd_event_fd(ev)), KD_FD_PIPE);
+	cr_assert_eq(nfds(h, PID), 5);
+	ev = next(h); /* close 4: still there while delivered */
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/srv/data/x.txt/y");
+	ev = next(h); /* read 5 */
+	cr_assert_eq(nfds(h, PID), 4, "close took effect after its delivery");
+	cr_assert_geq(kd_fd_format(kd_event_fd(ev), s, sizeof(s)), 0);
+	cr_assert_str_eq(s, "file:/srv/data/x.txt");
+	ev = next(h); /* execve: 3 (O_CLOEXEC) and the pipe (O_CLOEXEC) go, 5 stays */
+	t = kd_event_thread(ev);
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/ls");
+	cr_assert_str_eq(kd_thread_comm(t), "ls");
+	cr_assert_eq(nfds(h, PID), 1);
+	ev = next(h);
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/srv/data/x.txt");
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+Test(enrich_replay, fork_files_threads_exit)
+{
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+
+	kd_rb_init(&b);
+	rec(&b, "openat", 3, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), KD_RB_S("filename", "/a"), { NULL } });
+	/* a thread, a fork, and a CLONE_FILES child */
+	rec(&b, "clone", 4241, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("clone_flags", CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_THREAD |
+								 CLONE_SIGHAND), { NULL } });
+	rec(&b, "fork", 5000, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	rec(&b, "clone", 6000, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("clone_flags", CLONE_FILES | SIGCHLD), { NULL } });
+	rec(&b, "close", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
+	rec(&b, "openat", 9, 6000, 6000,
+	    (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), KD_RB_S("filename", "/shared"), { NULL } });
+	rec(&b, "read", 0, PID, 4241, (struct kd_rb_arg[]){ KD_RB_V("fd", 9), { NULL } });
+	rec(&b, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
+	rec(&b, "exit", 0, PID, 4241, (struct kd_rb_arg[]){ { NULL } });
+	rec(&b, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	rec(&b, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	h = replay(&b);
+
+	next(h);
+	next(h); /* thread 4241 */
+	t = kd_thread_lookup(h, 4241);
+	cr_assert_not_null(t);
+	cr_assert_eq(kd_thread_pid(t), PID);
+	next(h); /* fork 5000 */
+	t = kd_thread_lookup(h, 5000);
+	cr_assert_not_null(t);
+	cr_assert_eq(kd_thread_ppid(t), PID);
+	next(h); /* clone 6000, CLONE_FILES */
+	ev = next(h); /* 5000 closes its copy of 3 */
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/a");
+	next(h); /* 6000 opens 9 in the table it shares with 4240 */
+	ev = next(h);
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/shared", "CLONE_FILES shares the table");
+	ev = next(h);
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/a", "the fork's close left 4240's fd alone");
+	cr_assert_eq(nfds(h, 5000), 0);
+	ev = next(h); /* exit of the thread */
+	cr_assert(kd_thread_flags(kd_event_thread(ev)) & KD_THREAD_EXITING);
+	ev = next(h); /* exit_group */
+	cr_assert_null(kd_thread_lookup(h, 4241));
+	cr_assert_not_null(kd_thread_lookup(h, PID), "still there while its exit is delivered");
+	ev = next(h);
+	cr_assert_null(kd_thread_lookup(h, PID));
+	t = kd_thread_lookup(h, 5000);
+	cr_assert_eq(kd_thread_ppid(t), 1, "orphans go to init");
+	cr_assert_not_null(kd_thread_lookup(h, 6000), "a CLONE_FILES sibling keeps the shared table");
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+Test(enrich_replay, sockets_and_fd_bound)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(8080) };
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(40000) };
+	struct kd_stats st = { .sz = sizeof(st) };
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	char s[128];
+	int i;
+
+	srv.sin_addr.s_addr = htonl(0x0a000001);
+	peer.sin_addr.s_addr = htonl(0x0a000002);
+	kd_rb_init(&b);
+	rec(&b, "socket", 3, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("family", AF_INET), KD_RB_V("type", SOCK_STREAM), { NULL } });
+	rec(&b, "bind", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_B("umyaddr", &srv, sizeof(srv)), { NULL } });
+	rec(&b, "listen", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
+	rec(&b, "accept4", 4, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_B("upeer_sockaddr", &peer, sizeof(peer)), { NULL } });
+	for (i = 0; i < 10; i++)
+		rec(&b, "eventfd2", 10 + i, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	h = replay(&b);
+	next(h);
+	next(h);
+	ev = next(h);
+	cr_assert_geq(kd_fd_format(kd_event_fd(ev), s, sizeof(s)), 0);
+	cr_assert_str_eq(s, "tcp:10.0.0.1:8080");
+	ev = next(h);
+	cr_assert_geq(kd_fd_format(kd_event_fd(ev), s, sizeof(s)), 0);
+	cr_assert_str_eq(s, "tcp:10.0.0.2:40000->10.0.0.1:8080");
+	cr_assert_eq(kd_fd_role(kd_event_fd(ev)), KD_FD_ROLE_SERVER);
+	for (i = 0; i < 10; i++)
+		next(h);
+	cr_assert_eq(nfds(h, PID), 8, "max_fds_per_proc = 8");
+	kd__enrich_stats(h, &st);
+	cr_assert_eq(st.enrich_fd_evictions, 4);
+	cr_assert_eq(st.enrich_fds, 8);
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+/* ------------------------------------------------------------ containers */
+
+#define ID64 "3f4e1a2b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012345678abcdef"
+
+Test(enrich_replay, container_ids)
+{
+	static const struct {
+		const char *cgroup, *id, *rt;
+	} cases[] = {
+		{ "0::/system.slice/docker-" ID64 ".scope\n", "3f4e1a2b5c6d", "docker" },
+		{ "12:memory:/docker/" ID64 "\n0::/\n", "3f4e1a2b5c6d", "docker" },
+		{ "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1234.slice/"
+		  "cri-containerd-" ID64 ".scope\n", "3f4e1a2b5c6d", "containerd" },
+		{ "0::/machine.slice/libpod-" ID64 ".scope/container\n", "3f4e1a2b5c6d", "podman" },
+		{ "0::/kubepods.slice/crio-" ID64 ".scope\n", "3f4e1a2b5c6d", "cri-o" },
+		{ "0::/kubepods/besteffort/pod0f1e2d3c-aaaa-bbbb-cccc-000000000000/" ID64 "\n",
+		  "3f4e1a2b5c6d", "kubepods" },
+		{ "0::/user.slice/user-1000.slice/session-2.scope\n", "", "" },
+		{ "0::/\n", "", "" },
+		{ "0::/system.slice/docker-" ID64 "X.scope\n", "", "" },
+	};
+	char id[13];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rt = kd__container_parse(cases[i].cgroup, id);
+
+		cr_assert_str_eq(id, cases[i].id, "case %zu", i);
+		cr_assert_str_eq(kd__runtime_name(rt), cases[i].rt, "case %zu", i);
+	}
+}
+
+Test(enrich_replay, no_enrich_flag)
+{
+	struct kd_rb b;
+	struct kd_handle *h = NULL;
+	const struct kd_event *ev;
+
+	kd_rb_init(&b);
+	rec(&b, "close", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_BUFFER, .records = b.data, .records_len = b.len,
+		.flags = KD_OPEN_NO_ENRICH);
+	cr_assert_eq(kd_open(&o, &h), 0);
+	cr_assert_eq(kd__enrich_open(h), 0);
+	cr_assert_null(h->enrich);
+	cr_assert_eq(kd_next(h, &ev), 0);
+	kd__enrich_event(h, ev);
+	cr_assert_null(kd_event_thread(ev));
+	cr_assert_null(kd_event_fd(ev));
+	cr_assert_eq(kd_fd_iter(h, PID, count, NULL), KD_ENOTSUP);
+	kd_close(h);
+	kd_rb_free(&b);
+}
