@@ -408,6 +408,29 @@ static int prog_cost(void)
 	return 0;
 }
 
+/* Other processes' syscall tracers (other kindling handles, other tools) run
+ * on every syscall of ours too, in every configuration: they add noise. */
+static int foreign_tracers(void)
+{
+	uint32_t id = 0;
+	int n = 0;
+
+	while (!bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info;
+		uint32_t ilen = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) &&
+		    (strncmp(info.name, "kd_exit", 7) == 0 || strncmp(info.name, "ref_exit", 8) == 0))
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
 static void print_prog_cost(void)
 {
 	printf("\n| BPF ns per program run (bpf_stats, median) | %s | %s | %s | %s |\n", mix_name[0],
@@ -446,6 +469,7 @@ static void machine(void)
 int main(int argc, char **argv)
 {
 	double base[MIX__N];
+	int tracers;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
@@ -478,8 +502,13 @@ int main(int argc, char **argv)
 		print_prog_cost();
 		return 0;
 	}
+	tracers = foreign_tracers();
 	if (overhead())
 		return 1;
+	tracers = tracers > foreign_tracers() ? tracers : foreign_tracers();
+	if (tracers)
+		printf("warning: %d syscall-exit program(s) of other processes were loaded: they run on our\n"
+		       "syscalls too and add noise to every configuration\n\n", tracers);
 
 	for (int m = 0; m < MIX__N; m++)
 		base[m] = median(ns[CFG_NONE][m], rounds);

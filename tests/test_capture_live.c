@@ -29,13 +29,13 @@
 #define NOBODY 65534
 
 /*
- * TODO(enrichment): the issue asks that replayed events carry the same
- * thread and fd info as live ones (the capture's SNAPSHOT block restores the
- * tables). Once lib/enrich/ is wired into kd_next and writes/reads its
- * snapshot, set this to 1: render() then adds kd_event_thread()/kd_event_fd()
- * to each event's rendering, so the round trip compares them too.
+ * Replayed events must carry the thread and fd info live ones had: the
+ * capture's SNAPSHOT block restores the tables the live handle scanned from
+ * /proc, and the events keep them current. render() adds kd_event_thread()
+ * and kd_event_fd() to each event's rendering, so the round trip compares
+ * them too.
  */
-#define KD_LIVE_COMPARE_ENRICH 0
+#define KD_LIVE_COMPARE_ENRICH 1
 
 static char dir[64];
 static char path[128];
@@ -73,13 +73,25 @@ static void render_enrichment(FILE *f, const struct kd_event *ev)
 	const struct kd_fd *fd = kd_event_fd(ev);
 	char s[512];
 
-	if (t)
-		fprintf(f, " thread=%u/%u/%u comm=%s exe=%s cwd=%s uid=%u/%u gid=%u/%u flags=%#x",
+	if (t) {
+		size_t alen;
+		const char *a = kd_thread_args(t, &alen);
+
+		fprintf(f, " thread=%u/%u/%u comm=%s exe=%s cwd=%s uid=%u/%u gid=%u/%u login=%u sid=%u "
+			"start=%llu cgroup=%s container=%s/%s flags=%#x args=",
 			kd_thread_tid(t), kd_thread_pid(t), kd_thread_ppid(t), kd_thread_comm(t),
 			kd_thread_exe(t), kd_thread_cwd(t), kd_thread_uid(t), kd_thread_euid(t),
-			kd_thread_gid(t), kd_thread_egid(t), kd_thread_flags(t));
+			kd_thread_gid(t), kd_thread_egid(t), kd_thread_loginuid(t), kd_thread_sid(t),
+			(unsigned long long)kd_thread_start_time(t), kd_thread_cgroup(t),
+			kd_thread_container_id(t), kd_thread_container_runtime(t), kd_thread_flags(t));
+		for (size_t i = 0; i < alen; i++)
+			fputc(a[i] ? a[i] : ' ', f);
+	}
 	if (fd && kd_fd_format(fd, s, sizeof(s)) >= 0)
-		fprintf(f, " fd=%d:%s", kd_fd_num(fd), s);
+		fprintf(f, " fd=%d:%s type=%s path=%s flags=%#x family=%d type=%d proto=%s role=%d",
+			kd_fd_num(fd), s, kd_fd_type_name(kd_fd_type(fd)), kd_fd_path(fd),
+			kd_fd_flags(fd), kd_fd_sock_family(fd), kd_fd_sock_type(fd),
+			kd_fd_proto_name(fd), kd_fd_role(fd));
 }
 
 /* Everything an event says, as one string: header fields, the formatted

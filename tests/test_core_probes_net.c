@@ -93,7 +93,7 @@ static const char *state_name(const struct kd_event *ev, const char *param, char
 	return buf;
 }
 
-Test(core_probes_net, tcp_state_latency_destroy)
+Test(core_probes_net, tcp_state_chain)
 {
 	struct kd_handle *h = probes_open("tcp");
 	char out[100] = { 0 }, in[100], back[50] = { 0 }, o[32], n[32];
@@ -154,9 +154,18 @@ Test(core_probes_net, tcp_state_latency_destroy)
 			      "TCP_ESTABLISHED -> TCP_FIN_WAIT1") == seq,
 		  "client states: %s", seq);
 	kd_close(h);
+}
 
-	/* the same again for latency and the destroy counters */
-	h = probes_open("tcp_connect_latency,tcp_destroy");
+/* connect latency and the counters of the destroyed socket */
+Test(core_probes_net, tcp_latency_destroy)
+{
+	struct kd_handle *h = probes_open("tcp_connect_latency,tcp_destroy");
+	char out[100] = { 0 }, in[100], back[50] = { 0 };
+	int lfd, port, cfd, sfd;
+	struct sockaddr_in sa;
+	struct tuple t;
+	const struct kd_event *ev;
+
 	lfd = listener(&port);
 	sa = loopback(port);
 	cfd = socket(AF_INET, SOCK_STREAM, 0);

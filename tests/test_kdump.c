@@ -119,6 +119,21 @@ Test(kdump, bad_options_exit_2)
 	}
 }
 
+Test(kdump, list_probes_state_and_method)
+{
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: --list-probes opens the core engine");
+	const char *args[] = {"--list-probes", "-E", "openat,sched_switch", NULL};
+	struct run r = run_kdump(args, NULL, -1);
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	/* name, state, then how it attached: a tracepoint on every kernel we support */
+	cr_expect(strstr(r.out, "sched_switch on tp_btf\n") || strstr(r.out, "sched_switch on raw_tp\n"),
+		  "%s", r.out);
+	cr_expect(strstr(r.out, "proc_fork off "), "%s", r.out);
+	run_free(&r);
+}
+
 Test(kdump, list_events_lines)
 {
 	const char *args[] = {"--list-events", NULL};

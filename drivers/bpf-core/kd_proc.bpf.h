@@ -154,23 +154,51 @@ int BPF_PROG(kd_p_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_b
 	return 0;
 }
 
+#define KD_SIGNAL_GROUP_EXIT 0x4
+
+/* Processes already reported, by signal_struct and start time (the pair is
+ * never reused): the last two threads of a process can both see live at 0. */
+struct kd_exit_key {
+	__u64 sig;
+	__u64 start;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct kd_exit_key);
+	__type(value, __u8);
+} kd_exit_seen SEC(".maps");
+
 /* Fires for every thread; the process ends with its last one, when
- * signal->live has dropped to 0 (do_exit counts it down before the trace). */
+ * signal->live has dropped to 0 (do_exit counts it down before the trace).
+ * The status is the group's (exit_group, a fatal signal) when there was a
+ * group exit, else that last thread's own. */
 static __always_inline void kd_on_exit_task(struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct signal_struct *sig = BPF_CORE_READ(p, signal);
+	struct kd_exit_key key = {};
 	__u32 code;
+	__u8 one = 1;
 	__u64 v[2];
 
 	if (!kd_ev_enabled(KD_EV_PROC_EXIT))
 		return;
-	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+	if (BPF_CORE_READ(sig, live.counter) != 0)
 		return;
 	if (!kd_wanted(tgid)) {
 		kd_prb_filtered();
 		return;
 	}
-	code = BPF_CORE_READ(p, exit_code);
+	key.sig = (__u64)sig;
+	key.start = BPF_CORE_READ(p, group_leader, start_time);
+	if (bpf_map_update_elem(&kd_exit_seen, &key, &one, BPF_NOEXIST))
+		return;
+	if (BPF_CORE_READ(sig, flags) & KD_SIGNAL_GROUP_EXIT)
+		code = BPF_CORE_READ(sig, group_exit_code);
+	else
+		code = BPF_CORE_READ(p, exit_code);
 	v[0] = (code >> 8) & 0xff;
 	v[1] = code & 0x7f;
 	kd_prb_vals(KD_EV_PROC_EXIT, 2, v, BPF_CORE_READ(p, pid), tgid);

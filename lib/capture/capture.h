@@ -32,6 +32,15 @@ struct kd__cw;
 KD__HIDDEN int kd__cw_open(struct kd__cw **out, const char *path, const struct kd_dump_opts *o,
 			   uint64_t boot_ns, char *err, size_t errlen);
 KD__HIDDEN void kd__cw_set_boot(struct kd__cw *w, uint64_t boot_ns);
+/* Makes fn(ctx) the source of the SNAPSHOT block that follows each file's
+ * header: a malloc'd payload of *count entries (0), none (> 0) or -ENOMEM.
+ * It is called when a file starts: at once if nothing of the current file
+ * is written yet, and at each rotation. */
+typedef int (*kd__cw_snap_fn)(void *ctx, uint8_t **buf, size_t *len, uint32_t *count);
+KD__HIDDEN void kd__cw_set_snapshot(struct kd__cw *w, kd__cw_snap_fn fn, void *ctx);
+/* A SNAPSHOT block (payload of count entries) between the records written
+ * so far and the next: the pending records leave as a block first. */
+KD__HIDDEN int kd__cw_snapshot_block(struct kd__cw *w, const uint8_t *p, size_t len, uint32_t count);
 KD__HIDDEN bool kd__cw_has_boot(const struct kd__cw *w);
 /* Append one record (len >= the record header); may write a block or rotate. */
 KD__HIDDEN int kd__cw_record(struct kd__cw *w, const void *rec, size_t len);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "capture.h"
+#include "enrich.h"
 
 _Static_assert(sizeof(struct kd_dump_opts) == 40, "kd_dump_opts has no padding holes");
 /* capture_opts was appended after max_fds_per_proc: no hole before it */
@@ -20,6 +21,10 @@ struct kd_dump {
 struct kd__capture {
 	struct kd__cw *w;
 	int failed; /* first write error; the capture is stopped after it */
+	uint64_t lookups; /* the enrichment's kernel and /proc lookups so far */
+	struct kd_handle *h;
+	int32_t *pids;    /* copy of opts.pids: rotations outlive the caller's array */
+	size_t npids;
 };
 
 /* libbpf-style: an older caller passes a smaller sz, a newer one a larger sz
@@ -76,10 +81,59 @@ int kd_dump_open(const char *path, const struct kd_dump_opts *opts, struct kd_du
 	return 0;
 }
 
+/* kd__cw_snap_fn: the enrichment tables of handle ctx. */
+static int snapshot_of(void *ctx, uint8_t **buf, size_t *len, uint32_t *count)
+{
+	struct kd_handle *h = ctx;
+
+	if (!h || !h->enrich)
+		return 1;
+	return kd__snapshot_write(h->enrich, NULL, NULL, 0, buf, len, count);
+}
+
+/* kd__cw_snap_fn for opts.capture: a capture that follows some processes
+ * holds only theirs (and their descendants'). */
+static int capture_snapshot(void *ctx, uint8_t **buf, size_t *len, uint32_t *count)
+{
+	struct kd__capture *c = ctx;
+
+	if (!c->h->enrich)
+		return 1;
+	return kd__snapshot_write(c->h->enrich, NULL, c->pids, c->npids, buf, len, count);
+}
+
+/* What the live tables learned from the kernel or /proc while enriching the
+ * event about to be written (a replay cannot ask): its process, as an update
+ * that goes before the record. */
+static int write_update(struct kd_handle *h, struct kd__capture *c)
+{
+	struct kd__enrich *e = h->enrich;
+	uint8_t *buf;
+	size_t len;
+	uint32_t count;
+	int err;
+
+	if (!e || e->lookups == c->lookups)
+		return 0;
+	c->lookups = e->lookups;
+	if (!e->cur_thread)
+		return 0;
+	err = kd__snapshot_write(e, e->cur_thread->proc, NULL, 0, &buf, &len, &count);
+	if (err)
+		return err;
+	err = kd__cw_snapshot_block(c->w, buf, len, count);
+	free(buf);
+	return err;
+}
+
 int kd_dump_event(struct kd_dump *d, const struct kd_event *ev)
 {
 	if (!d || !ev || !ev->hdr)
 		return -EINVAL;
+	/* the tables of the handle this event came from (a rotation takes them
+	 * while the event is current; the first file when its first event comes) */
+	if (ev->h && ev->h->enrich)
+		kd__cw_set_snapshot(d->w, snapshot_of, ev->h);
 	/* events carry their source's epoch offset; the file keeps the first one */
 	if (!kd__cw_has_boot(d->w))
 		kd__cw_set_boot(d->w, ev->boot_ns);
@@ -121,14 +175,24 @@ int kd__capture_open(struct kd_handle *h, const char *path)
 		return err;
 	h->opts.capture_opts = NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (c && h->opts.npids && (c->pids = malloc(h->opts.npids * sizeof(*c->pids))))
+		memcpy(c->pids, h->opts.pids, h->opts.npids * sizeof(*c->pids));
+	if (!c || (h->opts.npids && !c->pids)) {
+		free(c);
 		return kd__err(h, -ENOMEM, "opts.capture: out of memory");
+	}
+	c->h = h;
+	c->npids = h->opts.npids;
 	/* boot_ns 0 is a valid offset only in theory; 1 ns off is harmless */
 	err = kd__cw_open(&c->w, path, &o, h->boot_ns ? h->boot_ns : 1, msg, sizeof(msg));
 	if (err) {
+		free(c->pids);
 		free(c);
 		return kd__err(h, err, "opts.capture: %s", msg);
 	}
+	/* the tables as the capture starts, so a replay enriches as this handle does */
+	kd__cw_set_snapshot(c->w, capture_snapshot, c);
+	c->lookups = h->enrich ? h->enrich->lookups : 0;
 	h->capture = c;
 	return 0;
 }
@@ -140,7 +204,9 @@ int kd__capture_write(struct kd_handle *h, const void *rec, size_t len)
 
 	if (!c || c->failed)
 		return 0;
-	err = kd__cw_record(c->w, rec, len);
+	err = write_update(h, c);
+	if (!err)
+		err = kd__cw_record(c->w, rec, len);
 	if (err) {
 		c->failed = err;
 		kd__log(h, KD_LOG_ERROR, "opts.capture stopped: %s", kd__cw_error(c->w));
@@ -165,6 +231,7 @@ int kd__capture_close(struct kd_handle *h)
 	}
 	if (c->failed)
 		err = c->failed;
+	free(c->pids);
 	free(c);
 	h->capture = NULL;
 	return err;

@@ -63,10 +63,17 @@
 /* deflate cannot expand more than ~1032:1; a bigger ulen/clen ratio is a lie. */
 #define KD__INFLATE_RATIO   1032u
 
-/* SNAPSHOT payload: entries of u16 kind, u16 flags, u32 len, then len bytes. */
+/* SNAPSHOT payload: entries of u16 kind, u16 flags, u32 len, then len bytes.
+ * Entry bodies: lib/enrich/snapshot.c and docs/capture-format.md. */
 #define KD__SE_HDR          8u
-#define KD__SE_THREAD       1u /* reserved for lib/enrich/ */
-#define KD__SE_FD           2u /* reserved for lib/enrich/ */
+#define KD__SE_THREAD       1u /* one thread */
+#define KD__SE_FD           2u /* one fd of a process's table */
+#define KD__SE_PROC         3u /* one process (what its threads share) */
+#define KD__SE_META         4u /* first entry: version and counts */
+/* Bumped when an older reader would misread the entries (it then skips the block). */
+#define KD__SNAP_VERSION    1u
+/* Longest string (exe, cwd, cgroup, args, fd path) a snapshot may hold. */
+#define KD__SNAP_STR_MAX    16384u
 
 /* INDEX payload entry. */
 #define KD__IX_OFFSET       0   /* u64 file offset of the EVENTS block header */

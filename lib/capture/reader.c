@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "capture.h"
+#include "enrich.h"
 #include "format.h"
 
 struct kd__cr {
@@ -246,30 +247,23 @@ static int load_payload(struct kd__cr *r, uint64_t boff, uint16_t flags, uint32_
 	return 0;
 }
 
-/* Thread/fd state for lib/enrich/ (later): for now only the framing is checked. */
-static int check_snapshot(struct kd__cr *r, uint64_t boff, const uint8_t *p, uint32_t len,
-			  uint32_t count)
+/* Thread/fd tables for lib/enrich/: always checked; with enrichment on, a
+ * start snapshot fills the handle's empty tables (a later file of a rotated
+ * set starts where the events already brought them) and an update is merged
+ * in before the record that follows it. */
+static int on_snapshot(struct kd__cr *r, uint64_t boff, const uint8_t *p, uint32_t len,
+		       uint32_t count)
 {
-	uint32_t off = 0, n = 0;
+	struct kd__enrich *e = r->h ? r->h->enrich : NULL;
+	char msg[300];
+	int err = kd__snapshot_restore(e, p, len, count, msg, sizeof(msg));
 
-	while (off < len) {
-		uint32_t el;
-
-		if (len - off < KD__SE_HDR)
-			return BAD(r, "capture file %s: snapshot block at byte offset %" PRIu64 ": entry at "
-				   "payload byte %u is cut short (%u bytes left): the block is skipped",
-				   r->path, boff, off, len - off);
-		el = kd__get32(p + off + 4);
-		if (el > len - off - KD__SE_HDR)
-			return BAD(r, "capture file %s: snapshot block at byte offset %" PRIu64 ": entry at "
-				   "payload byte %u says %u bytes, %u remain: the block is skipped",
-				   r->path, boff, off, el, len - off - KD__SE_HDR);
-		off += KD__SE_HDR + el;
-		n++;
-	}
-	if (n != count)
-		return BAD(r, "capture file %s: snapshot block at byte offset %" PRIu64 " says %u entries "
-			   "but holds %u: the block is skipped", r->path, boff, count, n);
+	if (err == -ENOMEM)
+		return kd__err(r->h, err, "capture file %s: snapshot block at byte offset %" PRIu64
+			       ": %s", r->path, boff, msg);
+	if (err)
+		return BAD(r, "capture file %s: snapshot block at byte offset %" PRIu64 ": %s: the "
+			   "block is skipped", r->path, boff, msg);
 	return 0;
 }
 
@@ -386,7 +380,7 @@ static int next_block(struct kd__cr *r)
 						&payload)))
 				return err;
 			if (type == KD__BLK_SNAPSHOT)
-				err = check_snapshot(r, boff, payload, ulen, count);
+				err = on_snapshot(r, boff, payload, ulen, count);
 			else if (type == KD__BLK_INDEX)
 				err = on_index(r, boff, ulen, count);
 			else

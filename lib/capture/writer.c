@@ -51,6 +51,14 @@ struct kd__cw {
 	uint8_t *index;   /* KD__IX entries */
 	size_t nindex, index_cap;
 
+	/* the SNAPSHOT block of the current file, taken when it started */
+	kd__cw_snap_fn snap_fn;
+	void *snap_ctx;
+	uint8_t *snap;
+	size_t snap_len;
+	uint32_t snap_count;
+	bool snap_taken;
+
 	int err;          /* sticky: the first failure */
 	char msg[400];
 };
@@ -151,6 +159,40 @@ static int write_header(struct kd__cw *w)
 	return write_all(w, h, KD__FH_FIXED + hl + rl);
 }
 
+static int write_block(struct kd__cw *w, unsigned type, const uint8_t *data, size_t len,
+		       uint32_t count, uint64_t ts_first, uint64_t ts_last, bool may_deflate);
+
+/* The tables as they are when a file starts, kept until its header is out. */
+static int take_snapshot(struct kd__cw *w)
+{
+	int r;
+
+	free(w->snap);
+	w->snap = NULL;
+	w->snap_taken = true;
+	if (!w->snap_fn)
+		return 0;
+	r = w->snap_fn(w->snap_ctx, &w->snap, &w->snap_len, &w->snap_count);
+	if (r < 0)
+		return fail(w, r, "capture file %s: out of memory for the snapshot of the tables", w->cur);
+	if (r > 0)
+		w->snap = NULL;
+	return 0;
+}
+
+/* File header, then the snapshot taken for this file. */
+static int start_file(struct kd__cw *w)
+{
+	int err = write_header(w);
+
+	if (!err && w->snap) {
+		err = write_block(w, KD__BLK_SNAPSHOT, w->snap, w->snap_len, w->snap_count, 0, 0, true);
+		free(w->snap);
+		w->snap = NULL;
+	}
+	return err;
+}
+
 /* One block: header + payload, deflated unless that does not pay. */
 static int write_block(struct kd__cw *w, unsigned type, const uint8_t *data, size_t len,
 		       uint32_t count, uint64_t ts_first, uint64_t ts_last, bool may_deflate)
@@ -161,7 +203,7 @@ static int write_block(struct kd__cw *w, unsigned type, const uint8_t *data, siz
 	uint16_t flags = 0;
 	int err;
 
-	if (!w->hdr_written && (err = write_header(w)))
+	if (!w->hdr_written && (err = start_file(w)))
 		return err;
 	if (may_deflate && w->level > 0 && len > 0) {
 		uLong bound = deflateBound(&w->zs, (uLong)len);
@@ -211,7 +253,7 @@ int kd__cw_flush(struct kd__cw *w)
 		return 0;
 	if ((err = grow(w, &w->index, &w->index_cap, (w->nindex + 1) * KD__IX_SIZE)))
 		return err;
-	if (!w->hdr_written && (err = write_header(w)))
+	if (!w->hdr_written && (err = start_file(w)))
 		return err;
 	at = w->off;
 	if ((err = write_block(w, KD__BLK_EVENTS, w->ubuf, w->ulen, w->count, w->ts_first, w->ts_last,
@@ -239,7 +281,7 @@ static int finish_file(struct kd__cw *w)
 	int err = kd__cw_flush(w);
 
 	if (!err && !w->hdr_written)
-		err = write_header(w);
+		err = start_file(w);
 	if (!err) {
 		index_at = w->off;
 		err = write_block(w, KD__BLK_INDEX, w->index, w->nindex * KD__IX_SIZE,
@@ -280,7 +322,9 @@ static int open_file(struct kd__cw *w)
 	w->records = 0;
 	w->nindex = 0;
 	w->rotate_due = false;
-	return 0;
+	w->snap_taken = false;
+	/* a rotated file stands alone: the tables as they are now */
+	return w->seq ? take_snapshot(w) : 0;
 }
 
 static int rotate(struct kd__cw *w)
@@ -333,6 +377,24 @@ void kd__cw_set_boot(struct kd__cw *w, uint64_t boot_ns)
 {
 	w->boot_ns = boot_ns;
 	w->have_boot = true;
+}
+
+int kd__cw_snapshot_block(struct kd__cw *w, const uint8_t *p, size_t len, uint32_t count)
+{
+	int err = kd__cw_flush(w);
+
+	/* a rotation due now would put it at the end of the old file */
+	if (!err && w->rotate_due)
+		err = rotate(w);
+	return err ? err : write_block(w, KD__BLK_SNAPSHOT, p, len, count, 0, 0, true);
+}
+
+void kd__cw_set_snapshot(struct kd__cw *w, kd__cw_snap_fn fn, void *ctx)
+{
+	w->snap_fn = fn;
+	w->snap_ctx = ctx;
+	if (!w->err && !w->hdr_written && !w->snap_taken)
+		take_snapshot(w);
 }
 
 bool kd__cw_has_boot(const struct kd__cw *w)
@@ -423,6 +485,7 @@ int kd__cw_close(struct kd__cw *w, char *msg, size_t msglen)
 	free(w->ubuf);
 	free(w->cbuf);
 	free(w->index);
+	free(w->snap);
 	free(w->path);
 	free(w->cur);
 	free(w);

@@ -9,6 +9,7 @@
 #ifdef KD_HAVE_CORE
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -537,6 +538,20 @@ static int pick(struct core *c, const void **rec, size_t *len)
 	return best;
 }
 
+/* A record reserved at a fixed size (KD_KSC_DIRECT1) ends at hdr.len: hand
+ * out only that, so capture files and byte counts see the record itself.
+ * A hdr.len out of range is left for the decoder to report. */
+static void trim_slack(const void *rec, size_t *len)
+{
+	uint32_t hl;
+
+	if (*len < KD_REC_HDR_SIZE)
+		return;
+	memcpy(&hl, (const uint8_t *)rec + offsetof(struct kd_rec_hdr, len), sizeof(hl));
+	if (hl >= KD_REC_HDR_SIZE && hl < *len)
+		*len = hl;
+}
+
 static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 {
 	struct core *c = state;
@@ -553,6 +568,7 @@ static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 
 		if (i >= 0) {
 			c->cur = i;
+			trim_slack(*rec, len);
 			return 0;
 		}
 		/* empty: let the kernel reuse what we read before we sleep */

@@ -43,7 +43,7 @@ int kd__ring_map(struct kd__ring *r, int fd, uint64_t size)
 	}
 	r->prod = p;
 	r->data = (const uint8_t *)p + page;
-	r->pos = r->published = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+	r->pos = r->published = r->prod_seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
@@ -67,9 +67,15 @@ const void *kd__ring_peek(struct kd__ring *r, uint32_t *len)
 		*len = r->head_len;
 		return r->head;
 	}
-	prod = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
-	if (prod - r->published > r->high_water)
-		r->high_water = prod - r->published;
+	/* read the producer's position only once we caught up with the last
+	 * one seen: every read pulls its cache line away from the producer,
+	 * which then pays a miss on its next reservation */
+	if (r->pos >= r->prod_seen) {
+		r->prod_seen = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+		if (r->prod_seen - r->published > r->high_water)
+			r->high_water = r->prod_seen - r->published;
+	}
+	prod = r->prod_seen;
 	while (r->pos < prod) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (r->pos & (r->size - 1)));
 		uint32_t l = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);

@@ -16,6 +16,7 @@ struct kd__ring {
 	size_t prod_map_len;
 	uint64_t pos;                  /* next record to read */
 	uint64_t published;            /* consumer_pos the kernel last saw */
+	uint64_t prod_seen;            /* producer_pos when last read */
 	uint64_t high_water;           /* most bytes ever pending when looked at */
 	/* the head record, once peeked (valid until kd__ring_advance) */
 	const void *head;

@@ -225,6 +225,20 @@ KD__HIDDEN void kd__netmap_free(struct kd__netmap *m);
 KD__HIDDEN bool kd__netmap_apply(struct kd__enrich *e, const struct kd__netmap *m, uint64_t ino,
 				 struct kd_fd *f);
 
+/* snapshot.c: the tables as a capture file's SNAPSHOT payload (docs/capture-format.md) */
+/* Serializes e or, as an update, the processes sharing only's fd table into
+ * a malloc'd payload of *count entries; npids > 0 keeps the processes of pids
+ * and their descendants only. 0 or -ENOMEM. */
+KD__HIDDEN int kd__snapshot_write(struct kd__enrich *e, const struct kd__proc *only,
+				  const int32_t *pids, size_t npids, uint8_t **out, size_t *len,
+				  uint32_t *count);
+/* Checks a payload of count entries and, when e is not NULL, fills it (a
+ * start snapshot: only while e is empty) or merges it (an update). 0, -ENOMEM
+ * or KD_EBADFILE with what is wrong (and where, as a payload byte offset) in
+ * msg; a payload that fails a check changes nothing. */
+KD__HIDDEN int kd__snapshot_restore(struct kd__enrich *e, const uint8_t *p, size_t len, uint32_t count,
+				    char *msg, size_t msglen);
+
 /* containers.c */
 enum kd__runtime { KD__RT_NONE, KD__RT_DOCKER, KD__RT_CONTAINERD, KD__RT_CRIO, KD__RT_PODMAN,
 		   KD__RT_KUBEPODS };

@@ -27,7 +27,7 @@
 struct args {
 	int engine;
 	bool engine_set;
-	bool json, quiet, no_latency, list_events;
+	bool json, quiet, no_latency, list_events, list_probes;
 	uint32_t snaplen;
 	const char *events;
 	int32_t pids[MAX_PIDS + 1]; /* + the child */
@@ -65,6 +65,7 @@ static void usage(FILE *f)
 	      "  -q, --quiet           count events without printing them\n"
 	      "      --no-latency      do not measure syscall latency\n"
 	      "      --list-events     list event types: name category param:kind ...\n"
+	      "      --list-probes     open the engine, list its probes: name on|off attach-method\n"
 	      "  -h, --help            this text\n"
 	      "\n"
 	      "With -- COMMAND, kdump runs COMMAND, follows it and its children, and exits\n"
@@ -124,7 +125,7 @@ static bool parse_engine(const char *s, int *out)
 	return false;
 }
 
-enum { OPT_JSON = 256, OPT_NO_LATENCY, OPT_LIST_EVENTS };
+enum { OPT_JSON = 256, OPT_NO_LATENCY, OPT_LIST_EVENTS, OPT_LIST_PROBES };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -142,6 +143,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-latency", no_argument, NULL, OPT_NO_LATENCY},
 		{"list-events", no_argument, NULL, OPT_LIST_EVENTS},
+		{"list-probes", no_argument, NULL, OPT_LIST_PROBES},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -201,6 +203,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_LIST_EVENTS:
 			a->list_events = true;
 			break;
+		case OPT_LIST_PROBES:
+			a->list_probes = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -239,6 +244,27 @@ static int list_events(void)
 			       kd_param_kind_name(kd_event_type_param_kind(t, (unsigned)p)));
 		putchar('\n');
 	}
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	return errno == EPIPE ? 0 : 1;
+}
+
+/* Probes belong to an engine: open it (with -E as given) to list them. */
+static int list_probes(const struct args *a)
+{
+	struct kd_handle *h = NULL;
+	KD_OPTS(kd_open_opts, o, .engine = a->engine, .events = a->events, .file = a->read_file);
+	int err = kd_open(&o, &h);
+
+	if (err < 0) {
+		fprintf(stderr, "kdump: cannot open the %s engine: %s: %s\n", kd_engine_name(a->engine),
+			kd_strerror(err), kd_last_error(NULL));
+		return 1;
+	}
+	for (int i = 0; i < kd_probe_count(h); i++)
+		printf("%s %s %s\n", kd_probe_name(h, i), kd_probe_state(h, i) ? "on" : "off",
+		       kd_probe_attach_method(h, i));
+	kd_close(h);
 	if (fflush(stdout) == 0 && !ferror(stdout))
 		return 0;
 	return errno == EPIPE ? 0 : 1;
@@ -425,6 +451,8 @@ int main(int argc, char **argv)
 	setup_signals();
 	if (a.list_events)
 		return list_events();
+	if (a.list_probes)
+		return list_probes(&a);
 
 	void *test_records = NULL;
 	size_t test_len = 0;

@@ -1,0 +1,179 @@
+/*
+ * tests/test_core_direct.c: records the CO-RE exit program writes straight
+ * into the ring (drivers/bpf-core, KD_KSC_DIRECT1: register values plus one
+ * buffer, string, sockaddr or struct) must read exactly as the ones built in
+ * the scratch: full strings past the direct reservation, truncation at
+ * snaplen, faults, and large snaplens that take the scratch path.
+ */
+#include <criterion/criterion.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "core_test.h"
+
+TestSuite(core_direct, .timeout = 30);
+
+static struct kd_handle *open_snap(const char *events, uint32_t snaplen)
+{
+	struct kd_handle *h = NULL;
+	int err;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE,
+		.flags = KD_OPEN_TRACE_SELF | KD_OPEN_NO_ENRICH, .timeout_ms = 50, .events = events,
+		.snaplen = snaplen);
+	err = kd_open(&o, &h);
+	if (err == KD_ENOENGINE)
+		KD_SKIP_OR_FAIL("library built without the core engine: %s", kd_last_error(NULL));
+	if (err == KD_ENOPERM || err == -EPERM)
+		KD_SKIP_OR_FAIL("no BPF here: %s", kd_last_error(NULL));
+	cr_assert_eq(err, 0, "kd_open: %s: %s", kd_strerror(err), kd_last_error(NULL));
+	core_drain(h);
+	return h;
+}
+
+static uint64_t stat_bytes(struct kd_handle *h)
+{
+	struct kd_stats st = { .sz = sizeof(st) };
+
+	cr_assert_eq(kd_stats(h, &st), 0);
+	return st.bytes;
+}
+
+/* The engine hands out records of exactly hdr.len bytes: the slack of a
+ * fixed-size ring reservation never reaches the caller (or a capture file).
+ * kd_stats.bytes counts what the engine handed out. */
+static void expect_exact_records(struct kd_handle *h)
+{
+	uint64_t b0 = stat_bytes(h), sum = 0, n = 0;
+	const struct kd_event *ev;
+	int err;
+
+	while ((err = kd_next(h, &ev)) == 0) {
+		size_t len = 0;
+
+		cr_assert_not_null(kd_event_record(ev, &len));
+		sum += len;
+		n++;
+	}
+	cr_assert_eq(err, KD_TIMEOUT, "kd_next: %s", kd_strerror(err));
+	cr_assert_eq(stat_bytes(h) - b0, sum, "%llu records", (unsigned long long)n);
+}
+
+static bool path_is(const struct kd_event *ev, const void *arg)
+{
+	struct kd_value v;
+
+	return kd_event_param_by_name(ev, "filename", &v) == 0 && v.ptr && strcmp(v.ptr, arg) == 0;
+}
+
+/* Paths just under, at and past what the direct reservation holds come back
+ * whole: a string that may not fit is rebuilt in the scratch. */
+Test(core_direct, openat_paths_of_every_length)
+{
+	static const size_t lens[] = { 1, 100, 154, 155, 156, 157, 300, 1000 };
+	struct kd_handle *h = open_snap("openat", 0);
+	int t = core_type("openat"), fd;
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		char path[1100];
+		const struct kd_event *ev;
+
+		/* "/" then 'a's: a name longer than NAME_MAX fails, which is fine */
+		memset(path, 'a', lens[i]);
+		path[0] = '/';
+		path[lens[i]] = '\0';
+		fd = openat(AT_FDCWD, path, O_RDONLY);
+		ev = core_wait(h, t, core_tid(), path_is, path);
+		cr_assert_eq(kd_event_result(ev), fd < 0 ? -errno : fd, "path of %zu bytes", lens[i]);
+		core_eq_i(ev, "flags", O_RDONLY);
+		cr_assert_not(kd_event_record_flags(ev) & KD_RF_TRUNCATED, "path of %zu", lens[i]);
+		if (fd >= 0)
+			close(fd);
+	}
+	fd = openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	expect_exact_records(h);
+	close(fd);
+	kd_close(h);
+}
+
+Test(core_direct, write_bad_pointer_is_a_fault)
+{
+	struct kd_handle *h = open_snap("write", 0);
+	const struct kd_event *ev;
+	int p[2], fd;
+	ssize_t n;
+
+	/* a pipe copies the bytes (/dev/null would not look at them) */
+	cr_assert_eq(pipe(p), 0);
+	fd = p[1];
+	n = syscall(SYS_write, fd, (void *)8, 16);
+	cr_assert_eq(n, -1);
+	ev = core_expect_where(h, "write", "fd", fd, -EFAULT);
+	core_eq_null(ev, "buf");
+	core_eq_u(ev, "count", 16);
+	cr_assert(kd_event_record_flags(ev) & KD_RF_READ_FAULT);
+
+	cr_assert_eq(syscall(SYS_write, fd, NULL, 0), 0);
+	ev = core_expect_where(h, "write", "fd", fd, 0);
+	core_eq_null(ev, "buf");
+	cr_assert_eq(kd_event_record_flags(ev) & (KD_RF_READ_FAULT | KD_RF_TRUNCATED), 0);
+	close(p[0]);
+	close(p[1]);
+	kd_close(h);
+}
+
+/* snaplen 1000 still fits a direct reservation; 10000 does not, and takes
+ * the scratch: both capture exactly what was written. */
+static void write_with_snaplen(uint32_t snaplen, size_t n)
+{
+	struct kd_handle *h = open_snap("write", snaplen);
+	int fd = open("/dev/null", O_WRONLY);
+	size_t want = n < snaplen ? n : snaplen;
+	const struct kd_event *ev;
+	uint8_t *buf = malloc(n);
+
+	cr_assert_not_null(buf);
+	cr_assert_geq(fd, 0);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	ev = core_expect_where(h, "write", "fd", fd, (int64_t)n);
+	core_eq_bytes(ev, "buf", buf, want);
+	core_eq_u(ev, "count", n);
+	cr_assert_eq(!!(kd_event_record_flags(ev) & KD_RF_TRUNCATED), n > snaplen);
+	cr_assert_eq(write(fd, buf, n), (ssize_t)n);
+	expect_exact_records(h);
+	free(buf);
+	close(fd);
+	kd_close(h);
+}
+
+Test(core_direct, write_snaplen_1000)
+{
+	write_with_snaplen(1000, 600);
+	write_with_snaplen(1000, 1500);
+}
+
+Test(core_direct, write_snaplen_10000_uses_the_scratch)
+{
+	write_with_snaplen(10000, 6000);
+}
+
+/* A struct written by the kernel (pipe's int[2]), read at exit. */
+Test(core_direct, pipe_fd_pair)
+{
+	struct kd_handle *h = open_snap("pipe", 0);
+	const struct kd_event *ev;
+	int p[2];
+
+	cr_assert_eq(syscall(SYS_pipe, p), 0);
+	ev = core_expect(h, "pipe", 0);
+	core_eq_bytes(ev, "fildes", p, sizeof(p));
+	close(p[0]);
+	close(p[1]);
+	kd_close(h);
+}
