@@ -81,14 +81,15 @@ int kd_dump_open(const char *path, const struct kd_dump_opts *opts, struct kd_du
 	return 0;
 }
 
-/* kd__cw_snap_fn: the enrichment tables of handle ctx. */
+/* kd__cw_snap_fn: the enrichment tables of handle ctx; a handle that
+ * follows some processes gives only theirs (and their descendants'). */
 static int snapshot_of(void *ctx, uint8_t **buf, size_t *len, uint32_t *count)
 {
 	struct kd_handle *h = ctx;
 
 	if (!h || !h->enrich)
 		return 1;
-	return kd__snapshot_write(h->enrich, NULL, NULL, 0, buf, len, count);
+	return kd__snapshot_write(h->enrich, NULL, h->opts.pids, h->opts.npids, buf, len, count);
 }
 
 /* kd__cw_snap_fn for opts.capture: a capture that follows some processes

@@ -247,6 +247,15 @@ int kd_open(const struct kd_open_opts *opts, struct kd_handle **out)
 		err = kd__err(h, -ENOMEM, "kd_open: out of memory copying opts strings");
 		goto fail;
 	}
+	if (h->opts.npids) {
+		h->pids_copy = malloc(h->opts.npids * sizeof(*h->pids_copy));
+		if (!h->pids_copy) {
+			err = kd__err(h, -ENOMEM, "kd_open: out of memory copying opts.pids");
+			goto fail;
+		}
+		memcpy(h->pids_copy, h->opts.pids, h->opts.npids * sizeof(*h->pids_copy));
+		h->opts.pids = h->pids_copy;
+	}
 	if (!h->opts.events)
 		select_probe(h->enabled, "syscalls", true);
 	else if (!select_list(h->enabled, h->opts.events, bad, sizeof(bad))) {
@@ -286,6 +295,7 @@ void kd_close(struct kd_handle *h)
 	free(h->events_str);
 	free(h->file_str);
 	free(h->capture_str);
+	free(h->pids_copy);
 	free(h);
 }
 

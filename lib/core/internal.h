@@ -66,6 +66,7 @@ KD__HIDDEN int kd__decode(const void *rec, size_t len, struct kd_event *ev, char
 struct kd_handle {
 	struct kd_open_opts opts;          /* normalized copy; strings owned below */
 	char *events_str, *file_str, *capture_str;
+	int32_t *pids_copy;                /* opts.pids outlives the caller's array */
 	const struct kd_engine_ops *ops;
 	void *engine;
 	uint8_t enabled[KD__EVENT_MAX];    /* selection by event id */

@@ -365,8 +365,12 @@ static struct kd_thread *thread_create(struct kd__enrich *e, const struct kd_eve
 	if (!p) {
 		if (pt && tid == pid)
 			pp = pt->proc;
-		else if (child && tid == pid && e->live && kd__proc_read_ppid(pid, &ppid))
-			pp = kd__proc_find(e, ppid);
+		else if (child && tid == pid && e->live) {
+			/* counted: a capture then snapshots what /proc told us */
+			e->lookups++;
+			if (kd__proc_read_ppid(pid, &ppid))
+				pp = kd__proc_find(e, ppid);
+		}
 		if (pp) {
 			p = kd__proc_new(e, pid);
 			if (p)
@@ -393,8 +397,10 @@ static struct kd_thread *thread_create(struct kd__enrich *e, const struct kd_eve
 	src = pt ? pt : kd__thread_find(e, pid);
 	if (src)
 		memcpy(comm, src->comm, sizeof(comm));
-	else if (!pp && e->live && !(p->flags & KD__P_INCOMPLETE))
+	else if (!pp && e->live && !(p->flags & KD__P_INCOMPLETE)) {
+		e->lookups++;
 		kd__proc_read_comm(pid, tid, comm);
+	}
 	t = kd__thread_new(e, p, tid);
 	if (!t)
 		return NULL;

@@ -460,7 +460,7 @@ int main(int argc, char **argv)
 	bool live = !a.read_file && !test_path;
 
 	KD_OPTS(kd_open_opts, o, .engine = a.engine, .timeout_ms = 100, .snaplen = a.snaplen,
-		.events = a.events, .capture = a.write_file, .log = on_log,
+		.events = a.events, .log = on_log,
 		.log_level = KD_LOG_WARN);
 	if (a.read_file)
 		o.file = a.read_file;
@@ -506,6 +506,20 @@ int main(int argc, char **argv)
 		free(test_records);
 		return 1;
 	}
+	/* -w writes what kdump shows, through kd_dump: the child's wait for
+	 * the go signal before its exec stays out of the file as out of the output */
+	struct kd_dump *dump = NULL;
+	if (a.write_file && (err = kd_dump_open(a.write_file, NULL, &dump)) < 0) {
+		fprintf(stderr, "kdump: cannot write %s: %s: %s\n", a.write_file, kd_strerror(err),
+			kd_last_error(NULL));
+		if (child > 0) {
+			close(go_fd);
+			waitpid(child, NULL, 0);
+		}
+		kd_close(h);
+		free(test_records);
+		return 1;
+	}
 	if (child > 0) {
 		(void)!write(go_fd, "g", 1);
 		close(go_fd);
@@ -533,6 +547,12 @@ int main(int argc, char **argv)
 			continue;
 		if (err == 0) {
 			seen++;
+			if (dump && (err = kd_dump_event(dump, ev)) < 0) {
+				fprintf(stderr, "kdump: writing %s: %s: %s\n", a.write_file,
+					kd_strerror(err), kd_dump_last_error(dump));
+				rc = 1;
+				break;
+			}
 			if (!a.quiet) {
 				line.len = 0;
 				const char *cm = kdump_comm_get(comm, ev);
@@ -559,8 +579,12 @@ int main(int argc, char **argv)
 				break;
 		} else if (err == KD_EOF) {
 			break;
-		} else if (err == -EINTR || decode_error(err)) {
-			continue; /* the library counts bad records as drops (invalid) */
+		} else if (err == -EINTR) {
+			continue;
+		} else if (decode_error(err) || err == KD_EBADFILE) {
+			/* counted as drops (invalid) by the library; said here, never silent */
+			fprintf(stderr, "kdump: skipped: %s: %s\n", kd_strerror(err), kd_last_error(h));
+			continue;
 		} else {
 			fprintf(stderr, "kdump: capture failed: %s%s%s\n", kd_strerror(err),
 				*kd_last_error(h) ? ": " : "", kd_last_error(h));
@@ -578,6 +602,10 @@ int main(int argc, char **argv)
 	bool pipe_closed = out_gone && out_errno == EPIPE;
 	if (out_gone && !pipe_closed) {
 		fprintf(stderr, "kdump: writing output: %s\n", strerror(out_errno));
+		rc = 1;
+	}
+	if (dump && (err = kd_dump_close(dump)) < 0) {
+		fprintf(stderr, "kdump: finishing %s: %s\n", a.write_file, kd_strerror(err));
 		rc = 1;
 	}
 	if (!pipe_closed)
