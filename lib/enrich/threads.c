@@ -143,7 +143,7 @@ static uint32_t reaper_of(struct kd__proc *p)
 
 void kd__proc_free(struct kd__enrich *e, struct kd__proc *p)
 {
-	struct kd__proc *c, *tmp;
+	struct kd__proc *c;
 	struct kd_thread *t, *tt;
 	uint32_t reaper;
 
@@ -152,9 +152,17 @@ void kd__proc_free(struct kd__enrich *e, struct kd__proc *p)
 	DL_FOREACH_SAFE(p->threads, t, tt)
 		thread_unlink(e, t);
 	if (p->children) {
+		/* pid reuse can make parent links loop back to p: never hand the
+		 * children to p itself, and take them off p's list first so the
+		 * loop ends whatever the links say */
 		reaper = reaper_of(p);
-		DL_FOREACH_SAFE2(p->children, c, tmp, sib_next)
+		if (reaper == p->pid)
+			reaper = 0;
+		while ((c = p->children)) {
+			DL_DELETE2(p->children, c, sib_prev, sib_next);
+			c->parent = NULL;
 			kd__proc_set_parent(e, c, reaper);
+		}
 	}
 	if (p->parent)
 		DL_DELETE2(p->parent->children, p, sib_prev, sib_next);
