@@ -87,28 +87,44 @@ struct core_open_args {
 	int timeout_ms;
 };
 
-/* The core engine, tracing this process too; skips (fails in CI) where it
- * cannot run. */
-static inline struct kd_handle *core_open_with(struct core_open_args a)
+/* kd_open of the core engine with o; skips (fails in CI) where it cannot
+ * run. Every core test opens through here. */
+static inline struct kd_handle *core_open_opts(const struct kd_open_opts *o)
 {
 	struct kd_handle *h = NULL;
 	int err;
 
 	if (!kd_test_is_root())
 		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
-	/* raw engine tests: without NO_ENRICH the /proc scan of kd_open runs on
-	 * this very thread and its reads show up among the awaited events */
-	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF | KD_OPEN_NO_ENRICH | a.flags,
-		.timeout_ms = a.timeout_ms ? a.timeout_ms : 50, .events = a.events,
-		.ring_bytes = a.ring_bytes, .pids = a.pids, .npids = a.npids);
-	err = kd_open(&o, &h);
+	err = kd_open(o, &h);
 	if (err == KD_ENOENGINE)
 		KD_SKIP_OR_FAIL("library built without the core engine: %s", kd_last_error(NULL));
 	if (err == KD_ENOPERM || err == -EPERM)
 		KD_SKIP_OR_FAIL("no BPF here: %s", kd_last_error(NULL));
-	cr_assert_eq(err, 0, "kd_open(core, %s): %s: %s", a.events ? a.events : "all",
+	cr_assert_eq(err, 0, "kd_open(core, %s): %s: %s", o->events ? o->events : "all",
 		     kd_strerror(err), kd_last_error(NULL));
 	cr_assert_eq(kd_handle_engine(h), KD_ENGINE_CORE);
+	return h;
+}
+
+/* The core engine, tracing this process too. Raw engine tests: without
+ * NO_ENRICH the /proc scan of kd_open runs on this very thread and its
+ * reads show up among the awaited events. */
+static inline struct kd_open_opts core_opts(struct core_open_args a)
+{
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE,
+		.flags = KD_OPEN_TRACE_SELF | KD_OPEN_NO_ENRICH | a.flags,
+		.timeout_ms = a.timeout_ms ? a.timeout_ms : 50, .events = a.events,
+		.ring_bytes = a.ring_bytes, .pids = a.pids, .npids = a.npids);
+	return o;
+}
+
+/* As core_opts, then drained of what opening itself caused. */
+static inline struct kd_handle *core_open_with(struct core_open_args a)
+{
+	struct kd_open_opts o = core_opts(a);
+	struct kd_handle *h = core_open_opts(&o);
+
 	core_drain(h);
 	return h;
 }

@@ -14,23 +14,14 @@ struct probes_open_args {
 	uint32_t page_fault_sample;
 };
 
+/* Probe tests keep enrichment on (the library default), unlike core_opts. */
 static inline struct kd_handle *probes_open_with(struct probes_open_args a)
 {
-	struct kd_handle *h = NULL;
-	int err;
-
-	if (!kd_test_is_root())
-		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
 	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF,
 		.timeout_ms = 50, .events = a.events, .sched_min_ns = a.sched_min_ns,
 		.page_fault_sample = a.page_fault_sample);
-	err = kd_open(&o, &h);
-	if (err == KD_ENOENGINE)
-		KD_SKIP_OR_FAIL("library built without the core engine: %s", kd_last_error(NULL));
-	if (err == KD_ENOPERM || err == -EPERM)
-		KD_SKIP_OR_FAIL("no BPF here: %s", kd_last_error(NULL));
-	cr_assert_eq(err, 0, "kd_open(core, %s): %s: %s", a.events, kd_strerror(err),
-		     kd_last_error(NULL));
+	struct kd_handle *h = core_open_opts(&o);
+
 	core_drain(h);
 	return h;
 }

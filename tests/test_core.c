@@ -44,42 +44,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct open_args {
-	const char *events;
-	uint32_t flags;
-	uint64_t ring_bytes;
-	const int32_t *pids;
-	size_t npids;
-	int timeout_ms;
-};
-
-/* The core engine, tracing this process too; skips (fails in CI) where it
- * cannot run. */
-static struct kd_handle *open_core_with(struct open_args a)
+/* The core engine, not drained: these tests look at what comes first. */
+static struct kd_handle *open_core_with(struct core_open_args a)
 {
-	struct kd_handle *h = NULL;
-	int err;
+	struct kd_open_opts o = core_opts(a);
 
-	if (!kd_test_is_root())
-		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
-	/* raw engine tests: without NO_ENRICH the /proc scan of kd_open runs on
-	 * this very thread and its reads show up among the awaited events */
-	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF | KD_OPEN_NO_ENRICH | a.flags,
-		.timeout_ms = a.timeout_ms ? a.timeout_ms : 50, .events = a.events,
-		.ring_bytes = a.ring_bytes, .pids = a.pids, .npids = a.npids);
-	err = kd_open(&o, &h);
-	if (err == KD_ENOENGINE)
-		KD_SKIP_OR_FAIL("library built without the core engine: %s", kd_last_error(NULL));
-	if (err == KD_ENOPERM || err == -EPERM)
-		KD_SKIP_OR_FAIL("no BPF here: %s", kd_last_error(NULL));
-	cr_assert_eq(err, 0, "kd_open(core): %s: %s", kd_strerror(err), kd_last_error(NULL));
-	cr_assert_eq(kd_handle_engine(h), KD_ENGINE_CORE);
-	return h;
+	return core_open_opts(&o);
 }
 
 static struct kd_handle *open_core(const char *events)
 {
-	return open_core_with((struct open_args){ .events = events });
+	return open_core_with((struct core_open_args){ .events = events });
 }
 
 /* Skip a test whose syscall the schema does not have (yet). */
@@ -362,7 +337,7 @@ Test(core, drops_are_counted_exactly)
 		_exit(0);
 	}
 	close(go[0]);
-	h = open_core_with((struct open_args){ .events = "close", .ring_bytes = 4096 * 4,
+	h = open_core_with((struct core_open_args){ .events = "close", .ring_bytes = 4096 * 4,
 					       .pids = &pid, .npids = 1, .timeout_ms = 200 });
 	cr_assert_eq(write(go[1], "g", 1), 1);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
@@ -389,7 +364,7 @@ Test(core, drops_are_counted_exactly)
 
 Test(core, drops_show_in_cpu_stats)
 {
-	struct kd_handle *h = open_core_with((struct open_args){ .events = "close", .ring_bytes = 4096 * 4 });
+	struct kd_handle *h = open_core_with((struct core_open_args){ .events = "close", .ring_bytes = 4096 * 4 });
 	struct kd_stats st = { .sz = sizeof(st) };
 	struct kd_cpu_stats cs = { .sz = sizeof(cs) };
 	uint64_t drops = 0, hw = 0;
@@ -477,7 +452,7 @@ Test(core, no_latency_without_flag)
 Test(core, shared_ring)
 {
 	int t = need_type("close");
-	struct kd_handle *h = open_core_with((struct open_args){ .events = "close", .flags = KD_OPEN_SHARED_RING });
+	struct kd_handle *h = open_core_with((struct core_open_args){ .events = "close", .flags = KD_OPEN_SHARED_RING });
 	struct kd_cpu_stats a = { .sz = sizeof(a) }, b = { .sz = sizeof(b) };
 	struct kd_stats st = { .sz = sizeof(st) };
 	int64_t want = -EBADF;
@@ -522,7 +497,7 @@ Test(core, pid_filter_follows_children)
 		_exit(g > 0 ? 0 : 1);
 	}
 	close(go[0]);
-	h = open_core_with((struct open_args){ .events = "close", .pids = &pid, .npids = 1 });
+	h = open_core_with((struct core_open_args){ .events = "close", .pids = &pid, .npids = 1 });
 	cr_assert_eq(close(BAD_FD), -1); /* ours: not followed */
 	cr_assert_eq(write(go[1], "g", 1), 1);
 	for (;;) {
