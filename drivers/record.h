@@ -24,8 +24,9 @@
 #define KD_RECORD_VERSION 1
 
 /* Schema version: bumped when events or params are appended. Records carry it
- * so a decoder knows which table produced them. */
-#define KD_SCHEMA_VERSION 1
+ * so a decoder knows which table produced them.
+ * 1: the first schema. 2: sched_offcpu gains kstack_id, ustack_id. */
+#define KD_SCHEMA_VERSION 2
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */

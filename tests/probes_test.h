@@ -12,12 +12,13 @@ struct probes_open_args {
 	const char *events;
 	uint64_t sched_min_ns;
 	uint32_t page_fault_sample;
+	uint32_t flags; /* KD_OPEN_* besides KD_OPEN_TRACE_SELF */
 };
 
 /* Probe tests keep enrichment on (the library default), unlike core_opts. */
 static inline struct kd_handle *probes_open_with(struct probes_open_args a)
 {
-	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF,
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF | a.flags,
 		.timeout_ms = 50, .events = a.events, .sched_min_ns = a.sched_min_ns,
 		.page_fault_sample = a.page_fault_sample);
 	struct kd_handle *h = core_open_opts(&o);

@@ -277,6 +277,73 @@ Test(core_probes, offcpu_nanosleep_futex)
 	w.syscall = core_type("futex");
 	ev = probes_wait(h, core_type("sched_offcpu"), core_tid(), offcpu_in, &w);
 	check_offcpu(ev, t0, t1, "OFFCPU_LOCK");
+	core_eq_i(ev, "kstack_id", -ENOENT); /* no KD_OPEN_STACKS */
+	core_eq_i(ev, "ustack_id", -ENOENT);
+	cr_assert_eq(kd_stack(h, 0, NULL, 0), KD_ENOTSUP);
+	kd_close(h);
+}
+
+/* The kernel symbol at or below ip, from /proc/kallsyms ("" if unknown). */
+static void ksym_of(uint64_t ip, char *name, size_t len)
+{
+	char line[512], sym[256], type;
+	unsigned long long a, best = 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	name[0] = '\0';
+	cr_assert(f, "/proc/kallsyms: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &a, &type, sym) == 3 && a <= ip && a > best) {
+			best = a;
+			snprintf(name, len, "%s", sym);
+		}
+	fclose(f);
+}
+
+/* KD_OPEN_STACKS: a 50 ms nanosleep's interval names the kernel stack it
+ * slept on (through the nanosleep code) and a user stack. */
+Test(core_probes, offcpu_stacks)
+{
+	struct kd_handle *h = probes_open_with((struct probes_open_args){
+		.events = "sched_offcpu", .sched_min_ns = 10000000, .flags = KD_OPEN_STACKS });
+	struct timespec ts = { 0, 50000000 };
+	uint64_t ips[KD_STACK_MAX_DEPTH], t0, t1;
+	struct offcpu_want w;
+	const struct kd_event *ev;
+	bool nanosleep_seen = false;
+	char sym[256];
+	int n, kid, uid;
+
+	t0 = core_now_ns();
+	cr_assert_eq(syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL), 0);
+	t1 = core_now_ns();
+	w.syscall = core_type("clock_nanosleep");
+	ev = probes_wait(h, core_type("sched_offcpu"), core_tid(), offcpu_in, &w);
+	check_offcpu(ev, t0, t1, "OFFCPU_SLEEP");
+	kid = (int)core_param(ev, "kstack_id").i;
+	uid = (int)core_param(ev, "ustack_id").i;
+	cr_assert_geq(kid, 0, "kstack_id %d", kid);
+	cr_assert_geq(uid, 0, "ustack_id %d", uid);
+
+	n = kd_stack(h, kid, ips, KD_STACK_MAX_DEPTH);
+	cr_assert_gt(n, 2, "kernel stack of %d frames", n);
+	for (int i = 0; i < n; i++) {
+		cr_assert_geq(ips[i], 0xffff800000000000ull, "kernel frame %d at %#llx", i,
+			      (unsigned long long)ips[i]);
+		ksym_of(ips[i], sym, sizeof(sym));
+		nanosleep_seen = nanosleep_seen || strstr(sym, "nanosleep");
+	}
+	cr_assert(nanosleep_seen, "no *nanosleep* frame in the kernel stack");
+
+	n = kd_stack(h, uid, ips, 1); /* fewer slots than frames: count all */
+	cr_assert_geq(n, 1, "user stack of %d frames", n);
+	cr_assert(ips[0] > 0 && ips[0] < 0x800000000000ull, "user frame at %#llx",
+		  (unsigned long long)ips[0]);
+
+	cr_assert_eq(kd_stack(h, -EEXIST, ips, 1), -ENOENT);
+	cr_assert_eq(kd_stack(h, 0x7fffffff, ips, 1), -ENOENT);
+	cr_assert_eq(kd_stack(h, kid, NULL, 1), -EINVAL);
+	cr_assert_eq(kd_stack(NULL, kid, ips, 1), -EINVAL);
 	kd_close(h);
 }
 

@@ -24,6 +24,7 @@ __u8 kd_ev_on[KD_PRB_EVENTS];
 __u64 kd_prb_sched_min_ns; /* sched_offcpu/sched_wakeup: shorter intervals are not emitted */
 __u64 kd_prb_sched_since;  /* per-thread sched state older than this is stale (re-attach) */
 __u32 kd_prb_pf_sample;    /* page faults: emit every Nth per CPU; 0 or 1 = all */
+__u32 kd_prb_stacks;       /* sched_offcpu: take stack ids (KD_OPEN_STACKS) */
 /* syscall nr -> kindling event id and off-CPU reason (KD_OFFCPU_*) */
 __u16 kd_nr_id[KD_MAX_SYSCALL_NR];
 __u8 kd_nr_reason[KD_MAX_SYSCALL_NR];

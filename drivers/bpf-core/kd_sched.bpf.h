@@ -5,7 +5,10 @@
  * typed by the syscall it was blocked in (read from its saved user
  * registers, so no sys_enter hook is needed) or by preemption; sched_wakeup,
  * the run-queue latency from wakeup (or preemption) to running. Intervals
- * shorter than kd_prb_sched_min_ns are dropped in the kernel.
+ * shorter than kd_prb_sched_min_ns are dropped in the kernel. With
+ * kd_prb_stacks, sched_offcpu also names the kernel and user stacks the
+ * thread left the CPU from: ids into kd_stacks, sized by the library (one
+ * entry when stacks are off).
  */
 #ifndef KD_SCHED_BPF_H
 #define KD_SCHED_BPF_H
@@ -26,7 +29,19 @@ struct kd_sched_st {
 	__u16 sc;      /* event id of the syscall it blocked in, 0 if none */
 	__u8 reason;   /* KD_OFFCPU_* */
 	__u8 _pad[5];
+	__s32 kstack;  /* stack ids when switched out, or -errno */
+	__s32 ustack;
 };
+
+#define KD_STACK_DEPTH 64 /* KD_STACK_MAX_DEPTH */
+#define KD_ENOENT 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, KD_STACK_DEPTH * sizeof(__u64));
+} kd_stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -77,8 +92,9 @@ static __always_inline struct kd_sched_st *kd_sched_get(__u32 tid)
 	return bpf_map_lookup_elem(&kd_sched_st, &tid);
 }
 
-static __always_inline void kd_sched_out(struct task_struct *prev, __u32 tid, __u32 tgid, __u32 state,
-					 __u64 now, bool off, bool wk)
+/* sched_switch runs on prev's stack, so the current stacks are prev's. */
+static __always_inline void kd_sched_out(void *ctx, struct task_struct *prev, __u32 tid, __u32 tgid,
+					 __u32 state, __u64 now, bool off, bool wk)
 {
 	struct kd_sched_st *st;
 	long nr;
@@ -101,6 +117,11 @@ static __always_inline void kd_sched_out(struct task_struct *prev, __u32 tid, __
 			st->reason = kd_nr_reason[nr & (KD_MAX_SYSCALL_NR - 1)];
 		else
 			st->reason = KD_OFFCPU_UNKNOWN;
+		st->kstack = st->ustack = -KD_ENOENT;
+		if (kd_prb_stacks) {
+			st->kstack = bpf_get_stackid(ctx, &kd_stacks, 0);
+			st->ustack = bpf_get_stackid(ctx, &kd_stacks, BPF_F_USER_STACK);
+		}
 	}
 	/* preempted: straight back on the run queue */
 	if (wk && !state) {
@@ -113,7 +134,7 @@ static __always_inline void kd_sched_in(__u32 tid, __u32 tgid, __u64 now, bool o
 {
 	__u64 since = kd_prb_sched_since, min = kd_prb_sched_min_ns;
 	struct kd_sched_st *st;
-	__u64 v[5];
+	__u64 v[7];
 
 	if (!kd_wanted(tgid))
 		return;
@@ -127,7 +148,9 @@ static __always_inline void kd_sched_in(__u32 tid, __u32 tgid, __u64 now, bool o
 			v[2] = st->state;
 			v[3] = st->sc;
 			v[4] = st->reason;
-			kd_prb_vals(KD_EV_SCHED_OFFCPU, 5, v, tid, tgid);
+			v[5] = (__u64)(__s64)st->kstack;
+			v[6] = (__u64)(__s64)st->ustack;
+			kd_prb_vals(KD_EV_SCHED_OFFCPU, 7, v, tid, tgid);
 		} else {
 			kd_prb_filtered();
 		}
@@ -146,7 +169,8 @@ static __always_inline void kd_sched_in(__u32 tid, __u32 tgid, __u64 now, bool o
 	}
 }
 
-static __always_inline void kd_on_switch(bool preempt, struct task_struct *prev, struct task_struct *next)
+static __always_inline void kd_on_switch(void *ctx, bool preempt, struct task_struct *prev,
+					 struct task_struct *next)
 {
 	bool sw = kd_ev_enabled(KD_EV_SCHED_SWITCH), off = kd_ev_enabled(KD_EV_SCHED_OFFCPU);
 	bool wk = kd_ev_enabled(KD_EV_SCHED_WAKEUP);
@@ -175,7 +199,7 @@ static __always_inline void kd_on_switch(bool preempt, struct task_struct *prev,
 		return;
 	now = bpf_ktime_get_ns();
 	if (ptid)
-		kd_sched_out(prev, ptid, ptgid, state, now, off, wk);
+		kd_sched_out(ctx, prev, ptid, ptgid, state, now, off, wk);
 	if (ntid)
 		kd_sched_in(ntid, ntgid, now, off, wk);
 }
@@ -183,14 +207,14 @@ static __always_inline void kd_on_switch(bool preempt, struct task_struct *prev,
 SEC("tp_btf/sched_switch")
 int BPF_PROG(kd_p_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	kd_on_switch(preempt, prev, next);
+	kd_on_switch(ctx, preempt, prev, next);
 	return 0;
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(kd_p_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	kd_on_switch(preempt, prev, next);
+	kd_on_switch(ctx, preempt, prev, next);
 	return 0;
 }
 

@@ -100,6 +100,7 @@ typedef void (*kd_log_fn)(int level, const char *msg, void *ctx);
 #define KD_OPEN_NO_ENRICH   (1u << 1) /* skip thread/fd enrichment */
 #define KD_OPEN_SHARED_RING (1u << 2) /* one ring for all CPUs instead of one per CPU */
 #define KD_OPEN_TRACE_SELF  (1u << 3) /* do not filter out the consumer's own process */
+#define KD_OPEN_STACKS      (1u << 4) /* sched_offcpu records carry stack ids: kd_stack() */
 
 struct kd_dump_opts; /* capture file options, below */
 
@@ -189,6 +190,18 @@ KD_API int kd_probe_state(const struct kd_handle *h, int i);
  * here, another engine...). NULL out of range. Valid until kd_close().
  */
 KD_API const char *kd_probe_attach_method(const struct kd_handle *h, int i);
+
+/**
+ * @brief **kd_stack()** the return addresses of a stack id taken by the kernel (the
+ * kstack_id and ustack_id params of sched_offcpu, with KD_OPEN_STACKS), innermost
+ * first: fills up to max of them into ips and returns how many there are (at most
+ * KD_STACK_MAX_DEPTH). An id keeps its stack while h is open; a stack that finds its
+ * slot in the kernel's table taken comes back as -EEXIST in the record instead.
+ * Errors: -EINVAL, -ENOENT (no such id), KD_ENOTSUP (no KD_OPEN_STACKS, or an engine
+ * without stacks: replays keep the ids but not the stacks).
+ */
+KD_API int kd_stack(struct kd_handle *h, int32_t id, uint64_t *ips, size_t max);
+#define KD_STACK_MAX_DEPTH 64
 
 /** @brief **kd_close()** releases everything; NULL is fine. */
 KD_API void kd_close(struct kd_handle *h);

@@ -156,7 +156,7 @@ static int opts_check_sz(const void *opts, size_t min, size_t ours, const char *
 static int opts_load(const struct kd_open_opts *opts, struct kd_open_opts *o)
 {
 	const uint32_t known = KD_OPEN_LATENCY | KD_OPEN_NO_ENRICH | KD_OPEN_SHARED_RING |
-			       KD_OPEN_TRACE_SELF;
+			       KD_OPEN_TRACE_SELF | KD_OPEN_STACKS;
 	long page = sysconf(_SC_PAGESIZE);
 	int err;
 

@@ -137,6 +137,9 @@ int kd_probe_state(const struct kd_handle *h, int i)
 #include "bpf-core/kd_probe.h"
 #include "kd_core.skel.h"
 
+/* stack table entries with KD_OPEN_STACKS: 64 frames each, ~9 MB */
+#define KD_STACK_ENTRIES 16384u
+
 enum method { M_NONE, M_TP_BTF, M_RAW_TP, M_FENTRY, M_KPROBE };
 
 static const char *const method_names[] = {
@@ -327,6 +330,8 @@ void kd__probes_setup(struct kd_handle *h, struct kd_core *s, bool tp_btf)
 			strerror(errno));
 	if (p)
 		p->skel = s;
+	/* the stack table is kernel memory: one entry unless stacks are asked for */
+	bpf_map__set_max_entries(s->maps.kd_stacks, (h->opts.flags & KD_OPEN_STACKS) ? KD_STACK_ENTRIES : 1);
 	for (size_t u = 0; u < NUNITS; u++) {
 		if (p && btf)
 			choose(p, u, btf, tp_btf);
@@ -412,6 +417,7 @@ int kd__probes_sync(struct kd_handle *h)
 	on = p->skel->bss->kd_ev_on;
 	p->skel->bss->kd_prb_sched_min_ns = h->opts.sched_min_ns;
 	p->skel->bss->kd_prb_pf_sample = h->opts.page_fault_sample;
+	p->skel->bss->kd_prb_stacks = (h->opts.flags & KD_OPEN_STACKS) != 0;
 	/* switches off first: a unit about to go must not emit meanwhile */
 	for (int id = PRB_FIRST; id <= PRB_LAST; id++)
 		if (!h->enabled[id])
@@ -447,6 +453,29 @@ int kd__probes_sync(struct kd_handle *h)
 	return err;
 }
 
+int kd_stack(struct kd_handle *h, int32_t id, uint64_t *ips, size_t max)
+{
+	uint64_t st[KD_STACK_MAX_DEPTH];
+	int n;
+
+	if (!h || (!ips && max))
+		return -EINVAL;
+	if (!(h->opts.flags & KD_OPEN_STACKS) || !h->probes)
+		return kd__err(h, KD_ENOTSUP, "kd_stack: %s",
+			       !(h->opts.flags & KD_OPEN_STACKS) ? "opened without KD_OPEN_STACKS"
+								 : "this engine keeps no stacks");
+	if (id < 0)
+		return kd__err(h, -ENOENT, "kd_stack: id %d is an error the kernel returned (%s)", id,
+			       kd_err_name(id));
+	if (bpf_map__lookup_elem(h->probes->skel->maps.kd_stacks, &id, sizeof(id), st, sizeof(st), 0))
+		return kd__err(h, -ENOENT, "kd_stack: no stack %d", id);
+	/* the kernel zero-fills past the last frame */
+	for (n = 0; n < KD_STACK_MAX_DEPTH && st[n]; n++)
+		if ((size_t)n < max)
+			ips[n] = st[n];
+	return n;
+}
+
 void kd__probes_close(struct kd_handle *h)
 {
 	struct kd__probes *p = h ? h->probes : NULL;
@@ -460,6 +489,14 @@ void kd__probes_close(struct kd_handle *h)
 }
 
 #else /* !KD_HAVE_CORE */
+
+int kd_stack(struct kd_handle *h, int32_t id, uint64_t *ips, size_t max)
+{
+	(void)id;
+	if (!h || (!ips && max))
+		return -EINVAL;
+	return kd__err(h, KD_ENOTSUP, "kd_stack: library built without the core engine");
+}
 
 const char *kd_probe_attach_method(const struct kd_handle *h, int i)
 {
