@@ -106,7 +106,7 @@ Test(kdump, bad_options_exit_2)
 		{"-p", "0"},           {"-p", "12,x"},
 		{"-s"},                {"--engine"},
 		{"-e", "file"},        {"-r", "x.kd", "-e", "core"},
-		{"-r", "x.kd", "--", "true"},
+		{"-r", "x.kd", "--", "true"},  {"-r", "x.kd", "--stacks"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct run r = run_kdump(bad[i], NULL, -1);
@@ -453,6 +453,28 @@ Test(kdump, command_exit_status)
 	run_free(&r);
 	r = run_kdump(sig, NULL, -1);
 	cr_assert_eq(r.status, 128 + SIGUSR1, "stderr: %s", r.err);
+	run_free(&r);
+}
+
+/* --stacks: a sleep's off-CPU interval names its kernel stack, symbolized. */
+Test(kdump, stacks_json)
+{
+	const char *args[] = {"--json", "--stacks", "-E", "sched_offcpu", "--",
+			      "sleep", "0.2", NULL};
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture");
+	struct run r = run_kdump(args, NULL, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	/* the 200 ms sleep: one line with the sleep's frames in "kstack" */
+	const char *line = strstr(r.out, "\"reason\":\"OFFCPU_SLEEP\"");
+	cr_assert_not_null(line, "no OFFCPU_SLEEP interval: %s", r.out);
+	const char *ks = strstr(line, "\"kstack\":[\""), *eol = strchr(line, '\n');
+	cr_assert(ks && eol && ks < eol, "no kstack array: %.300s", line);
+	const char *sleep = strstr(ks, "nanosleep+0x");
+	cr_assert(sleep && sleep < eol, "no *nanosleep+0x.. frame: %.600s", ks);
+	const char *us = strstr(ks, "\"ustack\":");
+	cr_assert(us && us < eol && eol[-1] == '}', "no ustack or bad end: %.600s", ks);
 	run_free(&r);
 }
 

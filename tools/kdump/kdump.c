@@ -27,7 +27,7 @@
 struct args {
 	int engine;
 	bool engine_set;
-	bool json, quiet, no_latency, list_events, list_probes;
+	bool json, quiet, no_latency, list_events, list_probes, stacks;
 	uint32_t snaplen;
 	const char *events;
 	int32_t pids[MAX_PIDS + 1]; /* + the child */
@@ -64,6 +64,8 @@ static void usage(FILE *f)
 	      "  -r, --read FILE       replay a capture file instead of capturing live\n"
 	      "  -q, --quiet           count events without printing them\n"
 	      "      --no-latency      do not measure syscall latency\n"
+	      "      --stacks          sched_offcpu events show the kernel and user stacks\n"
+	      "                        the thread left the CPU from (-E sched_offcpu)\n"
 	      "      --list-events     list event types: name category param:kind ...\n"
 	      "      --list-probes     open the engine, list its probes: name on|off attach-method\n"
 	      "  -h, --help            this text\n"
@@ -125,7 +127,7 @@ static bool parse_engine(const char *s, int *out)
 	return false;
 }
 
-enum { OPT_JSON = 256, OPT_NO_LATENCY, OPT_LIST_EVENTS, OPT_LIST_PROBES };
+enum { OPT_JSON = 256, OPT_NO_LATENCY, OPT_LIST_EVENTS, OPT_LIST_PROBES, OPT_STACKS };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -142,6 +144,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"read", required_argument, NULL, 'r'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-latency", no_argument, NULL, OPT_NO_LATENCY},
+		{"stacks", no_argument, NULL, OPT_STACKS},
 		{"list-events", no_argument, NULL, OPT_LIST_EVENTS},
 		{"list-probes", no_argument, NULL, OPT_LIST_PROBES},
 		{"help", no_argument, NULL, 'h'},
@@ -200,6 +203,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_NO_LATENCY:
 			a->no_latency = true;
 			break;
+		case OPT_STACKS:
+			a->stacks = true;
+			break;
 		case OPT_LIST_EVENTS:
 			a->list_events = true;
 			break;
@@ -222,6 +228,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return usage_error("%s", "-r replays a file: it does not go with -e");
 		if (a->cmd)
 			return usage_error("%s", "-r replays a file: it does not run a command");
+		if (a->stacks)
+			return usage_error("%s", "--stacks needs a live capture: files keep stack ids, not stacks");
 		a->engine = KD_ENGINE_FILE;
 	} else if (a->engine == KD_ENGINE_FILE) {
 		return usage_error("%s", "the file engine needs -r FILE");
@@ -476,6 +484,8 @@ int main(int argc, char **argv)
 	}
 	if (live && !a.no_latency)
 		o.flags |= KD_OPEN_LATENCY;
+	if (live && a.stacks)
+		o.flags |= KD_OPEN_STACKS;
 
 	pid_t child = -1;
 	int go_fd = -1;
@@ -526,6 +536,7 @@ int main(int argc, char **argv)
 	}
 
 	struct kdump_comm *comm = kdump_comm_new(live);
+	struct kdump_stacks *stacks = live && a.stacks ? kdump_stacks_new(h) : NULL;
 	struct kdump_buf line = {0};
 	double deadline = a.duration > 0 ? now_s() + a.duration : 0;
 	uint64_t seen = 0;
@@ -560,6 +571,7 @@ int main(int argc, char **argv)
 					kdump_json_event(&line, ev, cm);
 				else
 					kdump_text_event(&line, ev, cm);
+				kdump_stacks_put(stacks, &line, ev, a.json);
 				if (!emit(&line)) {
 					out_gone = true;
 					out_errno = line.oom ? ENOMEM : errno;
@@ -613,6 +625,7 @@ int main(int argc, char **argv)
 	kd_close(h);
 	kdump_buf_free(&line);
 	kdump_comm_free(comm);
+	kdump_stacks_free(stacks);
 	free(test_records);
 
 	if (pipe_closed)

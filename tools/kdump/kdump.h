@@ -32,6 +32,14 @@ void kdump_comm_free(struct kdump_comm *c);
 void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm);
 void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm);
 
+/* stacks.c: --stacks. Appends the stacks of a sched_offcpu event to the line
+ * a renderer just wrote (JSON: "kstack"/"ustack" keys, text: one indented
+ * line per frame); nothing for other events or a NULL s. */
+struct kdump_stacks;
+struct kdump_stacks *kdump_stacks_new(struct kd_handle *h);
+void kdump_stacks_put(struct kdump_stacks *s, struct kdump_buf *b, const struct kd_event *ev, bool json);
+void kdump_stacks_free(struct kdump_stacks *s);
+
 /* json.c: a JSON string literal of n bytes; bytes that are not printable
  * ASCII or valid UTF-8 become the four characters \xNN of the decoded value. */
 void kdump_json_str(struct kdump_buf *b, const void *p, size_t n);
