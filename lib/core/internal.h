@@ -85,6 +85,12 @@ KD__HIDDEN int kd__err(struct kd_handle *h, int code, const char *fmt, ...) KD__
 KD__HIDDEN void kd__log(const struct kd_handle *h, int level, const char *fmt, ...) KD__PRINTF(3, 4);
 KD__HIDDEN void kd__err_clear(struct kd_handle *h);
 
+/* What a live engine selects in the kernel (en: KD__EVENT_MAX bytes):
+ * h->enabled plus, unless KD_OPEN_NO_ENRICH, the syscalls that change the
+ * state enrichment tracks, so a narrow selection keeps the tables exact;
+ * kd_next() feeds those to enrichment and hides them (lib/enrich/enrich.c). */
+KD__HIDDEN void kd__kernel_selection(const struct kd_handle *h, uint8_t *en);
+
 /* Pick and open h->opts.engine (AUTO tries core, classic, kmod): sets
  * h->ops and h->engine (lib/engines/engines.c). */
 KD__HIDDEN int kd__engine_open(struct kd_handle *h);

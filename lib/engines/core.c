@@ -271,8 +271,10 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 static void fill_table(struct core *c)
 {
 	struct kd_ksc tab[KD_MAX_SYSCALL_NR];
+	uint8_t en[KD__EVENT_MAX];
 
-	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, c->h->enabled);
+	kd__kernel_selection(c->h, en);
+	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, en);
 	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++)
 		mark_direct(&tab[nr], c->h->opts.snaplen);
 	memcpy(c->skel->bss->kd_ksc_tab, tab, sizeof(tab));

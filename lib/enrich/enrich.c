@@ -299,6 +299,22 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		e->cur_fd = event_fd(t->proc, ev);
 }
 
+void kd__kernel_selection(const struct kd_handle *h, uint8_t *en)
+{
+	const uint32_t state = KD_EF_PROC_STATE | KD_EF_CREATES_FD | KD_EF_CLOSES_FD;
+	/* also followed, without those flags: dups by fcntl, bpf fds, socket roles */
+	const int more[] = { KD_EV_FCNTL, KD_EV_BPF, KD_EV_CONNECT, KD_EV_BIND, KD_EV_LISTEN };
+
+	memcpy(en, h->enabled, KD__EVENT_MAX);
+	if (h->opts.flags & KD_OPEN_NO_ENRICH)
+		return;
+	for (int id = 1; id < 1000; id++)
+		if (kd_event_type_flags(id) & state)
+			en[id] = 1;
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		en[more[i]] = 1;
+}
+
 void kd__enrich_stats(struct kd_handle *h, struct kd_stats *st)
 {
 	struct kd__enrich *e = h ? h->enrich : NULL;

@@ -1,0 +1,104 @@
+/*
+ * tests/test_core_enrich_select.c: enrichment stays exact when the user
+ * selects only a few events: the engine still follows the state syscalls
+ * (exec, fd changes...) in the kernel and kd_next() hides them.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "enrich_test.h"
+
+TestSuite(core_enrich_select, .timeout = 60);
+
+static bool is_read_of(const struct kd_event *ev, const void *arg)
+{
+	struct kd_value v;
+
+	return kd_event_param_by_name(ev, "fd", &v) == 0 && v.i == *(const int *)arg;
+}
+
+static void expect_path(const struct kd_event *ev, const char *path)
+{
+	const struct kd_fd *f = kd_event_fd(ev);
+
+	cr_assert_not_null(f, "read has no fd info");
+	cr_assert_str_eq(kd_fd_path(f), path);
+}
+
+/* Only "read" selected: a close and an open that reuses the fd number are
+ * not delivered, yet the next read names the new file, not the old one. */
+Test(core_enrich_select, fd_reuse_unselected)
+{
+	struct kd_handle *h = et_open("read", 0);
+	const struct kd_event *ev;
+	char c;
+	int fd, fd2;
+
+	fd = open("/etc/hostname", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	cr_assert_geq(read(fd, &c, 1), 0);
+	ev = et_wait(h, kd_event_type_by_name("read"), (uint32_t)getpid(), is_read_of, &fd);
+	expect_path(ev, "/etc/hostname");
+	close(fd);
+	fd2 = open("/etc/passwd", O_RDONLY);
+	cr_assert_eq(fd2, fd, "fd number not reused");
+	cr_assert_eq(read(fd2, &c, 1), 1);
+	ev = et_wait(h, kd_event_type_by_name("read"), (uint32_t)getpid(), is_read_of, &fd2);
+	expect_path(ev, "/etc/passwd");
+	close(fd2);
+	/* none of the hidden events came out */
+	for (int i = 0; i < 100 && et_next(h, &ev) == 0; i++)
+		cr_assert_eq(kd_event_type(ev), kd_event_type_by_name("read"), "%s delivered",
+			     kd_event_name(ev));
+	et_close(h);
+}
+
+static bool not_read_of(const struct kd_event *ev, const void *arg)
+{
+	return !is_read_of(ev, arg);
+}
+
+/* A process that exists before kd_open (found by the /proc scan) execs cat
+ * with only "read" selected: its reads carry cat's name, exe and args. */
+Test(core_enrich_select, exec_unselected)
+{
+	int go[2];
+	pid_t child;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	char c = 'g';
+
+	cr_assert_eq(pipe(go), 0);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		execl("/bin/cat", "cat", "/etc/hostname", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	h = et_open("read", 0);
+	cr_assert_eq(write(go[1], &c, 1), 1);
+	close(go[1]);
+	/* the child's first read is of the go pipe, before the exec; the next
+	 * one is cat's (its loader's) */
+	ev = et_wait(h, kd_event_type_by_name("read"), (uint32_t)child, not_read_of, &go[0]);
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t);
+	cr_assert_str_eq(kd_thread_comm(t), "cat");
+	cr_assert(strstr(kd_thread_exe(t), "cat"), "exe %s", kd_thread_exe(t));
+	size_t len;
+	const char *args = kd_thread_args(t, &len);
+	/* "cat\0/etc/hostname\0" */
+	cr_assert(len > 4 && !strcmp(args, "cat") && !strcmp(args + 4, "/etc/hostname"), "args %.*s",
+		  (int)len, args);
+	cr_assert_eq(waitpid(child, NULL, 0), child);
+	et_close(h);
+}
