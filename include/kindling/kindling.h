@@ -247,6 +247,10 @@ struct kd_stats {
 	uint64_t enrich_fd_evictions;   /* fds dropped because max_fds_per_proc was hit */
 	uint64_t enrich_proc_lookups;   /* /proc lookups for threads or fds first seen in events */
 	uint64_t enrich_lookups_limited; /* lookups skipped by the rate limit */
+	/* state syscalls the kernel side captured only to keep the tables exact
+	 * (not selected, not delivered); kernel_events leaves them out, so
+	 * events + drops == kernel_events still holds */
+	uint64_t enrich_events;
 };
 
 struct kd_cpu_stats {

@@ -342,6 +342,7 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 		/* engines that cannot select in the kernel hand us everything */
 		if (h->enabled[h->ev.hdr->type])
 			break;
+		h->followed++;
 	}
 	if (h->capture && (err = kd__capture_write(h, rec, len)))
 		return err;
@@ -375,6 +376,9 @@ int kd_stats(struct kd_handle *h, struct kd_stats *st)
 		if (err)
 			return err;
 	}
+	/* what the kernel produced for the selection, as kd_next saw it */
+	s.enrich_events = h->followed;
+	s.kernel_events -= s.kernel_events >= h->followed ? h->followed : s.kernel_events;
 	s.drops = 0;
 	for (r = 0; r < KD_DROP__MAX; r++)
 		s.drops += s.drops_by_reason[r];

@@ -73,6 +73,7 @@ struct kd_handle {
 	struct kd_event ev;
 	uint64_t boot_ns;
 	uint64_t events, invalid, bytes;
+	uint64_t followed;                 /* decoded, not selected: enrichment only */
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
 	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */

@@ -392,8 +392,11 @@ static void print_stats(struct kd_handle *h)
 			st.drops_by_reason[r]);
 		sep = ", ";
 	}
-	fprintf(stderr, "), %" PRIu64 " kernel events, %" PRIu64 " filtered, engine %s\n",
-		st.kernel_events, st.filtered, kd_engine_name(kd_handle_engine(h)));
+	fprintf(stderr, "), %" PRIu64 " kernel events, %" PRIu64 " filtered, ", st.kernel_events,
+		st.filtered);
+	if (st.enrich_events)
+		fprintf(stderr, "%" PRIu64 " followed for enrichment, ", st.enrich_events);
+	fprintf(stderr, "engine %s\n", kd_engine_name(kd_handle_engine(h)));
 }
 
 /* Hidden test hook, not an option: KDUMP_TEST_RECORDS names a file of raw
