@@ -159,3 +159,45 @@ Test(core_enrich_select, drops_counted_exactly_with_followed_events)
 		     (unsigned long long)st.kernel_events, (unsigned long long)st.enrich_events);
 	kd_close(h);
 }
+
+static bool known(struct kd_handle *h, uint32_t tid)
+{
+	return kd_thread_lookup(h, tid) != NULL;
+}
+
+static bool gone(struct kd_handle *h, uint32_t tid)
+{
+	return !known(h, tid);
+}
+
+/* A process killed by SIGKILL never calls exit: the kernel's process-exit
+ * probe, followed whatever the selection, removes it from the table. */
+Test(core_enrich_select, killed_process_removed)
+{
+	struct kd_handle *h;
+	pid_t child;
+	int ready[2];
+	char c;
+
+	cr_assert_eq(pipe(ready), 0);
+	h = et_open("read", 0);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	/* known to the table: its clone was followed */
+	cr_assert(et_until(h, known, (uint32_t)child), "child %d never in the table", child);
+	cr_assert_eq(kill(child, SIGKILL), 0);
+	cr_assert_eq(waitpid(child, NULL, 0), child);
+	cr_assert(et_until(h, gone, (uint32_t)child), "killed child %d still in the table", child);
+	et_close(h);
+}

@@ -407,11 +407,13 @@ static uint64_t mono_ns(void)
 int kd__probes_sync(struct kd_handle *h)
 {
 	struct kd__probes *p = h->probes;
+	uint8_t en[KD__EVENT_MAX];
 	volatile uint8_t *on;
 	int err = 0;
 
 	if (!p || !p->skel)
 		return 0;
+	kd__kernel_selection(h, en);
 	if (!p->tables)
 		fill_tables(p);
 	on = p->skel->bss->kd_ev_on;
@@ -420,14 +422,14 @@ int kd__probes_sync(struct kd_handle *h)
 	p->skel->bss->kd_prb_stacks = (h->opts.flags & KD_OPEN_STACKS) != 0;
 	/* switches off first: a unit about to go must not emit meanwhile */
 	for (int id = PRB_FIRST; id <= PRB_LAST; id++)
-		if (!h->enabled[id])
+		if (!en[id])
 			on[id - PRB_FIRST] = 0;
 	for (size_t u = 0; u < NUNITS; u++) {
 		struct unit_state *st = &p->u[u];
 		bool want = false;
 
 		for (int id = PRB_FIRST; id <= PRB_LAST; id++)
-			want = want || ((units[u].events & BIT(id)) && h->enabled[id]);
+			want = want || ((units[u].events & BIT(id)) && en[id]);
 		if (want && !st->link && st->prog) {
 			/* per-thread sched state from before a detach is stale */
 			if (units[u].events & (BIT(1004) | BIT(1005)))
@@ -448,7 +450,7 @@ int kd__probes_sync(struct kd_handle *h)
 		}
 	}
 	for (int id = PRB_FIRST; id <= PRB_LAST; id++)
-		if (h->enabled[id])
+		if (en[id])
 			on[id - PRB_FIRST] = 1;
 	return err;
 }

@@ -302,8 +302,10 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 void kd__kernel_selection(const struct kd_handle *h, uint8_t *en)
 {
 	const uint32_t state = KD_EF_PROC_STATE | KD_EF_CREATES_FD | KD_EF_CLOSES_FD;
-	/* also followed, without those flags: dups by fcntl, bpf fds, socket roles */
-	const int more[] = { KD_EV_FCNTL, KD_EV_BPF, KD_EV_CONNECT, KD_EV_BIND, KD_EV_LISTEN };
+	/* also followed, without those flags: dups by fcntl, bpf fds, socket
+	 * roles, and the end of processes that never call exit (killed) */
+	const int more[] = { KD_EV_FCNTL, KD_EV_BPF, KD_EV_CONNECT, KD_EV_BIND, KD_EV_LISTEN,
+			     KD_EV_PROC_EXIT };
 
 	memcpy(en, h->enabled, KD__EVENT_MAX);
 	if (h->opts.flags & KD_OPEN_NO_ENRICH)
