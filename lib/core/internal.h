@@ -3,6 +3,7 @@
 #define KD_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,8 @@ struct kd_handle {
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
 	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */
+	struct kd_flt *filter;             /* opts.filter as built (lib/core/filter.c) until
+					    * the engine applied it at open, then NULL */
 	char err[512];
 };
 
@@ -88,5 +91,11 @@ KD__HIDDEN void kd__err_clear(struct kd_handle *h);
 /* Pick and open h->opts.engine (AUTO tries core, classic, kmod): sets
  * h->ops and h->engine (lib/engines/engines.c). */
 KD__HIDDEN int kd__engine_open(struct kd_handle *h);
+
+/* Check f and build the kernel form into out (lib/core/filter.c); *any is
+ * false when f is NULL or empty. Errors: KD_EBADOPT with the message on h
+ * (NULL: the thread's open error). */
+KD__HIDDEN int kd__filter_build(struct kd_handle *h, const struct kd_filter *f, struct kd_flt *out,
+				bool *any);
 
 #endif
