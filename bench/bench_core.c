@@ -218,6 +218,11 @@ static int kd_start(struct capture *c)
 	uint64_t t0 = now_ns();
 	int err;
 
+	/* KD_BENCH_COMM=NAME[*]: measure with an in-kernel comm filter */
+	const char *comm = getenv("KD_BENCH_COMM");
+	KD_OPTS(kd_filter, flt, .comms = &comm, .ncomms = 1);
+	if (comm)
+		o.filter = &flt;
 	/* a debug knob of lib/engines/core.c, read at kd_open */
 	if (c->cfg == CFG_KD_NODIRECT)
 		setenv("KD_CORE_NO_DIRECT", "1", 1);

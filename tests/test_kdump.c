@@ -518,3 +518,70 @@ Test(kdump, write_then_read)
 	unlink(path);
 	run_free(&r);
 }
+
+/* --comm and --path-prefix: the kernel drops what does not match. Commands
+ * get their comm from the name they are exec'd under (a symlink to cat). */
+Test(kdump, filter_comm_and_path_prefix, .timeout = 60)
+{
+	char dir[64], l1[96], l2[96], in[96], out[96], pre[96], script[512];
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture");
+	snprintf(dir, sizeof(dir), "/tmp/kdft_kdump.%d", (int)getpid());
+	snprintf(l1, sizeof(l1), "%s/kdft_kcat", dir);
+	snprintf(l2, sizeof(l2), "%s/other_cat", dir);
+	snprintf(in, sizeof(in), "%s/in_a", dir);
+	snprintf(out, sizeof(out), "%s/out_b", dir);
+	snprintf(pre, sizeof(pre), "%s/in", dir);
+	cr_assert_eq(mkdir(dir, 0700), 0);
+	cr_assert_eq(symlink("/bin/cat", l1), 0);
+	cr_assert_eq(symlink("/bin/cat", l2), 0);
+	fclose(fopen(in, "w"));
+	fclose(fopen(out, "w"));
+
+	snprintf(script, sizeof(script), "%s %s; %s %s", l1, in, l2, out);
+	const char *comm[] = {"--json", "-e", "core", "-E", "openat", "--comm", "kdft_k*", "--",
+			      "sh", "-c", script, NULL};
+	struct run r = run_kdump(comm, NULL, -1);
+	if (r.status == 1 && strstr(r.err, "cannot open")) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", r.err);
+		run_free(&r);
+		KD_SKIP_OR_FAIL("no core engine: %s", why);
+	}
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_not_null(strstr(r.out, "in_a\",\"flags\""), "kdft_kcat's open is there: %s", r.out);
+	cr_expect_null(strstr(r.out, "out_b\",\"flags\""), "other_cat's open is filtered: %s", r.out);
+	cr_expect_null(strstr(r.out, "\"comm\":\"sh\""), "sh is filtered");
+	/* the exec into kdft_kcat was filtered in the kernel by its old name,
+	 * yet enrichment saw it: every line names the new program */
+	for (const char *l = r.out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		cr_expect(strncmp(strstr(l, "\"comm\":"), "\"comm\":\"kdft_kcat\",", 19) == 0,
+			  "line without comm kdft_kcat: %.200s", l);
+	cr_expect_not_null(strstr(r.err, "dropped by filters in the kernel"), "%s", r.err);
+	run_free(&r);
+
+	snprintf(script, sizeof(script), "cat %s %s", in, out);
+	const char *path[] = {"--json", "-e", "core", "-E", "openat", "--path-prefix", pre, "--",
+			      "sh", "-c", script, NULL};
+	r = run_kdump(path, NULL, -1);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_not_null(strstr(r.out, "in_a\",\"flags\""), "%s", r.out);
+	cr_expect_null(strstr(r.out, "out_b\",\"flags\""), "%s", r.out);
+	/* the exec of cat (outside the prefix) still reached enrichment */
+	cr_expect_not_null(strstr(r.out, "\"comm\":\"cat\""), "%s", r.out);
+	cr_expect_null(strstr(r.out, "/lib"), "library opens are filtered too");
+	run_free(&r);
+
+	const char *bad[] = {"-q", "-e", "core", "--comm", "a*b", "--", "true", NULL};
+	r = run_kdump(bad, NULL, -1);
+	cr_expect_eq(r.status, 1, "stderr: %s", r.err);
+	cr_expect_not_null(strstr(r.err, "'*' only ends"), "%s", r.err);
+	run_free(&r);
+
+	unlink(l1);
+	unlink(l2);
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+}

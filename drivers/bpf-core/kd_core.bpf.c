@@ -144,6 +144,8 @@ static __always_inline bool kd_wanted(__u32 tgid)
 	return true;
 }
 
+#include "kd_filter.bpf.h"
+
 static __always_inline void kd_read_args(struct pt_regs *regs, const bool direct, __u64 *a)
 {
 	if (direct) {
@@ -201,6 +203,8 @@ static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 	void *ring;
 	__u64 fl;
 
+	if (kd_flt_rec_drop(data, cpu))
+		return;
 	c->v[KD_CNT_KERNEL_EVENTS]++;
 	ring = kd_ring(cpu);
 	if (!ring) {
@@ -352,6 +356,10 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 	h->nparams = n;
 	h->schema = KD_SCHEMA_VERSION;
 	h->flags = rflags;
+	if (kd_flt_rec_drop(r, cpu)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
 	c->v[KD_CNT_KERNEL_EVENTS]++;
 	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
 	return 0;
@@ -495,6 +503,9 @@ static __always_inline void kd_unpark(bool enabled, long ret, __u64 now, __u64 p
 			c->v[KD_CNT_FILTERED]++;
 			return;
 		}
+		/* the entry was dropped by a filter (counted there) */
+		if (kd_flt_any)
+			return;
 		c->v[KD_CNT_KERNEL_EVENTS]++;
 		c->v[KD_CNT_DROP_NO_STATE]++;
 		return;
@@ -586,6 +597,9 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 	pid_tgid = bpf_get_current_pid_tgid();
 	if (!kd_wanted(pid_tgid >> 32) || kd_is_compat(regs, direct))
 		return 0;
+	/* calls parked at entry were filtered there (exec changes the comm) */
+	if (!(k->flags & KD_KSC_ENTRY_ARGS) && !kd_flt_syscall(nr, pid_tgid))
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (k->flags & KD_KSC_ENTRY_ARGS) {
 		kd_unpark(k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
@@ -652,7 +666,7 @@ static __always_inline int kd_on_enter(struct pt_regs *regs, long id, const bool
 	now = bpf_ktime_get_ns();
 	if (kd_want_latency && !(f & KD_KSC_AT_ENTRY))
 		kd_lat_store((__u32)pid_tgid, id, now, lat);
-	if (!(f & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+	if (!(f & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)) || !kd_flt_syscall(id, pid_tgid))
 		return 0;
 	kd_read_args(regs, direct, a);
 	kd_entry_record(k, id, a, now, pid_tgid);
@@ -687,7 +701,7 @@ int kd_enter_sc(struct kd_sc_enter *ctx)
 	if (!(k->flags & KD_KSC_ENABLED) || !(k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
 		return 0;
 	pid_tgid = bpf_get_current_pid_tgid();
-	if (!kd_wanted(pid_tgid >> 32))
+	if (!kd_wanted(pid_tgid >> 32) || !kd_flt_syscall(id, pid_tgid))
 		return 0;
 	/* not ctx->args[i]: the kernel refuses a program whose context reads
 	 * pass the smallest record it is attached to (exit_group has one arg);

@@ -30,6 +30,8 @@ static __always_inline void kd_on_fault(const __u16 type, unsigned long address,
 		kd_prb_filtered();
 		return;
 	}
+	if (!kd_flt_current(pid_tgid))
+		return;
 	if (every > 1) {
 		seq = bpf_map_lookup_elem(&kd_pf_seq, &zero);
 		if (!seq)

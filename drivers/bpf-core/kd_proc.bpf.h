@@ -56,6 +56,8 @@ static __always_inline void kd_on_fork(struct task_struct *parent, struct task_s
 		kd_prb_filtered();
 		return;
 	}
+	if (!kd_flt_current((__u64)ptgid << 32))
+		return;
 	v[0] = ptgid;
 	v[1] = BPF_CORE_READ(child, tgid);
 	v[2] = BPF_CORE_READ(child, pid);
@@ -105,6 +107,8 @@ static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, str
 		kd_prb_filtered();
 		return;
 	}
+	if (!kd_flt_current((__u64)tgid << 32))
+		return;
 	b = bpf_map_lookup_elem(&kd_prb_scratch, &zero);
 	if (!b)
 		return;
@@ -191,6 +195,8 @@ static __always_inline void kd_on_exit_task(struct task_struct *p)
 		kd_prb_filtered();
 		return;
 	}
+	if (!kd_flt_current((__u64)tgid << 32))
+		return;
 	key.sig = (__u64)sig;
 	key.start = BPF_CORE_READ(p, group_leader, start_time);
 	if (bpf_map_update_elem(&kd_exit_seen, &key, &one, BPF_NOEXIST))

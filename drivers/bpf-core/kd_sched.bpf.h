@@ -99,7 +99,7 @@ static __always_inline void kd_sched_out(void *ctx, struct task_struct *prev, __
 	struct kd_sched_st *st;
 	long nr;
 
-	if (!kd_wanted(tgid))
+	if (!kd_wanted(tgid) || !kd_flt_current((__u64)tgid << 32))
 		return;
 	st = kd_sched_get(tid);
 	if (!st)
@@ -130,13 +130,14 @@ static __always_inline void kd_sched_out(void *ctx, struct task_struct *prev, __
 	}
 }
 
-static __always_inline void kd_sched_in(__u32 tid, __u32 tgid, __u64 now, bool off, bool wk)
+static __always_inline void kd_sched_in(struct task_struct *next, __u32 tid, __u32 tgid, __u64 now,
+					bool off, bool wk)
 {
 	__u64 since = kd_prb_sched_since, min = kd_prb_sched_min_ns;
 	struct kd_sched_st *st;
 	__u64 v[7];
 
-	if (!kd_wanted(tgid))
+	if (!kd_wanted(tgid) || !kd_flt_other(tgid, next))
 		return;
 	st = bpf_map_lookup_elem(&kd_sched_st, &tid);
 	if (!st)
@@ -185,14 +186,14 @@ static __always_inline void kd_on_switch(void *ctx, bool preempt, struct task_st
 	ntgid = BPF_CORE_READ(next, tgid);
 	state = preempt ? 0 : kd_task_state(prev);
 	if (sw) {
-		if (kd_wanted(ptgid)) {
+		if (!kd_wanted(ptgid)) {
+			kd_prb_filtered();
+		} else if (kd_flt_current((__u64)ptgid << 32)) {
 			v[0] = ptid;
 			v[1] = state;
 			v[2] = ntid;
 			v[3] = ntgid;
 			kd_prb_vals(KD_EV_SCHED_SWITCH, 4, v, ptid, ptgid);
-		} else {
-			kd_prb_filtered();
 		}
 	}
 	if (!off && !wk)
@@ -201,7 +202,7 @@ static __always_inline void kd_on_switch(void *ctx, bool preempt, struct task_st
 	if (ptid)
 		kd_sched_out(ctx, prev, ptid, ptgid, state, now, off, wk);
 	if (ntid)
-		kd_sched_in(ntid, ntgid, now, off, wk);
+		kd_sched_in(next, ntid, ntgid, now, off, wk);
 }
 
 SEC("tp_btf/sched_switch")
@@ -221,11 +222,12 @@ int BPF_PROG(kd_p_switch_raw, bool preempt, struct task_struct *prev, struct tas
 static __always_inline void kd_on_wakeup(struct task_struct *p)
 {
 	struct kd_sched_st *st;
-	__u32 tid;
+	__u32 tid, tgid;
 
 	if (!kd_ev_enabled(KD_EV_SCHED_WAKEUP))
 		return;
-	if (!kd_wanted(BPF_CORE_READ(p, tgid)))
+	tgid = BPF_CORE_READ(p, tgid);
+	if (!kd_wanted(tgid) || !kd_flt_other(tgid, p))
 		return;
 	tid = BPF_CORE_READ(p, pid);
 	if (!tid)

@@ -36,6 +36,8 @@ static __always_inline void kd_on_sig_generate(int sig, struct kernel_siginfo *i
 		kd_prb_filtered();
 		return;
 	}
+	if (!kd_flt_current(pid_tgid))
+		return;
 	v[0] = sig;
 	v[1] = kd_si_code(info);
 	v[2] = pid_tgid >> 32;
@@ -72,6 +74,8 @@ static __always_inline void kd_on_sig_deliver(int sig, struct kernel_siginfo *in
 		kd_prb_filtered();
 		return;
 	}
+	if (!kd_flt_current(pid_tgid))
+		return;
 	v[0] = sig;
 	v[1] = kd_si_code(info);
 	v[2] = (__u64)BPF_CORE_READ(ka, sa.sa_handler);

@@ -103,6 +103,7 @@ typedef void (*kd_log_fn)(int level, const char *msg, void *ctx);
 #define KD_OPEN_STACKS      (1u << 4) /* sched_offcpu records carry stack ids: kd_stack() */
 
 struct kd_dump_opts; /* capture file options, below */
+struct kd_filter;    /* in-kernel filters, below */
 
 struct kd_open_opts {
 	size_t sz;              /* sizeof(struct kd_open_opts): set by KD_OPTS */
@@ -133,6 +134,9 @@ struct kd_open_opts {
 				     * this long; 0 = all */
 	uint32_t page_fault_sample; /* page_fault_*: every Nth fault per CPU; 0 = all */
 	uint32_t _reserved1;
+	/* in-kernel filters from the start (kd_filter_set() changes them); NULL = none.
+	 * Read by kd_open() only. */
+	const struct kd_filter *filter;
 };
 
 /* ------------------------------------------------------------------ handle */
@@ -203,6 +207,57 @@ KD_API const char *kd_probe_attach_method(const struct kd_handle *h, int i);
 KD_API int kd_stack(struct kd_handle *h, int32_t id, uint64_t *ips, size_t max);
 #define KD_STACK_MAX_DEPTH 64
 
+/* ------------------------------------------------------------------ filters */
+
+/*
+ * In-kernel filters: the kernel drops what does not match before copying
+ * anything, and counts it (kd_stats.filtered_task / filtered_path). An event
+ * passes when it matches every kind that is set (AND across kinds) and one
+ * entry of each (OR within a kind). Kinds apply to the task the event is
+ * about: the calling thread for syscalls, signal_*, page_fault_* and
+ * proc_*; for sched_* the thread that goes off or on the CPU (a woken
+ * thread for sched_wakeup). tcp_* and packet_drop run in no task's context:
+ * the task kinds never drop them. Paths apply to events with PATH params
+ * (openat, stat, unlink, execve, rename...): one of them must start with a
+ * prefix, compared as the syscall got it (a relative path is not resolved).
+ * Events without a PATH param (read, close, fd-based fstat) pass the path
+ * kind. Only the core engine filters: others return KD_ENOTSUP for a
+ * non-empty filter.
+ *
+ *   const char *comms[] = { "nginx", "php-fpm*" }, *paths[] = { "/etc/" };
+ *   KD_OPTS(kd_filter, f, .comms = comms, .ncomms = 2, .paths = paths, .npaths = 1);
+ *   kd_filter_set(h, &f);
+ */
+#define KD_FILTER_MAX_PIDS    16  /* entries of each kind */
+#define KD_FILTER_MAX_COMMS   8
+#define KD_FILTER_MAX_CGROUPS 8   /* ids and paths together */
+#define KD_FILTER_MAX_PATHS   8
+#define KD_FILTER_COMM_LEN    15  /* bytes of a comm (TASK_COMM_LEN - 1), without a '*' */
+#define KD_FILTER_PATH_LEN    127 /* bytes of a path prefix */
+
+struct kd_filter {
+	size_t sz;                    /* sizeof(struct kd_filter): set by KD_OPTS */
+	const int32_t *pids;          /* processes (tgids), exactly: no children (see opts.pids) */
+	size_t npids;
+	const char *const *comms;     /* "name" exact, "prefix*" prefix; thread names (comm) */
+	size_t ncomms;
+	const uint64_t *cgroup_ids;   /* cgroup v2 ids (inode of the cgroup directory) */
+	size_t ncgroup_ids;
+	const char *const *cgroups;   /* cgroup v2 paths: "/sys/fs/cgroup/a/b" or "/a/b" below
+				       * the cgroup2 mount. A cgroup matches with its descendants */
+	size_t ncgroups;
+	const char *const *paths;     /* path prefixes ("/etc/"): a plain byte prefix */
+	size_t npaths;
+};
+
+/**
+ * @brief **kd_filter_set()** replaces the in-kernel filters while capturing; NULL or an
+ * empty filter removes them. Takes effect at once for every event kind, without restart.
+ * Errors: -EINVAL (h NULL), KD_EBADOPT (too many entries, an empty or too long string, a
+ * '*' not at the end of a comm, an unknown cgroup), KD_ENOTSUP (the engine cannot filter).
+ */
+KD_API int kd_filter_set(struct kd_handle *h, const struct kd_filter *f);
+
 /** @brief **kd_close()** releases everything; NULL is fine. */
 KD_API void kd_close(struct kd_handle *h);
 
@@ -251,6 +306,9 @@ struct kd_stats {
 	 * (not selected, not delivered); kernel_events leaves them out, so
 	 * events + drops == kernel_events still holds */
 	uint64_t enrich_events;
+	/* in-kernel filters (kd_filter): events dropped before anything was copied */
+	uint64_t filtered_task;         /* by the pid, comm or cgroup kinds */
+	uint64_t filtered_path;         /* by the path-prefix kind */
 };
 
 struct kd_cpu_stats {

@@ -11,7 +11,8 @@ _Static_assert(sizeof(struct kd_dump_opts) == 40, "kd_dump_opts has no padding h
 /* capture_opts was appended after max_fds_per_proc: no hole before it */
 _Static_assert(offsetof(struct kd_open_opts, capture_opts) == 120 &&
 		       offsetof(struct kd_open_opts, sched_min_ns) == 128 &&
-		       sizeof(struct kd_open_opts) == 144,
+		       offsetof(struct kd_open_opts, filter) == 144 &&
+		       sizeof(struct kd_open_opts) == 152,
 	       "kd_open_opts has no padding holes");
 
 struct kd_dump {

@@ -11,6 +11,7 @@
 #include "enrich.h"
 #include "internal.h"
 #include "core_probes.h"
+#include "bpf-core/kd_filter.h"
 
 #define KD__SNAPLEN_DEFAULT 80u
 #define KD__RING_DEFAULT (8ull << 20)
@@ -213,6 +214,25 @@ static int dup_str(const char **field, char **owned)
 	return 0;
 }
 
+/* opts.filter, checked and built now; the pointer is the caller's. */
+static int open_filter(struct kd_handle *h)
+{
+	const struct kd_filter *f = h->opts.filter;
+	struct kd_flt flt;
+	bool any;
+	int err;
+
+	h->opts.filter = NULL;
+	err = kd__filter_build(h, f, &flt, &any);
+	if (err || !any)
+		return err;
+	h->filter = malloc(sizeof(*h->filter));
+	if (!h->filter)
+		return kd__err(h, -ENOMEM, "kd_open: out of memory for opts.filter");
+	*h->filter = flt;
+	return 0;
+}
+
 static uint64_t boot_ns(void)
 {
 	struct timespec rt, mono;
@@ -264,6 +284,8 @@ int kd_open(const struct kd_open_opts *opts, struct kd_handle **out)
 			      "net, ...), 'syscalls' or 'all'", bad);
 		goto fail;
 	}
+	if ((err = open_filter(h)))
+		goto fail;
 	h->boot_ns = boot_ns();
 	h->ev.boot_ns = h->boot_ns;
 	h->ev.h = h;
@@ -271,6 +293,13 @@ int kd_open(const struct kd_open_opts *opts, struct kd_handle **out)
 	err = kd__engine_open(h);
 	if (err)
 		goto fail;
+	/* an engine that filters put opts.filter in force before it attached anything */
+	if (h->filter && !h->ops->filter) {
+		err = kd__err(h, KD_ENOTSUP,
+			      "opts.filter: the %s engine cannot filter in the kernel; filters need the "
+			      "core engine", h->ops->name);
+		goto fail;
+	}
 	/* after the engine: what changes during the /proc scan arrives as events */
 	if ((err = kd__enrich_open(h)))
 		goto fail;
@@ -296,6 +325,7 @@ void kd_close(struct kd_handle *h)
 	free(h->file_str);
 	free(h->capture_str);
 	free(h->pids_copy);
+	free(h->filter);
 	free(h);
 }
 
@@ -340,7 +370,7 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 		/* every decoded event keeps the tables current, selected or not */
 		kd__enrich_event(h, &h->ev);
 		/* engines that cannot select in the kernel hand us everything */
-		if (h->enabled[h->ev.hdr->type])
+		if (h->enabled[h->ev.hdr->type] && kd__filter_pass(h, &h->ev))
 			break;
 		h->followed++;
 	}
@@ -378,6 +408,8 @@ int kd_stats(struct kd_handle *h, struct kd_stats *st)
 	}
 	/* what the kernel produced for the selection, as kd_next saw it */
 	s.enrich_events = h->followed;
+	s.filtered_task += h->flt_task;
+	s.filtered_path += h->flt_path;
 	s.kernel_events -= s.kernel_events >= h->followed ? h->followed : s.kernel_events;
 	s.drops = 0;
 	for (r = 0; r < KD_DROP__MAX; r++)

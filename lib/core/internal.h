@@ -3,6 +3,7 @@
 #define KD_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,9 +75,12 @@ struct kd_handle {
 	uint64_t boot_ns;
 	uint64_t events, invalid, bytes;
 	uint64_t followed;                 /* decoded, not selected: enrichment only */
+	uint64_t flt_task, flt_path;       /* filtered here (kd__filter_pass) */
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
 	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */
+	struct kd_flt *filter;             /* the filter in force as built (lib/core/filter.c),
+					    * NULL if none: opts.filter, then kd_filter_set() */
 	char err[512];
 };
 
@@ -95,5 +99,18 @@ KD__HIDDEN void kd__kernel_selection(const struct kd_handle *h, uint8_t *en);
 /* Pick and open h->opts.engine (AUTO tries core, classic, kmod): sets
  * h->ops and h->engine (lib/engines/engines.c). */
 KD__HIDDEN int kd__engine_open(struct kd_handle *h);
+
+/* Check f and build the kernel form into out (lib/core/filter.c); *any is
+ * false when f is NULL or empty. Errors: KD_EBADOPT with the message on h
+ * (NULL: the thread's open error). */
+KD__HIDDEN int kd__filter_build(struct kd_handle *h, const struct kd_filter *f, struct kd_flt *out,
+				bool *any);
+
+/* Process-lifecycle syscalls (clone family, exec, exit, prctl) pass the
+ * kernel's filters when enrichment is on, so the tables see every exec and
+ * fork; kd__filter_pass() then decides whether ev is delivered, with the
+ * thread as enriched after the event (an exec is judged by its new name). */
+KD__HIDDEN bool kd__filter_bypass(const struct kd_handle *h, int id);
+KD__HIDDEN bool kd__filter_pass(struct kd_handle *h, const struct kd_event *ev);
 
 #endif

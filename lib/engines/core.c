@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "internal.h"
 #include "bpf-core/kd_core.h"
+#include "bpf-core/kd_filter.h"
 #include "ringbuf.h"
 #include "core_probes.h"
 
@@ -424,6 +425,56 @@ static int follow_pids(struct core *c)
 	return 0;
 }
 
+/* ------------------------------------------------------------ filters */
+
+/* Into the idle slot, then flip: a program sees the old filter or the new
+ * one whole (drivers/bpf-core/kd_filter.bpf.h). */
+static int core_filter(void *state, const struct kd_flt *f)
+{
+	struct core *c = state;
+	uint32_t idle = (__atomic_load_n(&c->skel->bss->kd_flt_idx, __ATOMIC_RELAXED) & 1) ^ 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(c->skel->maps.kd_flt_map), &idle, f, BPF_ANY))
+		return kd__err(c->h, KD_EENGINE, "core engine: writing the filter: %s", strerror(errno));
+	__atomic_store_n(&c->skel->bss->kd_flt_idx, idle, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->skel->bss->kd_flt_any, f->kinds != 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Which params of each syscall are paths (the path kind looks at those),
+ * then opts.filter, before anything is attached. */
+static int filter_setup(struct core *c)
+{
+	struct kd_handle *h = c->h;
+	int err;
+
+	for (int id = 1; id < (int)KD_FLT_EVENTS; id++) {
+		const struct kd__event_info *info = kd__event_info(id);
+		uint8_t m = 0;
+
+		if (!info || !info->name)
+			continue;
+		for (unsigned i = 0; i < info->nparams && i < 6; i++)
+			if (info->params[i].kind == KD_PK_PATH)
+				m |= (uint8_t)(1u << i);
+		c->skel->bss->kd_flt_pathmask[id] = m;
+	}
+	/* the tables must see every exec and fork: kd__filter_pass() judges
+	 * those in userspace */
+	for (int id = 1; id < 1000; id++) {
+		int nr = kd_event_type_syscall_nr(id);
+
+		if (nr < 0 || nr >= (int)KD_MAX_SYSCALL_NR || !kd__filter_bypass(h, id))
+			continue;
+		c->skel->bss->kd_flt_bypass[nr] = 1;
+		c->skel->bss->kd_flt_pathmask[id] = 0;
+	}
+	if (!h->filter)
+		return 0;
+	err = core_filter(c, h->filter);
+	return err;
+}
+
 static int core_open(struct kd_handle *h, void **state)
 {
 	struct core *c;
@@ -463,6 +514,8 @@ static int core_open(struct kd_handle *h, void **state)
 	err = make_rings(c);
 	if (!err)
 		err = follow_pids(c);
+	if (!err)
+		err = filter_setup(c);
 	if (err)
 		goto fail;
 	fill_table(c);
@@ -639,6 +692,8 @@ static int core_stats(void *state, struct kd_stats *st)
 		st->drops_by_reason[KD_DROP_BUFFER_FULL] += v[KD_CNT_DROP_FULL];
 		st->drops_by_reason[KD_DROP_TOO_BIG] += v[KD_CNT_DROP_TOO_BIG];
 		st->drops_by_reason[KD_DROP_NO_STATE] += v[KD_CNT_DROP_NO_STATE];
+		st->filtered_task += v[KD_CNT_FLT_TASK];
+		st->filtered_path += v[KD_CNT_FLT_PATH];
 	}
 	/* a recursion miss is a record the kernel would have produced */
 	st->kernel_events += rec;
@@ -701,6 +756,7 @@ const struct kd_engine_ops kd__engine_core = {
 	.open = core_open,
 	.next = core_next,
 	.select = core_select,
+	.filter = core_filter,
 	.stats = core_stats,
 	.stats_cpu = core_stats_cpu,
 	.close = core_close,

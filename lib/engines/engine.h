@@ -8,6 +8,7 @@
 #include "kindling/kindling.h"
 
 struct kd_handle;
+struct kd_flt; /* drivers/bpf-core/kd_filter.h */
 
 /*
  * An engine hands the core raw records (drivers/record.h), already merged in
@@ -31,6 +32,10 @@ struct kd_engine_ops {
 	/* Apply h->enabled (per event id) in the kernel; NULL when the engine
 	 * cannot filter (the core then filters alone). */
 	int (*select)(void *state);
+
+	/* Put an in-kernel filter in force (lib/core/filter.c built and
+	 * checked it; all zero = none); NULL when the engine cannot filter. */
+	int (*filter)(void *state, const struct kd_flt *f);
 
 	/* Add the engine's counters (kernel events, drops by reason, filtered). */
 	int (*stats)(void *state, struct kd_stats *st);

@@ -23,6 +23,7 @@
 
 #define EXIT_USAGE 2
 #define MAX_PIDS 64
+#define MAX_FILTER 16 /* per kind: more than the library takes, so it says why */
 
 struct args {
 	int engine;
@@ -36,6 +37,9 @@ struct args {
 	double duration;     /* seconds, 0: unlimited */
 	const char *write_file, *read_file;
 	char **cmd;          /* NULL: no child */
+	/* in-kernel filters (kd_filter); the library checks the entries */
+	const char *comms[MAX_FILTER], *cgroups[MAX_FILTER], *paths[MAX_FILTER];
+	size_t ncomms, ncgroups, npaths;
 };
 
 static volatile sig_atomic_t stop_sig;       /* SIGINT/SIGTERM received */
@@ -58,6 +62,11 @@ static void usage(FILE *f)
 	      "  -s, --snaplen N       bytes of buffers to capture (default 80, max 65535)\n"
 	      "  -E, --events LIST     events, categories or probes: openat,net,...\n"
 	      "  -p, --pid PID         only this process and its children (repeatable, comma list)\n"
+	      "      --comm NAME[*]    only threads named NAME, or starting with NAME when it\n"
+	      "                        ends in '*' (in the kernel; repeatable)\n"
+	      "      --cgroup PATH     only tasks in this cgroup v2 or below it (repeatable)\n"
+	      "      --path-prefix P   events with path params: only paths starting with P\n"
+	      "                        (repeatable; events without a path pass)\n"
 	      "  -n, --count N         stop after N events\n"
 	      "  -d, --duration SECS   stop after SECS seconds\n"
 	      "  -w, --write FILE      also write the events to a capture file\n"
@@ -127,7 +136,8 @@ static bool parse_engine(const char *s, int *out)
 	return false;
 }
 
-enum { OPT_JSON = 256, OPT_NO_LATENCY, OPT_LIST_EVENTS, OPT_LIST_PROBES, OPT_STACKS };
+enum { OPT_JSON = 256, OPT_NO_LATENCY, OPT_LIST_EVENTS, OPT_LIST_PROBES, OPT_STACKS, OPT_COMM,
+       OPT_CGROUP, OPT_PATH_PREFIX };
 
 /* Returns -1 to go on, else the exit code. */
 static int parse_args(int argc, char **argv, struct args *a)
@@ -147,6 +157,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"stacks", no_argument, NULL, OPT_STACKS},
 		{"list-events", no_argument, NULL, OPT_LIST_EVENTS},
 		{"list-probes", no_argument, NULL, OPT_LIST_PROBES},
+		{"comm", required_argument, NULL, OPT_COMM},
+		{"cgroup", required_argument, NULL, OPT_CGROUP},
+		{"path-prefix", required_argument, NULL, OPT_PATH_PREFIX},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -211,6 +224,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_LIST_PROBES:
 			a->list_probes = true;
+			break;
+		case OPT_COMM:
+			if (a->ncomms >= MAX_FILTER)
+				return usage_error("too many --comm (at most %s)", "8");
+			a->comms[a->ncomms++] = optarg;
+			break;
+		case OPT_CGROUP:
+			if (a->ncgroups >= MAX_FILTER)
+				return usage_error("too many --cgroup (at most %s)", "8");
+			a->cgroups[a->ncgroups++] = optarg;
+			break;
+		case OPT_PATH_PREFIX:
+			if (a->npaths >= MAX_FILTER)
+				return usage_error("too many --path-prefix (at most %s)", "8");
+			a->paths[a->npaths++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -397,6 +425,9 @@ static void print_stats(struct kd_handle *h)
 	if (st.enrich_events)
 		fprintf(stderr, "%" PRIu64 " followed for enrichment, ", st.enrich_events);
 	fprintf(stderr, "engine %s\n", kd_engine_name(kd_handle_engine(h)));
+	if (st.filtered_task || st.filtered_path)
+		fprintf(stderr, "kdump: dropped by filters in the kernel: %" PRIu64 " by task, %" PRIu64
+			" by path\n", st.filtered_task, st.filtered_path);
 }
 
 /* Hidden test hook, not an option: KDUMP_TEST_RECORDS names a file of raw
@@ -505,6 +536,10 @@ int main(int argc, char **argv)
 		o.pids = a.pids;
 		o.npids = a.npids;
 	}
+	KD_OPTS(kd_filter, filter, .comms = a.comms, .ncomms = a.ncomms, .cgroups = a.cgroups,
+		.ncgroups = a.ncgroups, .paths = a.paths, .npaths = a.npaths);
+	if (a.ncomms || a.ncgroups || a.npaths)
+		o.filter = &filter;
 
 	struct kd_handle *h = NULL;
 	int err = kd_open(&o, &h);
