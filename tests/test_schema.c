@@ -306,7 +306,7 @@ ParameterizedTest(int *idp, schema, row)
 			break;
 		case KD_WIRE_BYTES:
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
-					  (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_SOCKTUPLE || (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -319,7 +319,20 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect_neq(p->len, KD_LEN_NONE, "%s.%s needs a len", e->name, p->name);
 		if (cap == KD_CAP_IOVEC)
 			cr_expect_eq(src, KD_LEN_ARG(0), "%s.%s: iovec count is ARG(i)", e->name, p->name);
-		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC)
+		/* a synthetic tuple's len says where its fd is: an fd argument or the result */
+		if (cap == KD_CAP_SOCKTUPLE) {
+			cr_expect(sc && (src == KD_LEN_RET || src == KD_LEN_ARG(0)), "%s.%s: fd source",
+				  e->name, p->name);
+			if (src == KD_LEN_ARG(0))
+				cr_expect(ai < e->nparams && e->params[ai].kind == KD_PK_FD, "%s.%s: fd arg",
+					  e->name, p->name);
+			else
+				cr_expect_eq(e->result, KD_PK_FD, "%s.%s: fd result", e->name, p->name);
+			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
+				     p->name);
+		}
+		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
+		    cap != KD_CAP_SOCKTUPLE)
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)
