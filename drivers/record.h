@@ -27,7 +27,8 @@
  * so a decoder knows which table produced them.
  *   1  first schema
  *   2  a synthetic "tuple" param (KD_CAP_SOCKTUPLE) appended to connect,
- *      accept, accept4, bind and listen */
+ *      accept, accept4, bind and listen; a synthetic "flags" param
+ *      (KD_CAP_UVAL64: struct clone_args.flags) appended to clone3 */
 #define KD_SCHEMA_VERSION 2
 
 struct kd_rec_hdr {
@@ -88,6 +89,10 @@ struct kd_rec_hdr {
  * exit (struct kd_socktuple); aux says where the fd is: KD_LEN_ARG(i) or
  * KD_LEN_RET (accept). Length 0 when the fd is no socket (or the call failed). */
 #define KD_CAP_SOCKTUPLE 7
+/* Not a syscall argument either: the u64 the user pointer in argument aux
+ * (KD_LEN_ARG(i)) points to, read at exit and stored as a register value
+ * (clone3's clone_args.flags); 0 with KD_RF_READ_FAULT when unreadable. */
+#define KD_CAP_UVAL64    8
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00

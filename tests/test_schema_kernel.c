@@ -89,14 +89,19 @@ static int read_fields(const char *path, char names[][64], int max)
 	return n;
 }
 
-/* Params that are syscall arguments: a row's synthetic params (kind
- * SOCKTUPLE: what the driver reads from kernel memory) come after them and
+/* Params that are syscall arguments: a row's synthetic params (kinds
+ * SOCKTUPLE and PFLAGS: what the driver reads at exit) come after them and
  * have no tracefs field. */
+static bool synthetic(int kind)
+{
+	return kind == KD_PK_SOCKTUPLE || kind == KD_PK_PFLAGS;
+}
+
 static int kernel_args(int id)
 {
 	int n = kd_event_type_nparams(id);
 
-	while (n > 0 && kd_event_type_param_kind(id, (unsigned)n - 1) == KD_PK_SOCKTUPLE)
+	while (n > 0 && synthetic(kd_event_type_param_kind(id, (unsigned)n - 1)))
 		n--;
 	return n;
 }

@@ -443,6 +443,19 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 	case KD_CAP_SOCKTUPLE:
 		len = kd_cap_socktuple(s, off, kd_tuple_fd(s, aux), room);
 		break;
+	case KD_CAP_UVAL64:
+		if (room < 8 || KD_LEN_IDX(aux) >= 6) {
+			s->rflags |= KD_RF_TRUNCATED;
+			break;
+		}
+		a = 0;
+		if (bpf_probe_read_user(&a, sizeof(a), (void *)s->args[KD_LEN_IDX(aux)])) {
+			a = 0;
+			s->rflags |= KD_RF_READ_FAULT;
+		}
+		*(__u64 *)&s->buf[off] = a;
+		len = 8;
+		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */
 		if (s->mode == KD_MODE_EXEC)

@@ -298,6 +298,8 @@ enum kd_param_kind {
 	KD_PK_RLIMIT = 27,
 	KD_PK_ERRNO = 28,    /* an errno value (results, exit codes) */
 	KD_PK_SOCKTUPLE = 29, /* not an argument: struct kd_sock_tuple, the socket at exit */
+	KD_PK_PFLAGS = 30,   /* not an argument: bit flags a pointer argument points to
+			      * (clone3's clone_args.flags), read at exit; shown as FLAGS */
 	KD_PK__COUNT
 };
 

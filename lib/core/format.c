@@ -406,6 +406,7 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 		put_signal(o, v->i);
 		break;
 	case KD_PK_FLAGS:
+	case KD_PK_PFLAGS:
 		if (sp->set)
 			put_set(o, sp->set, v->u);
 		else

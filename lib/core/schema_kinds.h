@@ -49,7 +49,9 @@
 	X(RLIMIT, "rlimit", BYTES, FIXED, 16, "struct rlimit *", "struct rlimit")             \
 	X(ERRNO, "errno", VAL, VAL, 0, NULL, "errno value")                                   \
 	X(SOCKTUPLE, "socktuple", BYTES, SOCKTUPLE, 0, "struct kd_sock_tuple",                \
-	  "socket tuple read from the kernel at exit (not an argument)")
+	  "socket tuple read from the kernel at exit (not an argument)")                   \
+	X(PFLAGS, "pflags", VAL, UVAL64, 0, NULL,                                             \
+	  "bit flags read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

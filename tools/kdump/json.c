@@ -282,6 +282,7 @@ static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_v
 		kdump_buf_printf(b, "%" PRId64, v->i);
 		return;
 	case KD_PK_FLAGS:
+	case KD_PK_PFLAGS:
 	case KD_PK_ENUM:
 		name = kd_event_type_param_set(type, i);
 		if (name) {
