@@ -261,17 +261,23 @@ static __always_inline __u32 kd_cap_socktuple(struct kd_scratch *s, __u32 off, _
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct kd_socktuple *st;
 	struct file **fdarr, *f = NULL;
+	struct fdtable *fdt;
 	struct socket *sock;
 	struct sock *sk;
-	__u32 max;
+	__u64 addrs;
+	__u32 max, ports;
 	__u16 mode;
 
 	if (fd < 0 || room < KD_SOCKTUPLE_SIZE)
 		return 0;
-	max = BPF_CORE_READ(t, files, fdt, max_fds);
+	/* every step is a helper call (~10 ns): read each pointer once */
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt)
+		return 0;
+	max = BPF_CORE_READ(fdt, max_fds);
 	if ((__u64)fd >= max)
 		return 0;
-	fdarr = BPF_CORE_READ(t, files, fdt, fd);
+	fdarr = BPF_CORE_READ(fdt, fd);
 	if (!fdarr || bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd & 0xffffffff]) || !f)
 		return 0;
 	mode = BPF_CORE_READ(f, f_inode, i_mode);
@@ -286,14 +292,18 @@ static __always_inline __u32 kd_cap_socktuple(struct kd_scratch *s, __u32 off, _
 	st->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	st->type = (__u8)BPF_CORE_READ(sk, sk_type);
 	st->proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	if (st->family != KD_AF_INET_ && st->family != KD_AF_INET6_)
+		return KD_SOCKTUPLE_SIZE;
+	/* skc_portpair: skc_dport (network order) low, skc_num (host) high */
+	ports = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+	st->sport = ports >> 16;
+	st->dport = kd_swab16((__u16)ports);
 	if (st->family == KD_AF_INET_) {
-		st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		st->dport = kd_swab16(BPF_CORE_READ(sk, __sk_common.skc_dport));
-		BPF_CORE_READ_INTO((__u32 *)st->saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)st->daddr, sk, __sk_common.skc_daddr);
-	} else if (st->family == KD_AF_INET6_) {
-		st->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		st->dport = kd_swab16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		/* skc_addrpair: skc_daddr low, skc_rcv_saddr high */
+		addrs = BPF_CORE_READ(sk, __sk_common.skc_addrpair);
+		*(__u32 *)st->saddr = addrs >> 32;
+		*(__u32 *)st->daddr = (__u32)addrs;
+	} else {
 		BPF_CORE_READ_INTO(&st->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&st->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 	}
