@@ -25,7 +25,11 @@
 
 /* Schema version: bumped when events or params are appended. Records carry it
  * so a decoder knows which table produced them.
- * 1: the first schema. 2: sched_offcpu gains kstack_id, ustack_id. */
+ *   1  first schema
+ *   2  a synthetic "tuple" param (KD_CAP_SOCKTUPLE) appended to connect,
+ *      accept, accept4, bind and listen; a synthetic "flags" param
+ *      (KD_CAP_UVAL64: struct clone_args.flags) appended to clone3;
+ *      sched_offcpu gains kstack_id, ustack_id */
 #define KD_SCHEMA_VERSION 2
 
 struct kd_rec_hdr {
@@ -82,6 +86,14 @@ struct kd_rec_hdr {
 #define KD_CAP_IOVEC     4  /* iovec array (count in aux arg), data up to snaplen */
 #define KD_CAP_STRARR    5  /* NULL-terminated char *[], bounded */
 #define KD_CAP_FIXED     6  /* user struct of .size bytes (timespec, int[2]...) */
+/* Not a syscall argument: the socket behind an fd as the kernel has it at
+ * exit (struct kd_socktuple); aux says where the fd is: KD_LEN_ARG(i) or
+ * KD_LEN_RET (accept). Length 0 when the fd is no socket (or the call failed). */
+#define KD_CAP_SOCKTUPLE 7
+/* Not a syscall argument either: the u64 the user pointer in argument aux
+ * (KD_LEN_ARG(i)) points to, read at exit and stored as a register value
+ * (clone3's clone_args.flags); 0 with KD_RF_READ_FAULT when unreadable. */
+#define KD_CAP_UVAL64    8
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00
@@ -96,6 +108,24 @@ struct kd_rec_hdr {
 #define KD_STRARR_MAX    4096u /* argv bytes limit */
 #define KD_STRARR_COUNT  64u   /* argv entries limit */
 #define KD_SOCKADDR_MAX  128u
+
+/*
+ * Wire form of a KD_CAP_SOCKTUPLE param (40 bytes, little endian). Ports in
+ * host order; addresses in network order, AF_INET in the first 4 bytes.
+ * Remote address and port are 0 while unconnected (a listener, a bound
+ * socket). Other families (AF_UNIX) carry family and type only. A producer
+ * may append bytes later: decoders read the first KD_SOCKTUPLE_SIZE.
+ */
+struct kd_socktuple {
+	__u16 family;    /* AF_* (sk_family) */
+	__u8 type;       /* SOCK_STREAM, SOCK_DGRAM... (sk_type) */
+	__u8 proto;      /* IPPROTO_* (sk_protocol) */
+	__u16 sport;     /* local port */
+	__u16 dport;     /* remote port */
+	__u8 saddr[16];  /* local address */
+	__u8 daddr[16];  /* remote address */
+};
+#define KD_SOCKTUPLE_SIZE 40u
 
 /* Per-syscall entry of the kernel table. */
 struct kd_kparam {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -301,11 +303,17 @@ Test(kdump, json_structs)
 	const unsigned char *addrs[] = {in4, in6, un, abstract};
 	size_t lens[] = {sizeof(in4), sizeof(in6), sizeof(un), sizeof(abstract)};
 
+	/* the kernel's tuple: v6 with both ends, a unix socket, none (failed, abstract) */
+	struct kd_sock_tuple t6 = { .family = AF_INET6, .type = SOCK_STREAM, .proto = IPPROTO_TCP,
+				    .sport = 40000, .dport = 443, .saddr[15] = 1, .daddr[15] = 1 };
+	struct kd_sock_tuple tun = { .family = AF_UNIX, .type = SOCK_STREAM };
+
 	for (int i = 0; i < 4; i++) {
 		rec_begin(&rb, "connect", i ? 0 : -ECONNREFUSED, 0);
 		rec_val(&rb, 3);
 		rec_bytes(&rb, addrs[i], lens[i]);
 		rec_val(&rb, lens[i]);
+		rec_bytes(&rb, i == 1 ? (void *)&t6 : (void *)&tun, i == 1 || i == 2 ? sizeof(t6) : 0);
 		rec_end(&rb);
 	}
 	rec_begin(&rb, "pipe2", 0, 0);
@@ -328,10 +336,11 @@ Test(kdump, json_structs)
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
-		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_INET\",\"addr\":\"127.0.0.1\",\"port\":80},\"addrlen\":16},\"error\":\"ECONNREFUSED\"}",
-		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_INET6\",\"addr\":\"::1\",\"port\":443},\"addrlen\":28}}",
-		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_UNIX\",\"path\":\"/run/s\"},\"addrlen\":10}}",
-		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_UNIX\",\"path\":\"@a\\\"b\"},\"addrlen\":6}}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_INET\",\"addr\":\"127.0.0.1\",\"port\":80},\"addrlen\":16,\"tuple\":null},\"error\":\"ECONNREFUSED\"}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_INET6\",\"addr\":\"::1\",\"port\":443},\"addrlen\":28,"
+		"\"tuple\":{\"family\":\"AF_INET6\",\"socktype\":\"SOCK_STREAM\",\"proto\":\"tcp\",\"src\":\"::1\",\"sport\":40000,\"dst\":\"::1\",\"dport\":443}}}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_UNIX\",\"path\":\"/run/s\"},\"addrlen\":10,\"tuple\":{\"family\":\"AF_UNIX\",\"socktype\":\"SOCK_STREAM\"}}}",
+		"\"args\":{\"fd\":3,\"uservaddr\":{\"family\":\"AF_UNIX\",\"path\":\"@a\\\"b\"},\"addrlen\":6,\"tuple\":null}}",
 		"\"args\":{\"fildes\":[3,4],\"flags\":\"0\"}}",
 		"\"args\":{\"filename\":\"/bin/true\",\"argv\":[\"true\",\"-x\"],\"envp\":null}}",
 		"\"args\":{\"rqtp\":{\"tv_sec\":1,\"tv_nsec\":500},\"rmtp\":null}}",

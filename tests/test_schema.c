@@ -296,7 +296,7 @@ ParameterizedTest(int *idp, schema, row)
 		cr_expect_eq(kd_event_type_param_kind(id, i), p->kind);
 		switch (wire) {
 		case KD_WIRE_VAL:
-			cr_expect_eq(cap, KD_CAP_VAL, "%s.%s", e->name, p->name);
+			cr_expect(cap == KD_CAP_VAL || cap == KD_CAP_UVAL64, "%s.%s", e->name, p->name);
 			break;
 		case KD_WIRE_STR:
 			cr_expect_eq(cap, KD_CAP_STR, "%s.%s", e->name, p->name);
@@ -306,7 +306,7 @@ ParameterizedTest(int *idp, schema, row)
 			break;
 		case KD_WIRE_BYTES:
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
-					  (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_SOCKTUPLE || (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -319,7 +319,28 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect_neq(p->len, KD_LEN_NONE, "%s.%s needs a len", e->name, p->name);
 		if (cap == KD_CAP_IOVEC)
 			cr_expect_eq(src, KD_LEN_ARG(0), "%s.%s: iovec count is ARG(i)", e->name, p->name);
-		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC)
+		/* a synthetic tuple's len says where its fd is: an fd argument or the result */
+		if (cap == KD_CAP_UVAL64) {
+			cr_expect(sc && src == KD_LEN_ARG(0) && ai < e->nparams &&
+					  e->params[ai].kind == KD_PK_PTR,
+				  "%s.%s: read through a PTR argument", e->name, p->name);
+			cr_expect_neq(p->set, 0, "%s.%s: flags need a set", e->name, p->name);
+			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
+				     p->name);
+		}
+		if (cap == KD_CAP_SOCKTUPLE) {
+			cr_expect(sc && (src == KD_LEN_RET || src == KD_LEN_ARG(0)), "%s.%s: fd source",
+				  e->name, p->name);
+			if (src == KD_LEN_ARG(0))
+				cr_expect(ai < e->nparams && e->params[ai].kind == KD_PK_FD, "%s.%s: fd arg",
+					  e->name, p->name);
+			else
+				cr_expect_eq(e->result, KD_PK_FD, "%s.%s: fd result", e->name, p->name);
+			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
+				     p->name);
+		}
+		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
+		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64)
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)

@@ -229,6 +229,87 @@ static __always_inline __u32 kd_cap_exec_strs(struct kd_scratch *s, __u32 off, _
 	return want;
 }
 
+/* ---- KD_CAP_SOCKTUPLE: the socket behind an fd, from kernel memory ---- */
+
+#define KD_S_IFMT   0170000
+#define KD_S_IFSOCK 0140000
+#define KD_AF_INET_ 2
+#define KD_AF_INET6_ 10
+
+static __always_inline __u16 kd_swab16(__u16 v)
+{
+	return (__u16)((v >> 8) | (v << 8));
+}
+
+/* The fd a tuple param describes: argument j or the result (accept). */
+static __always_inline __s64 kd_tuple_fd(struct kd_scratch *s, __u8 aux)
+{
+	__u32 j = KD_LEN_IDX(aux);
+
+	if (KD_LEN_SRC(aux) == KD_LEN_RET)
+		return s->ret;
+	if (KD_LEN_SRC(aux) != KD_LEN_ARG(0) || j >= 6)
+		return -1;
+	return (__s32)s->args[j];
+}
+
+/* struct kd_socktuple of fd in this task's fd table, as the syscall leaves
+ * it (accept's new fd is installed by then). A file is a socket when its
+ * inode says S_IFSOCK; its private_data is then the struct socket. */
+static __always_inline __u32 kd_cap_socktuple(struct kd_scratch *s, __u32 off, __s64 fd, __u32 room)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct kd_socktuple *st;
+	struct file **fdarr, *f = NULL;
+	struct fdtable *fdt;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 addrs;
+	__u32 max, ports;
+	__u16 mode;
+
+	if (fd < 0 || room < KD_SOCKTUPLE_SIZE)
+		return 0;
+	/* every step is a helper call (~10 ns): read each pointer once */
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt)
+		return 0;
+	max = BPF_CORE_READ(fdt, max_fds);
+	if ((__u64)fd >= max)
+		return 0;
+	fdarr = BPF_CORE_READ(fdt, fd);
+	if (!fdarr || bpf_probe_read_kernel(&f, sizeof(f), &fdarr[fd & 0xffffffff]) || !f)
+		return 0;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & KD_S_IFMT) != KD_S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+	if (!sk)
+		return 0;
+	st = (void *)&s->buf[off & KD_BPF_REC_MASK];
+	__builtin_memset(st, 0, sizeof(*st));
+	st->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	st->type = (__u8)BPF_CORE_READ(sk, sk_type);
+	st->proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	if (st->family != KD_AF_INET_ && st->family != KD_AF_INET6_)
+		return KD_SOCKTUPLE_SIZE;
+	/* skc_portpair: skc_dport (network order) low, skc_num (host) high */
+	ports = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+	st->sport = ports >> 16;
+	st->dport = kd_swab16((__u16)ports);
+	if (st->family == KD_AF_INET_) {
+		/* skc_addrpair: skc_daddr low, skc_rcv_saddr high */
+		addrs = BPF_CORE_READ(sk, __sk_common.skc_addrpair);
+		*(__u32 *)st->saddr = addrs >> 32;
+		*(__u32 *)st->daddr = (__u32)addrs;
+	} else {
+		BPF_CORE_READ_INTO(&st->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&st->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+	return KD_SOCKTUPLE_SIZE;
+}
+
 /* ---- in place: straight into a ring reservation (KD_KSC_DIRECT1) ---- */
 
 /* Register i of a[] (a stack array): constant indexes only, because 5.10
@@ -368,6 +449,22 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		break;
 	case KD_CAP_IOVEC:
 		len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), room);
+		break;
+	case KD_CAP_SOCKTUPLE:
+		len = kd_cap_socktuple(s, off, kd_tuple_fd(s, aux), room);
+		break;
+	case KD_CAP_UVAL64:
+		if (room < 8 || KD_LEN_IDX(aux) >= 6) {
+			s->rflags |= KD_RF_TRUNCATED;
+			break;
+		}
+		a = 0;
+		if (bpf_probe_read_user(&a, sizeof(a), (void *)s->args[KD_LEN_IDX(aux)])) {
+			a = 0;
+			s->rflags |= KD_RF_READ_FAULT;
+		}
+		*(__u64 *)&s->buf[off] = a;
+		len = 8;
 		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */

@@ -372,6 +372,9 @@ enum kd_param_kind {
 	KD_PK_SIGSET = 26,
 	KD_PK_RLIMIT = 27,
 	KD_PK_ERRNO = 28,    /* an errno value (results, exit codes) */
+	KD_PK_SOCKTUPLE = 29, /* not an argument: struct kd_sock_tuple, the socket at exit */
+	KD_PK_PFLAGS = 30,   /* not an argument: bit flags a pointer argument points to
+			      * (clone3's clone_args.flags), read at exit; shown as FLAGS */
 	KD_PK__COUNT
 };
 
@@ -424,6 +427,26 @@ struct kd_value {
 	size_t len;          /* bytes at ptr (strings: without the NUL) */
 	const char *name;    /* parameter name */
 };
+/*
+ * Bytes of a KD_PK_SOCKTUPLE param (the "tuple" that connect, accept, accept4,
+ * bind and listen carry since schema 2): the socket behind the call's fd as the
+ * kernel had it when the call returned, so the ephemeral port of a connect,
+ * the peer of accept(fd, NULL, NULL) and the port bind(0) picked are known
+ * even when the process is gone. Wire format, fixed: memcpy the first
+ * sizeof(struct kd_sock_tuple) bytes out (the record is unaligned). KD_VAL_NULL
+ * when the fd was no socket or the call failed; the param is absent
+ * (KD_ENOPARAM) in records of schema 1.
+ */
+struct kd_sock_tuple {
+	uint16_t family;    /* AF_INET, AF_INET6, AF_UNIX... */
+	uint8_t type;       /* SOCK_STREAM, SOCK_DGRAM... */
+	uint8_t proto;      /* IPPROTO_TCP, IPPROTO_UDP... */
+	uint16_t sport;     /* local port, host order */
+	uint16_t dport;     /* remote port, host order; 0 when not connected */
+	uint8_t saddr[16];  /* local address, network order (AF_INET: 4 bytes) */
+	uint8_t daddr[16];  /* remote address; all 0 when not connected */
+};
+
 #define KD_VAL_NULL      (1u << 0) /* NULL or unreadable pointer: no bytes */
 #define KD_VAL_TRUNCATED (1u << 1) /* bytes cut at snaplen or a limit */
 #define KD_VAL_BYTES     (1u << 2) /* ptr/len are valid (string and byte kinds) */

@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -174,6 +176,51 @@ static void put_sockaddr(struct out *o, const uint8_t *s, size_t n)
 		putf(o, "{family=%u}", fam);
 }
 
+_Static_assert(sizeof(struct kd_sock_tuple) == KD_SOCKTUPLE_SIZE &&
+		       sizeof(struct kd_socktuple) == KD_SOCKTUPLE_SIZE &&
+		       offsetof(struct kd_sock_tuple, saddr) == offsetof(struct kd_socktuple, saddr),
+	       "kindling.h and record.h agree on the socket tuple");
+
+static void put_tuple_end(struct out *o, int fam, const uint8_t *ip, uint16_t port)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(fam, ip, addr, sizeof(addr)))
+		strcpy(addr, "?");
+	putf(o, fam == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, port);
+}
+
+/* "tcp:127.0.0.1:41234->127.0.0.1:8080" (local->remote), "tcp:0.0.0.0:8080"
+ * while unconnected; other families by name. */
+static void put_socktuple(struct out *o, const uint8_t *s)
+{
+	static const uint8_t zero[16];
+	struct kd_sock_tuple t;
+	const char *name;
+	int set;
+
+	memcpy(&t, s, sizeof(t));
+	if (t.family != AF_INET && t.family != AF_INET6) {
+		set = kd__set_by_name("socket_family");
+		name = set > 0 ? kd__set_lookup(set, t.family) : NULL;
+		if (name)
+			putf(o, "{family=%s, type=%u}", name, t.type);
+		else
+			putf(o, "{family=%u, type=%u}", t.family, t.type);
+		return;
+	}
+	name = t.proto == IPPROTO_TCP ? "tcp" : t.proto == IPPROTO_UDP ? "udp" : NULL;
+	if (name)
+		putf(o, "%s:", name);
+	else
+		putf(o, "%s/%u:", t.family == AF_INET ? "ipv4" : "ipv6", t.proto);
+	put_tuple_end(o, t.family, t.saddr, t.sport);
+	if (t.dport || memcmp(t.daddr, zero, t.family == AF_INET ? 4 : 16) != 0) {
+		puts_(o, "->");
+		put_tuple_end(o, t.family, t.daddr, t.dport);
+	}
+}
+
 static void put_argv(struct out *o, const uint8_t *s, size_t n, bool cut)
 {
 	size_t i = 0;
@@ -237,6 +284,8 @@ static size_t struct_size(int kind)
 	case KD_PK_FDPAIR:
 	case KD_PK_SIGSET:
 		return 8;
+	case KD_PK_SOCKTUPLE:
+		return KD_SOCKTUPLE_SIZE;
 	default:
 		return 0;
 	}
@@ -291,6 +340,9 @@ static void put_bytes_kind(struct out *o, const struct kd_value *v)
 		break;
 	case KD_PK_SIGSET:
 		put_sigset(o, (uint64_t)le64(s));
+		break;
+	case KD_PK_SOCKTUPLE:
+		put_socktuple(o, s);
 		break;
 	case KD_PK_RLIMIT:
 		puts_(o, "{cur=");
@@ -354,6 +406,7 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 		put_signal(o, v->i);
 		break;
 	case KD_PK_FLAGS:
+	case KD_PK_PFLAGS:
 		if (sp->set)
 			put_set(o, sp->set, v->u);
 		else

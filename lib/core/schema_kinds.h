@@ -47,7 +47,11 @@
 	X(FDPAIR, "fdpair", BYTES, FIXED, 8, "int *", "pair of fds (int[2])")                 \
 	X(SIGSET, "sigset", BYTES, FIXED, 8, "sigset_t *", "signal set")                      \
 	X(RLIMIT, "rlimit", BYTES, FIXED, 16, "struct rlimit *", "struct rlimit")             \
-	X(ERRNO, "errno", VAL, VAL, 0, NULL, "errno value")
+	X(ERRNO, "errno", VAL, VAL, 0, NULL, "errno value")                                   \
+	X(SOCKTUPLE, "socktuple", BYTES, SOCKTUPLE, 0, "struct kd_sock_tuple",                \
+	  "socket tuple read from the kernel at exit (not an argument)")                   \
+	X(PFLAGS, "pflags", VAL, UVAL64, 0, NULL,                                             \
+	  "bit flags read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -234,16 +234,6 @@ void kd__sock_resolve_local(struct kd__enrich *e, struct kd__proc *p, struct kd_
 		procnet_local(p->pid, f);
 }
 
-/* f for fd num of p, read from /proc when the table lacks it (rate-limited). */
-static struct kd_fd *sock_fd(struct kd__enrich *e, struct kd__proc *p, int64_t num)
-{
-	struct kd_fd *f = kd__fd_find(p, (int32_t)num);
-
-	if (f || !e->live || !kd__enrich_may_lookup(e))
-		return f;
-	e->lookups++;
-	return kd__proc_read_fd(e, p, (int32_t)num);
-}
 
 static bool is_inet(const struct kd_fd *f)
 {
@@ -265,6 +255,76 @@ static int param_addr(struct kd__enrich *e, const struct kd_event *ev, unsigned 
 	if (fam == AF_UNIX && f && set_path && path[0] && !f->path)
 		kd__str_set(e, &f->path, path, strlen(path));
 	return fam;
+}
+
+/* The "tuple" param (schema 2+): the socket as the kernel had it at exit. */
+static bool ev_tuple(const struct kd_event *ev, struct kd_sock_tuple *t)
+{
+	struct kd_value v;
+
+	if (kd_event_param_by_name(ev, "tuple", &v) != 0 || !(v.flags & KD_VAL_BYTES) ||
+	    v.len < sizeof(*t))
+		return false;
+	memcpy(t, v.ptr, sizeof(*t));
+	return t->family != AF_UNSPEC;
+}
+
+static void tuple_end(struct kd__addr *a, const uint8_t *ip, uint16_t port, int family)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a->ip, ip, family == AF_INET ? 4 : 16);
+	a->port = port;
+	a->set = 1;
+	a->has_port = port != 0;
+}
+
+/* Fill f from the kernel's view of ev's socket: it is authoritative, so
+ * nothing needs asking later. An end the kernel does not have yet (no peer
+ * while listening, no address before bind) keeps what the params said.
+ * True when f is an IP socket whose tuple was applied. */
+static bool apply_tuple(const struct kd_event *ev, struct kd_fd *f)
+{
+	static const uint8_t zero[16];
+	struct kd_sock_tuple t;
+	size_t n;
+
+	if (!ev_tuple(ev, &t))
+		return false;
+	kd__sock_set_proto(f, t.family, t.type, t.proto);
+	if (t.family != AF_INET && t.family != AF_INET6)
+		return false;
+	n = t.family == AF_INET ? 4 : 16;
+	if (t.sport || memcmp(t.saddr, zero, n) != 0)
+		tuple_end(&f->local, t.saddr, t.sport, t.family);
+	if (t.dport || memcmp(t.daddr, zero, n) != 0)
+		tuple_end(&f->remote, t.daddr, t.dport, t.family);
+	f->state |= KD__FD_LOCAL_TRIED;
+	return true;
+}
+
+/* f for fd num of p. When the table lacks it: a socket made from ev's tuple
+ * if it has one (the process may be gone already), else read from /proc
+ * (live only, rate-limited). */
+static struct kd_fd *sock_fd(struct kd__enrich *e, struct kd__proc *p, int64_t num,
+			     const struct kd_event *ev)
+{
+	struct kd_fd *f = kd__fd_find(p, (int32_t)num);
+	struct kd_sock_tuple t;
+
+	if (f)
+		return f;
+	if (ev && ev_tuple(ev, &t)) {
+		f = kd__fd_add(e, p, (int32_t)num, KD_FD_SOCKET);
+		if (f) {
+			kd__sock_set_proto(f, t.family, t.type, t.proto);
+			f->flags = O_RDWR;
+		}
+		return f;
+	}
+	if (!e->live || !kd__enrich_may_lookup(e))
+		return NULL;
+	e->lookups++;
+	return kd__proc_read_fd(e, p, (int32_t)num);
 }
 
 void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_event *ev)
@@ -295,7 +355,7 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 		if (r < 0 && r != -EINPROGRESS)
 			return;
 		kd__ev_int(ev, 0, &fd);
-		f = sock_fd(e, p, fd);
+		f = sock_fd(e, p, fd, ev);
 		if (!f)
 			return;
 		fam = param_addr(e, ev, 1, f, &addr, true);
@@ -308,14 +368,14 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 		f->remote = addr;
 		if (f->role == KD_FD_ROLE_NONE)
 			f->role = KD_FD_ROLE_CLIENT;
-		if (is_inet(f) && (!f->local.set || !f->local.port))
+		if (!apply_tuple(ev, f) && is_inet(f) && (!f->local.set || !f->local.port))
 			kd__sock_resolve_local(e, p, f);
 		break;
 	case KD_EV_ACCEPT:
 	case KD_EV_ACCEPT4:
 		kd__ev_int(ev, 0, &fd);
 		kd__ev_int(ev, 3, &c);
-		lf = sock_fd(e, p, fd);
+		lf = sock_fd(e, p, fd, NULL);
 		if (lf) {
 			lf->role = KD_FD_ROLE_SERVER;
 			snap = *lf;
@@ -344,14 +404,15 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 				kd__sock_set_proto(f, fam, SOCK_STREAM, 0);
 			f->remote = addr;
 		}
-		if (is_inet(f) && (addr_unspecified(&f->local, f->family) || !f->remote.set))
+		if (!apply_tuple(ev, f) && is_inet(f) &&
+		    (addr_unspecified(&f->local, f->family) || !f->remote.set))
 			kd__sock_resolve_local(e, p, f);
 		break;
 	case KD_EV_BIND:
 		if (r < 0)
 			return;
 		kd__ev_int(ev, 0, &fd);
-		f = sock_fd(e, p, fd);
+		f = sock_fd(e, p, fd, ev);
 		if (!f)
 			return;
 		fam = param_addr(e, ev, 1, f, &addr, true);
@@ -360,16 +421,17 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 			if (!addr.port) /* ephemeral: the kernel picks it; ask at listen/connect */
 				f->local.has_port = 0;
 		}
+		apply_tuple(ev, f); /* the port the kernel picked */
 		break;
 	case KD_EV_LISTEN:
 		if (r < 0)
 			return;
 		kd__ev_int(ev, 0, &fd);
-		f = sock_fd(e, p, fd);
+		f = sock_fd(e, p, fd, ev);
 		if (!f)
 			return;
 		f->role = KD_FD_ROLE_SERVER;
-		if (is_inet(f) && (!f->local.set || !f->local.has_port)) {
+		if (!apply_tuple(ev, f) && is_inet(f) && (!f->local.set || !f->local.has_port)) {
 			f->state &= ~KD__FD_LOCAL_TRIED;
 			kd__sock_resolve_local(e, p, f);
 		}
@@ -379,7 +441,7 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 		if (r < 0)
 			return;
 		kd__ev_int(ev, 0, &fd);
-		f = sock_fd(e, p, fd);
+		f = sock_fd(e, p, fd, NULL);
 		if (!f)
 			return;
 		fam = param_addr(e, ev, 4, f, &addr, false);

@@ -327,6 +327,7 @@ static bool is_clone(int type)
 /* Flags of a clone-family event, when the record tells them. */
 static bool clone_flags(const struct kd_event *ev, uint64_t *flags)
 {
+	struct kd_value val;
 	int64_t v;
 
 	switch (kd_event_type(ev)) {
@@ -341,8 +342,17 @@ static bool clone_flags(const struct kd_event *ev, uint64_t *flags)
 			return false;
 		*flags = (uint64_t)v;
 		return true;
+	case KD_EV_CLONE3:
+		/* struct clone_args.flags, read by the driver (schema 2); a record
+		 * of schema 1 or an unreadable struct does not tell */
+		if (kd_event_record_flags(ev) & KD_RF_READ_FAULT)
+			return false;
+		if (kd_event_param_by_name(ev, "flags", &val) != 0)
+			return false;
+		*flags = val.u;
+		return true;
 	default:
-		return false; /* clone3: the flags are in a struct the record does not carry */
+		return false;
 	}
 }
 

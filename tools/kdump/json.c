@@ -6,6 +6,8 @@
  * structs (sockaddr, timespec, ...) objects, argv an array. */
 #include <arpa/inet.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +171,39 @@ static void put_argv(struct kdump_buf *b, const unsigned char *p, size_t n)
 	kdump_buf_putc(b, ']');
 }
 
+/* {"family":"AF_INET","socktype":"SOCK_STREAM","proto":"tcp","src":..,"sport":..,"dst":..,
+ * "dport":..}: local is src, as the kernel's socket sees it (fd_info orders by role). */
+static void put_socktuple(struct kdump_buf *b, const unsigned char *p)
+{
+	struct kd_sock_tuple t;
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], fam[64], st[64];
+
+	memcpy(&t, p, sizeof(t));
+	if (kd_flags_format("socket_family", t.family, fam, sizeof(fam)) < 0)
+		snprintf(fam, sizeof(fam), "%u", t.family);
+	if (kd_flags_format("socket_type", t.type, st, sizeof(st)) < 0)
+		snprintf(st, sizeof(st), "%u", t.type);
+	kdump_buf_puts(b, "{\"family\":");
+	put_cstr(b, fam);
+	kdump_buf_puts(b, ",\"socktype\":");
+	put_cstr(b, st);
+	if (t.family != AF_INET && t.family != AF_INET6) {
+		kdump_buf_putc(b, '}');
+		return;
+	}
+	if (!inet_ntop(t.family, t.saddr, s, sizeof(s)))
+		strcpy(s, "?");
+	if (!inet_ntop(t.family, t.daddr, d, sizeof(d)))
+		strcpy(d, "?");
+	kdump_buf_puts(b, ",\"proto\":");
+	put_cstr(b, t.proto == IPPROTO_TCP ? "tcp" : t.proto == IPPROTO_UDP ? "udp" : "");
+	kdump_buf_puts(b, ",\"src\":");
+	put_cstr(b, s);
+	kdump_buf_printf(b, ",\"sport\":%u,\"dst\":", t.sport);
+	put_cstr(b, d);
+	kdump_buf_printf(b, ",\"dport\":%u}", t.dport);
+}
+
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
 static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
 {
@@ -247,6 +282,7 @@ static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_v
 		kdump_buf_printf(b, "%" PRId64, v->i);
 		return;
 	case KD_PK_FLAGS:
+	case KD_PK_PFLAGS:
 	case KD_PK_ENUM:
 		name = kd_event_type_param_set(type, i);
 		if (name) {
@@ -285,6 +321,10 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	}
 	if (!(v.flags & KD_VAL_BYTES)) {
 		put_int(b, type, i, &v);
+		return;
+	}
+	if (v.kind == KD_PK_SOCKTUPLE && v.len >= sizeof(struct kd_sock_tuple)) {
+		put_socktuple(b, v.ptr);
 		return;
 	}
 	if (put_struct(b, (int)v.kind, v.ptr, v.len))
