@@ -41,6 +41,7 @@
 
 #include <kindling/kindling.h>
 
+#include "core_debug.h" /* lib/engines: kd__core_debug_set() */
 #include "ref.skel.h"
 
 enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG__N };
@@ -218,11 +219,11 @@ static int kd_start(struct capture *c)
 	uint64_t t0 = now_ns();
 	int err;
 
-	/* a debug knob of lib/engines/core.c, read at kd_open */
+	/* the scratch-only knob of lib/engines/core.c (static library only) */
 	if (c->cfg == CFG_KD_NODIRECT)
-		setenv("KD_CORE_NO_DIRECT", "1", 1);
+		kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
 	err = kd_open(&o, &c->h);
-	unsetenv("KD_CORE_NO_DIRECT");
+	kd__core_debug_set(NULL);
 	if (err) {
 		fprintf(stderr, "kd-bench: kd_open: %s: %s\n", kd_strerror(err), kd_last_error(NULL));
 		return -1;
