@@ -116,6 +116,10 @@ struct kd__enrich {
 	uint64_t cur_ts;
 	struct kd_thread *cur_thread;
 	struct kd_fd *cur_fd;
+	bool cur_fd_known; /* cur_fd was looked up (kd_event_fd() asks lazily) */
+	/* the thread kd__thread_find() returned last: a stream of events is
+	 * mostly runs of one thread, so this saves most hash lookups */
+	struct kd_thread *last_thread;
 
 	struct {
 		uint8_t kind; /* enum kd__defer_kind */

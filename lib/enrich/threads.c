@@ -18,9 +18,13 @@
 
 struct kd_thread *kd__thread_find(struct kd__enrich *e, uint32_t tid)
 {
-	struct kd_thread *t;
+	struct kd_thread *t = e->last_thread;
 
+	if (t && t->tid == tid)
+		return t;
 	HASH_FIND(hh, e->threads, &tid, sizeof(tid), t);
+	if (t)
+		e->last_thread = t;
 	return t;
 }
 
@@ -120,6 +124,8 @@ static void thread_unlink(struct kd__enrich *e, struct kd_thread *t)
 
 	if (e->cur_thread == t)
 		e->cur_thread = NULL;
+	if (e->last_thread == t)
+		e->last_thread = NULL;
 	HASH_DEL(e->threads, t);
 	DL_DELETE(p->threads, t);
 	p->nthreads--;
