@@ -45,6 +45,7 @@ struct kd_fd {
 /* An fd table: one per process, shared by CLONE_FILES processes. */
 struct kd__fdtab {
 	struct kd_fd *fds; /* by num, in the order they were added */
+	struct kd_fd *last; /* kd__fd_find()'s last answer: fds come in runs */
 	uint32_t n, refs;
 };
 
@@ -157,6 +158,7 @@ KD__HIDDEN void kd__proc_free(struct kd__enrich *e, struct kd__proc *p);
 KD__HIDDEN void kd__proc_set_parent(struct kd__enrich *e, struct kd__proc *p, uint32_t ppid);
 KD__HIDDEN void kd__proc_link_all(struct kd__enrich *e);
 KD__HIDDEN int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len);
+KD__HIDDEN void kd__str_take(struct kd__enrich *e, char **dst, char *s);
 KD__HIDDEN struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev);
 KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);

@@ -56,6 +56,18 @@ int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len)
 	return 0;
 }
 
+/* Replace *dst by s, a NUL-terminated malloc'd string we now own (NULL
+ * clears): kd__str_set() without the copy. */
+void kd__str_take(struct kd__enrich *e, char **dst, char *s)
+{
+	if (s)
+		e->bytes += strlen(s) + 1;
+	if (*dst)
+		e->bytes -= strlen(*dst) + 1;
+	free(*dst);
+	*dst = s;
+}
+
 static void args_set(struct kd__enrich *e, struct kd__proc *p, const void *a, size_t len)
 {
 	char *s = NULL;
