@@ -8,8 +8,9 @@
  *                     sys_exit program runs), the probe never enabled: its
  *                     programs are not attached
  *            off      kindling open with the probe on, then switched off at
- *                     runtime (kd_probe_enable(h, probe, 0)): its programs
- *                     stay attached and return after one load
+ *                     runtime (kd_probe_enable(h, probe, 0)): its switch is
+ *                     cleared and its unit detached (no other event of the
+ *                     unit is on)
  *            on       the probe on, a consumer thread draining kd_next
  *   probes   each with a workload that triggers it (see loads[] below)
  *
