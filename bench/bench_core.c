@@ -10,6 +10,8 @@
  *            kd         kindling core engine, all syscalls, latency off
  *            kd-lat     kindling core engine, all syscalls, latency on
  *            kd-nodirect  kd with the direct-reserve fast path off
+ *            kd-noenrich  kd with KD_OPEN_NO_ENRICH: the engine and decoder
+ *                       alone (same BPF as kd: not in the bpf_stats phase)
  *   mixes    getppid, openat+close (/dev/null), read 64 B (/dev/zero),
  *            write 64 B (/dev/null)
  *
@@ -41,12 +43,15 @@
 
 #include <kindling/kindling.h>
 
+#include "core_debug.h" /* lib/engines: kd__core_debug_set() */
 #include "ref.skel.h"
 
-enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG__N };
+enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG_KD_NOENRICH,
+	   CFG__N };
 enum mix { MIX_GETPPID, MIX_OPEN_CLOSE, MIX_READ, MIX_WRITE, MIX__N };
 
-static const char *cfg_name[CFG__N] = { "none", "ref", "ref+copy", "kd", "kd-lat", "kd-nodirect" };
+static const char *cfg_name[CFG__N] = { "none",   "ref",         "ref+copy",   "kd",
+					"kd-lat", "kd-nodirect", "kd-noenrich" };
 static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", "write 64 B" };
 static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 
@@ -210,7 +215,8 @@ static int ref_start(struct capture *c)
 
 static int kd_start(struct capture *c)
 {
-	uint32_t flags = KD_OPEN_TRACE_SELF | (c->cfg == CFG_KD_LAT ? KD_OPEN_LATENCY : 0);
+	uint32_t flags = KD_OPEN_TRACE_SELF | (c->cfg == CFG_KD_LAT ? KD_OPEN_LATENCY : 0) |
+			 (c->cfg == CFG_KD_NOENRICH ? KD_OPEN_NO_ENRICH : 0);
 	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .timeout_ms = 10, .flags = flags);
 	uint32_t tid = (uint32_t)syscall(SYS_gettid);
 	int t = kd_event_type_by_name("getppid");
@@ -223,11 +229,11 @@ static int kd_start(struct capture *c)
 	KD_OPTS(kd_filter, flt, .comms = &comm, .ncomms = 1);
 	if (comm)
 		o.filter = &flt;
-	/* a debug knob of lib/engines/core.c, read at kd_open */
+	/* the scratch-only knob of lib/engines/core.c (static library only) */
 	if (c->cfg == CFG_KD_NODIRECT)
-		setenv("KD_CORE_NO_DIRECT", "1", 1);
+		kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
 	err = kd_open(&o, &c->h);
-	unsetenv("KD_CORE_NO_DIRECT");
+	kd__core_debug_set(NULL);
 	if (err) {
 		fprintf(stderr, "kd-bench: kd_open: %s: %s\n", kd_strerror(err), kd_last_error(NULL));
 		return -1;
@@ -392,7 +398,7 @@ static int prog_cost(void)
 		return -1;
 	}
 	for (int r = 0; r < rounds; r++) {
-		for (int cfg = CFG_REF; cfg < CFG__N; cfg++) {
+		for (int cfg = CFG_REF; cfg < CFG_KD_NOENRICH; cfg++) {
 			struct capture c;
 			uint64_t kernel, drops;
 
@@ -441,7 +447,7 @@ static void print_prog_cost(void)
 	printf("\n| BPF ns per program run (bpf_stats, median) | %s | %s | %s | %s |\n", mix_name[0],
 	       mix_name[1], mix_name[2], mix_name[3]);
 	printf("| --- | --- | --- | --- | --- |\n");
-	for (int k = CFG_REF; k < CFG__N; k++) {
+	for (int k = CFG_REF; k < CFG_KD_NOENRICH; k++) {
 		printf("| %s | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++)
 			printf("%.1f | ", median(prog_ns[k][m], rounds));

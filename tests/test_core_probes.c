@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "core_debug.h"
 #include "probes_test.h"
 
 TestSuite(core_probes, .timeout = 30);
@@ -89,10 +90,13 @@ static void fallback(const char *no_fentry, const char *want)
 	const char *m;
 	int fd, port;
 
-	setenv("KD_PROBE_NO_TP", "kd_p_rstrecv", 1);
+	struct kd__core_debug dbg = { .probe_no_tp = "kd_p_rstrecv" };
+
 	if (no_fentry)
-		setenv("KD_PROBE_NO_FENTRY", no_fentry, 1);
+		snprintf(dbg.probe_no_fentry, sizeof(dbg.probe_no_fentry), "%s", no_fentry);
+	kd__core_debug_set(&dbg);
 	h = probes_open("tcp_reset_recv");
+	kd__core_debug_set(NULL);
 	m = kd_probe_attach_method(h, probes_index(h, "tcp_reset_recv"));
 	cr_assert(m);
 	if (!getenv("KD_GUEST")) {

@@ -365,6 +365,108 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 	return 0;
 }
 
+/* Length of the buffer of a fast record: the two sources of read/write and
+ * pread/pwrite without a switch, the rest through kd_aux_len_a(). */
+static __always_inline __u64 kd_fast_buf_len(const __u64 *a, long ret, __u8 aux)
+{
+	if (aux == KD_LEN_RET)
+		return ret > 0 ? (__u64)ret : 0;
+	if (aux == KD_LEN_ARG(2))
+		return a[2];
+	return kd_aux_len_a(a, ret, aux);
+}
+
+/*
+ * kd_direct1() for the commonest shapes (n params, the variable one at v,
+ * a buffer or a string: read/write, pread/pwrite, openat, stat, unlink...),
+ * with n, v and cap compile-time constants so every offset but the ones
+ * after the variable param is a constant, the registers are picked without
+ * a switch and nothing is spilled for the general case. Same record, same
+ * return convention as kd_direct1().
+ */
+static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap, const __u32 rsv,
+				    struct kd_ksc *k, __u64 *a, long ret, __u64 now, __u64 pid_tgid,
+				    __u32 cpu, __u32 rflags, __u64 lat)
+{
+	const __u32 room = rsv - KD_DIRECT1_FIXED;
+	const __u32 base = KD_REC_HDR_SIZE + 2 * n;
+	struct kd_bpf_cnt *c = kd_counters(cpu);
+	__u64 ptr = a[v], want;
+	struct kd_rec_hdr *h;
+	__u32 len = 0, i;
+	void *ring;
+	__u8 *r;
+	long got;
+
+	ring = kd_ring(cpu);
+	if (!ring)
+		goto drop;
+	r = bpf_ringbuf_reserve(ring, rsv, 0);
+	if (!r)
+		goto drop;
+	if (cap == KD_CAP_STR) {
+		if (ptr) {
+			got = bpf_probe_read_user_str(r + base + 8 * v, room, (void *)ptr);
+			if (got >= (long)room) {
+				/* may be cut: the scratch path has room for all of it */
+				bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+				return -1;
+			}
+			if (got < 0)
+				rflags |= KD_RF_READ_FAULT;
+			else
+				len = got;
+		}
+	} else {
+		want = kd_fast_buf_len(a, ret, k->p[v].aux);
+		if (want > kd_snaplen) {
+			want = kd_snaplen;
+			rflags |= KD_RF_TRUNCATED;
+		}
+		/* never for the sizes userspace picks; the verifier wants to see it */
+		if (want > room) {
+			want = room;
+			rflags |= KD_RF_TRUNCATED;
+		}
+		if (ptr && want) {
+			if (bpf_probe_read_user(r + base + 8 * v, want, (void *)ptr))
+				rflags |= KD_RF_READ_FAULT;
+			else
+				len = want;
+		}
+	}
+	for (i = 0; i < n; i++)
+		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = i == v ? len : 8;
+	for (i = 0; i < v; i++)
+		*(__u64 *)(r + base + 8 * i) = a[i];
+	for (i = v + 1; i < n; i++)
+		*(__u64 *)(r + base + len + 8 * (i - 1)) = a[i];
+	h = (void *)r;
+	h->ts = now;
+	h->res = ret;
+	h->latency = lat;
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->len = base + 8 * (n - 1) + len;
+	h->type = k->id;
+	h->cpu = cpu;
+	h->nparams = n;
+	h->schema = KD_SCHEMA_VERSION;
+	h->flags = rflags;
+	/* a buffer shape has no other variable param, so no path to filter */
+	if (cap == KD_CAP_STR && kd_flt_rec_drop(r, cpu)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return 0;
+	}
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
+	return 0;
+drop:
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	c->v[KD_CNT_DROP_FULL]++;
+	return 0;
+}
+
 static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret, __u64 now,
 					   __u64 pid_tgid, __u32 cpu, __u32 rflags, __u64 lat)
 {
@@ -372,6 +474,32 @@ static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret,
 
 	if (v >= 6)
 		return -1;
+	/* the common shapes first, with constant offsets (kd_fast1) */
+	if (k->p[v].cap == KD_CAP_BUF && v == 1) {
+		if (k->nparams == 3)
+			return kd_fast1(3, 1, KD_CAP_BUF, kd_direct1_buf, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+		if (k->nparams == 4)
+			return kd_fast1(4, 1, KD_CAP_BUF, kd_direct1_buf, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+	}
+	if (k->p[v].cap == KD_CAP_STR) {
+		if (v == 0 && k->nparams == 1)
+			return kd_fast1(1, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+		if (v == 0 && k->nparams == 2)
+			return kd_fast1(2, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+		if (v == 0 && k->nparams == 3)
+			return kd_fast1(3, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+		if (v == 1 && k->nparams == 3)
+			return kd_fast1(3, 1, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+		if (v == 1 && k->nparams == 4)
+			return kd_fast1(4, 1, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+					rflags, lat);
+	}
 	switch (k->p[v].cap) {
 	case KD_CAP_BUF:
 		return kd_direct1(KD_CAP_BUF, kd_direct1_buf, k, a, ret, now, pid_tgid, cpu, rflags, lat);

@@ -29,6 +29,7 @@
 #include "bpf-core/kd_filter.h"
 #include "ringbuf.h"
 #include "core_probes.h"
+#include "core_debug.h"
 
 #include "kd_core.skel.h"
 
@@ -328,8 +329,8 @@ static int load(struct core *c, bool tp_btf)
 	s->rodata->kd_snaplen = h->opts.snaplen;
 	s->rodata->kd_ring_bytes = c->ring_bytes;
 	s->rodata->kd_wake_mark = c->ring_bytes / 4;
-	/* debug knob for kd-bench: measure the scratch path for every record */
-	s->rodata->kd_direct = !getenv("KD_CORE_NO_DIRECT");
+	/* kd-bench's knob (core_debug.h): measure the scratch path for every record */
+	s->rodata->kd_direct = !kd__core_debug()->no_direct;
 	/* any sane size when buffers do not take the direct path (mark_direct) */
 	s->rodata->kd_direct1_buf = direct1_buf(h->opts.snaplen) <= KD_DIRECT1_MAX ?
 					    direct1_buf(h->opts.snaplen) : KD_DIRECT1_STRUCT;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core_probes.h"
+#include "core_debug.h"
 #include "engine.h"
 #include "internal.h"
 
@@ -251,19 +252,18 @@ static int try_kprobe(const char *func, char *why, size_t len)
 	return 0;
 }
 
-/* Test knobs: KD_PROBE_NO_TP and KD_PROBE_NO_FENTRY, each "all" or a comma
- * list of units (kd_p_rstrecv), skip those methods to reach the fallbacks. */
-static bool skipped(const char *env, const char *prog)
+/* Test knobs (core_debug.h): list is "all" or a comma list of units
+ * (kd_p_rstrecv) whose tracepoint / fentry is skipped to reach the fallbacks. */
+static bool skipped(const char *list, const char *prog)
 {
-	const char *e = getenv(env);
 	size_t n = strlen(prog);
 
-	if (!e || !*e)
+	if (!*list)
 		return false;
-	if (strcmp(e, "all") == 0)
+	if (strcmp(list, "all") == 0)
 		return true;
-	for (const char *p = strstr(e, prog); p; p = strstr(p + 1, prog))
-		if ((p == e || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+	for (const char *p = strstr(list, prog); p; p = strstr(p + 1, prog))
+		if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
 			return true;
 	return false;
 }
@@ -285,8 +285,8 @@ static void choose(struct kd__probes *p, size_t u, const struct btf *btf, bool t
 
 	snprintf(tname, sizeof(tname), "btf_trace_%s", d->tp);
 	has_tp = btf && btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) > 0;
-	if (has_tp && skipped("KD_PROBE_NO_TP", d->prog)) {
-		snprintf(tpwhy, sizeof(tpwhy), "tracepoint %s skipped (KD_PROBE_NO_TP)", d->tp);
+	if (has_tp && skipped(kd__core_debug()->probe_no_tp, d->prog)) {
+		snprintf(tpwhy, sizeof(tpwhy), "tracepoint %s skipped (test knob)", d->tp);
 	} else if (has_tp) {
 		st->method = tp_btf ? M_TP_BTF : M_RAW_TP;
 		st->prog = prog_of(p->skel, d->prog, tp_btf ? "btf" : "raw");
@@ -295,8 +295,8 @@ static void choose(struct kd__probes *p, size_t u, const struct btf *btf, bool t
 		snprintf(tpwhy, sizeof(tpwhy), "no tracepoint %s in this kernel", d->tp);
 	}
 	if (d->func) {
-		if (skipped("KD_PROBE_NO_FENTRY", d->prog))
-			snprintf(fwhy, sizeof(fwhy), "fentry: skipped (KD_PROBE_NO_FENTRY)");
+		if (skipped(kd__core_debug()->probe_no_fentry, d->prog))
+			snprintf(fwhy, sizeof(fwhy), "fentry: skipped (test knob)");
 		else if (try_fentry(btf, d->func, fwhy, sizeof(fwhy)) == 0) {
 			st->method = M_FENTRY;
 			st->prog = prog_of(p->skel, d->prog, "fentry");

@@ -106,6 +106,7 @@ void kd__enrich_flush(struct kd_handle *h)
 	e->cur_rec = NULL;
 	e->cur_thread = NULL;
 	e->cur_fd = NULL;
+	e->cur_fd_known = false;
 	switch (e->defer.kind) {
 	case KD__DEFER_CLOSE:
 		if ((p = kd__proc_find(e, e->defer.id)))
@@ -293,10 +294,8 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		kd__fd_event(e, t, ev);
 		break;
 	}
-	/* the process may have been replaced (exec of a non-leader thread) */
-	t = e->cur_thread;
-	if (t)
-		e->cur_fd = event_fd(t->proc, ev);
+	/* the event's fd is looked up when kd_event_fd() asks (most callers
+	 * never do); the tables do not change until the next kd_next() */
 }
 
 void kd__kernel_selection(const struct kd_handle *h, uint8_t *en)
@@ -356,7 +355,14 @@ const struct kd_fd *kd_event_fd(const struct kd_event *ev)
 {
 	struct kd__enrich *e = ev_enrich(ev);
 
-	return e ? e->cur_fd : NULL;
+	if (!e)
+		return NULL;
+	/* the process may have been replaced (exec of a non-leader thread):
+	 * cur_thread is the one the event ended with */
+	if (!e->cur_fd_known && e->cur_thread)
+		e->cur_fd = event_fd(e->cur_thread->proc, ev);
+	e->cur_fd_known = true;
+	return e->cur_fd;
 }
 
 const struct kd_thread *kd_thread_lookup(struct kd_handle *h, uint32_t tid)

@@ -45,6 +45,7 @@ struct kd_fd {
 /* An fd table: one per process, shared by CLONE_FILES processes. */
 struct kd__fdtab {
 	struct kd_fd *fds; /* by num, in the order they were added */
+	struct kd_fd *last; /* kd__fd_find()'s last answer: fds come in runs */
 	uint32_t n, refs;
 };
 
@@ -116,6 +117,10 @@ struct kd__enrich {
 	uint64_t cur_ts;
 	struct kd_thread *cur_thread;
 	struct kd_fd *cur_fd;
+	bool cur_fd_known; /* cur_fd was looked up (kd_event_fd() asks lazily) */
+	/* the thread kd__thread_find() returned last: a stream of events is
+	 * mostly runs of one thread, so this saves most hash lookups */
+	struct kd_thread *last_thread;
 
 	struct {
 		uint8_t kind; /* enum kd__defer_kind */
@@ -153,6 +158,7 @@ KD__HIDDEN void kd__proc_free(struct kd__enrich *e, struct kd__proc *p);
 KD__HIDDEN void kd__proc_set_parent(struct kd__enrich *e, struct kd__proc *p, uint32_t ppid);
 KD__HIDDEN void kd__proc_link_all(struct kd__enrich *e);
 KD__HIDDEN int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len);
+KD__HIDDEN void kd__str_take(struct kd__enrich *e, char **dst, char *s);
 KD__HIDDEN struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev);
 KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);

@@ -28,6 +28,8 @@ static void fd_free(struct kd__enrich *e, struct kd__fdtab *t, struct kd_fd *f)
 {
 	if (e->cur_fd == f)
 		e->cur_fd = NULL;
+	if (t->last == f)
+		t->last = NULL;
 	HASH_DEL(t->fds, f);
 	t->n--;
 	e->nfds--;
@@ -87,7 +89,12 @@ struct kd_fd *kd__fd_find(struct kd__proc *p, int32_t num)
 
 	if (!p || !p->fdt)
 		return NULL;
+	f = p->fdt->last;
+	if (f && f->num == num)
+		return f;
 	HASH_FIND(hh, p->fdt->fds, &num, sizeof(num), f);
+	if (f)
+		p->fdt->last = f;
 	return f;
 }
 
@@ -247,7 +254,10 @@ static void open_file(struct kd__enrich *e, struct kd__proc *p, int32_t num, int
 		f->flags = flags & ~(uint32_t)(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC);
 		if (flags & KD__O_CLOEXEC)
 			f->state |= KD__FD_CLOEXEC;
-		set_path(e, f, path);
+		/* the resolved path is the fd's: no copy */
+		if (path)
+			kd__str_take(e, &f->path, path);
+		return;
 	}
 	free(path);
 }
@@ -365,6 +375,9 @@ static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct
 	if (!f || f->type != KD_FD_FILE || !f->path)
 		return;
 	pl = strlen(f->path);
+	/* nearly every write goes elsewhere: test the name before copying */
+	if (pl < 5 || (f->path[pl - 1] != 's' && f->path[pl - 1] != 'm'))
+		return;
 	n = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
 	memcpy(buf, b, n);
 	buf[n] = '\0';

@@ -18,9 +18,13 @@
 
 struct kd_thread *kd__thread_find(struct kd__enrich *e, uint32_t tid)
 {
-	struct kd_thread *t;
+	struct kd_thread *t = e->last_thread;
 
+	if (t && t->tid == tid)
+		return t;
 	HASH_FIND(hh, e->threads, &tid, sizeof(tid), t);
+	if (t)
+		e->last_thread = t;
 	return t;
 }
 
@@ -50,6 +54,18 @@ int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len)
 	free(*dst);
 	*dst = s;
 	return 0;
+}
+
+/* Replace *dst by s, a NUL-terminated malloc'd string we now own (NULL
+ * clears): kd__str_set() without the copy. */
+void kd__str_take(struct kd__enrich *e, char **dst, char *s)
+{
+	if (s)
+		e->bytes += strlen(s) + 1;
+	if (*dst)
+		e->bytes -= strlen(*dst) + 1;
+	free(*dst);
+	*dst = s;
 }
 
 static void args_set(struct kd__enrich *e, struct kd__proc *p, const void *a, size_t len)
@@ -120,6 +136,8 @@ static void thread_unlink(struct kd__enrich *e, struct kd_thread *t)
 
 	if (e->cur_thread == t)
 		e->cur_thread = NULL;
+	if (e->last_thread == t)
+		e->last_thread = NULL;
 	HASH_DEL(e->threads, t);
 	DL_DELETE(p->threads, t);
 	p->nthreads--;

@@ -1,0 +1,35 @@
+/*
+ * lib/engines/core_debug.h: knobs of the CO-RE engine for kindling's own
+ * tests and benchmarks. They are reachable only through the static library
+ * (hidden from libkindling.so), never from the environment: a library must
+ * not change behaviour because of a variable its host process happens to
+ * carry.
+ */
+#ifndef KD_CORE_DEBUG_H
+#define KD_CORE_DEBUG_H
+
+#include <stdbool.h>
+
+#include "internal.h"
+
+/* Longest unit list accepted by probe_no_tp / probe_no_fentry. */
+#define KD__CORE_DEBUG_LIST 256
+
+struct kd__core_debug {
+	/* build every syscall record in the per-CPU scratch (kd-bench measures
+	 * the direct paths against it) */
+	bool no_direct;
+	/* "all" or a comma list of probe program units (kd_p_rstrecv): skip
+	 * their tracepoint / fentry so the fallbacks can be tested */
+	char probe_no_tp[KD__CORE_DEBUG_LIST];
+	char probe_no_fentry[KD__CORE_DEBUG_LIST];
+};
+
+/* Applies to every later kd_open() of the core engine in this process until
+ * changed; NULL restores the defaults. Not thread-safe against a concurrent
+ * kd_open(): set it first. */
+KD__HIDDEN void kd__core_debug_set(const struct kd__core_debug *d);
+/* The current knobs (all off by default). */
+KD__HIDDEN const struct kd__core_debug *kd__core_debug(void);
+
+#endif
