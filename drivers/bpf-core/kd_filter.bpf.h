@@ -295,11 +295,12 @@ __attribute__((noinline)) int kd_flt_path_match(__u32 slen)
 }
 
 /*
- * Path kind on a finished record (header, plen[], params) at rec: true when
- * the event has PATH params and none starts with a prefix in force, so it
- * is dropped (counted). Events without a PATH param pass.
+ * Path kind on a finished record (header, plen[], params) at address rec:
+ * 1 when the event has PATH params and none starts with a prefix in force,
+ * so it is dropped (counted); events without a PATH param pass. Global, so
+ * the verifier checks it once, not at each of the writers that call it.
  */
-static __always_inline bool kd_flt_rec_drop(const void *rec, __u32 cpu)
+__attribute__((noinline)) int kd_flt_rec_check(__u64 rec, __u32 cpu)
 {
 	struct {
 		struct kd_rec_hdr h;
@@ -310,20 +311,17 @@ static __always_inline bool kd_flt_rec_drop(const void *rec, __u32 cpu)
 	__u32 zero = 0, off, i, n;
 	__u8 mask;
 
-	if (!kd_flt_any)
-		return false;
 	f = kd_flt_get();
 	if (!f || !(f->kinds & KD_FLT_K_PATH))
-		return false;
-	if (bpf_probe_read_kernel(&r, sizeof(r), rec))
-		return false;
+		return 0;
+	if (bpf_probe_read_kernel(&r, sizeof(r), (const void *)rec))
+		return 0;
 	mask = kd_flt_pathmask[r.h.type & (KD_FLT_EVENTS - 1)];
 	b = bpf_map_lookup_elem(&kd_flt_buf, &zero);
 	if (!mask || !b)
-		return false;
+		return 0;
 	n = r.h.nparams < 6 ? r.h.nparams : 6;
 	off = KD_REC_HDR_SIZE + 2 * n;
-#pragma unroll
 	for (i = 0; i < 6; i++) {
 		__u32 len = r.plen[i], cp;
 
@@ -332,14 +330,27 @@ static __always_inline bool kd_flt_rec_drop(const void *rec, __u32 cpu)
 		/* len counts the NUL; 0 is a NULL pointer, which matches nothing */
 		if ((mask & (1u << i)) && len > 1) {
 			cp = len < KD_FLT_PATH_MAX ? len : KD_FLT_PATH_MAX;
-			if (!bpf_probe_read_kernel(b->s, cp, rec + (off & 0x3ffff)) &&
+			if (!bpf_probe_read_kernel(b->s, cp, (const void *)(rec + (off & 0x3ffff))) &&
 			    kd_flt_path_match(len - 1))
-				return false;
+				return 0;
 		}
 		off += len;
 	}
 	kd_counters(cpu)->v[KD_CNT_FLT_PATH]++;
-	return true;
+	return 1;
+}
+
+/* Should the finished record at rec be dropped by the path kind? With no
+ * filter in force: one load. */
+static __always_inline bool kd_flt_rec_drop(const void *rec, __u32 cpu)
+{
+	__u64 addr = 0;
+
+	if (!kd_flt_any)
+		return false;
+	/* as a plain number: a global function takes scalars only */
+	bpf_probe_read_kernel(&addr, sizeof(addr), &rec);
+	return kd_flt_rec_check(addr, cpu);
 }
 
 #endif /* KD_FLT_HELPERS_ONLY */
