@@ -9,7 +9,7 @@
 # Env: KD_FUZZ_BUILD (default build-fuzz/), KD_FUZZ_CC (default clang-14).
 # New inputs go to $KD_FUZZ_BUILD/corpus-<target>/; crashes to
 # $KD_FUZZ_BUILD/crash-<target>-*: copy those to fuzz/regress/<target>/ and add
-# a test in tests/test_capture.c (or test_decode.c).
+# a test in tests/test_capture_damage.c (or test_decode.c).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=${KD_FUZZ_BUILD:-$ROOT/build-fuzz}
