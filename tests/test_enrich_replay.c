@@ -197,6 +197,47 @@ Test(enrich_replay, fork_files_threads_exit)
 	kd_rb_free(&b);
 }
 
+/* A child can exec before its parent's clone returns, so in time order its
+ * exec comes first: the late clone links it to its parent and gives it the
+ * parent's fds, but its name, exe and args stay the exec's. */
+Test(enrich_replay, exec_before_parents_clone)
+{
+	static const char *const argv[] = { "cat", "/etc/hostname", NULL };
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	size_t len;
+
+	kd_rb_init(&b);
+	rec(&b, "execve", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/sh"), KD_RB_A("argv", argv), { NULL } });
+	rec(&b, "openat", 3, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), KD_RB_S("filename", "/a"), { NULL } });
+	rec(&b, "execve", 0, 5000, 5000,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/cat"), KD_RB_A("argv", argv), { NULL } });
+	rec(&b, "fork", 5000, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	rec(&b, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
+	h = replay(&b);
+
+	next(h);
+	next(h);
+	ev = next(h); /* the child's exec, parent unknown */
+	cr_assert_str_eq(kd_thread_comm(kd_event_thread(ev)), "cat");
+	next(h); /* the parent's fork, late */
+	ev = next(h);
+	t = kd_event_thread(ev);
+	cr_assert_str_eq(kd_thread_comm(t), "cat");
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/cat");
+	cr_assert_str_eq(kd_thread_args(t, &len), "cat");
+	cr_assert_eq(kd_thread_ppid(t), PID);
+	cr_assert_not_null(kd_event_fd(ev), "the parent's fd 3 is inherited");
+	cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), "/a");
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
 Test(enrich_replay, sockets_and_fd_bound)
 {
 	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(8080) };

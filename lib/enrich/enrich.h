@@ -53,6 +53,7 @@ struct kd__fdtab {
 #define KD__P_SUBREAPER    (1u << 0)
 #define KD__P_INCOMPLETE   (1u << 1) /* not from /proc nor from a parent */
 #define KD__P_CGROUP_STALE (1u << 2) /* moved: read /proc/<pid>/cgroup again */
+#define KD__P_EXECED       (1u << 3) /* an exec of it was seen: exe, args are its own */
 
 /* What threads of one thread group share. */
 struct kd__proc {

@@ -271,10 +271,14 @@ struct kd_thread *kd__thread_new(struct kd__enrich *e, struct kd__proc *p, uint3
 static void inherit(struct kd__enrich *e, struct kd__proc *np, const struct kd__proc *pp,
 		    uint64_t flags, bool flags_known)
 {
-	kd__str_set(e, &np->exe, pp->exe, pp->exe ? strlen(pp->exe) : 0);
+	/* a child whose exec came before its parent's clone (events are in
+	 * time order and a child can exec before clone returns) keeps its image */
+	if (!(np->flags & KD__P_EXECED)) {
+		kd__str_set(e, &np->exe, pp->exe, pp->exe ? strlen(pp->exe) : 0);
+		args_set(e, np, pp->args, pp->args_len);
+	}
 	kd__str_set(e, &np->cwd, pp->cwd, pp->cwd ? strlen(pp->cwd) : 0);
 	kd__str_set(e, &np->cgroup, pp->cgroup, pp->cgroup ? strlen(pp->cgroup) : 0);
-	args_set(e, np, pp->args, pp->args_len);
 	memcpy(np->container_id, pp->container_id, sizeof(np->container_id));
 	np->runtime = pp->runtime;
 	np->uid = pp->uid, np->gid = pp->gid, np->euid = pp->euid, np->egid = pp->egid;
@@ -293,6 +297,8 @@ static void inherit(struct kd__enrich *e, struct kd__proc *np, const struct kd__
 		if (c) {
 			kd__fdtab_unref(e, np->fdt);
 			np->fdt = c;
+			if (np->flags & KD__P_EXECED)
+				kd__fd_close_on_exec(e, np);
 		}
 	}
 }
@@ -498,7 +504,8 @@ void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 		/* the child came first and nothing could tell its parent */
 		if (np != t->proc && (np->flags & KD__P_INCOMPLETE) && np->pid == child) {
 			inherit(e, np, t->proc, flags, known);
-			memcpy(ct->comm, t->comm, sizeof(ct->comm));
+			if (!(np->flags & KD__P_EXECED))
+				memcpy(ct->comm, t->comm, sizeof(ct->comm));
 			ct->state &= ~(KD__T_INCOMPLETE | KD__T_NEED_LOOKUP);
 		}
 		return;
@@ -568,6 +575,7 @@ void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_even
 		args_set(e, p, argv, alen);
 	kd__fd_unshare(e, p);
 	kd__fd_close_on_exec(e, p);
+	p->flags |= KD__P_EXECED;
 	/* runtimes move a container's first process, then exec it */
 	if (e->live)
 		p->flags |= KD__P_CGROUP_STALE;
