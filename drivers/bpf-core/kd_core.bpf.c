@@ -196,6 +196,24 @@ static __always_inline void *kd_ring(__u32 cpu)
 	return bpf_map_lookup_elem(&kd_rings, &idx);
 }
 
+/* The header of a syscall record (drivers/record.h). */
+static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, const struct kd_ksc *k, __u32 n,
+					__u32 len, long ret, __u64 lat, __u64 now, __u64 pid_tgid,
+					__u32 cpu, __u32 rflags)
+{
+	h->ts = now;
+	h->res = ret;
+	h->latency = lat;
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->len = len;
+	h->type = k->id;
+	h->cpu = cpu;
+	h->nparams = n;
+	h->schema = KD_SCHEMA_VERSION;
+	h->flags = rflags;
+}
+
 /* Append data to the ring of this CPU. */
 static __always_inline void kd_submit(void *data, __u32 len, __u32 cpu)
 {
@@ -232,7 +250,6 @@ static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *
 {
 	const __u32 len = KD_REC_HDR_SIZE + n * (2 + 8);
 	struct kd_bpf_cnt *c = kd_counters(cpu);
-	struct kd_rec_hdr *h;
 	void *ring;
 	__u8 *r;
 	__u32 i;
@@ -248,18 +265,7 @@ static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *
 		c->v[KD_CNT_DROP_FULL]++;
 		return;
 	}
-	h = (void *)r;
-	h->ts = now;
-	h->res = ret;
-	h->latency = lat;
-	h->tid = (__u32)pid_tgid;
-	h->pid = pid_tgid >> 32;
-	h->len = len;
-	h->type = k->id;
-	h->cpu = cpu;
-	h->nparams = n;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = rflags;
+	kd_hdr_fill((void *)r, k, n, len, ret, lat, now, pid_tgid, cpu, rflags);
 	for (i = 0; i < n; i++) {
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
 		*(__u64 *)(r + KD_REC_HDR_SIZE + 2 * n + 8 * i) = a[i];
@@ -295,6 +301,19 @@ static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret,
 	}
 }
 
+/* Submit a record written in place (rsv bytes reserved), unless the path
+ * filter drops it. */
+static __always_inline void kd_direct1_send(__u8 *r, struct kd_bpf_cnt *c, const __u32 rsv,
+					    __u32 cpu, const bool paths)
+{
+	if (paths && kd_flt_rec_drop(r, cpu)) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		return;
+	}
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
+}
+
 /* A record of register values and one variable param (index in k->flags,
  * kind cap), reserved at rsv bytes (a constant per kind for the verifier)
  * and written in place; hdr.len says where it ends. 0 when done (sent or
@@ -307,7 +326,6 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 	const __u32 room = rsv - KD_DIRECT1_FIXED;
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	__u32 n = k->nparams, v = KD_KSC_VAR_IDX(k->flags), base, len, i;
-	struct kd_rec_hdr *h;
 	void *ring;
 	__u8 *r;
 
@@ -344,24 +362,8 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
 		*(__u64 *)(r + o) = a[i];
 	}
-	h = (void *)r;
-	h->ts = now;
-	h->res = ret;
-	h->latency = lat;
-	h->tid = (__u32)pid_tgid;
-	h->pid = pid_tgid >> 32;
-	h->len = base + 8 * (n - 1) + len;
-	h->type = k->id;
-	h->cpu = cpu;
-	h->nparams = n;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = rflags;
-	if (kd_flt_rec_drop(r, cpu)) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	c->v[KD_CNT_KERNEL_EVENTS]++;
-	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
+	kd_hdr_fill((void *)r, k, n, base + 8 * (n - 1) + len, ret, lat, now, pid_tgid, cpu, rflags);
+	kd_direct1_send(r, c, rsv, cpu, true);
 	return 0;
 }
 
@@ -392,7 +394,6 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 	const __u32 base = KD_REC_HDR_SIZE + 2 * n;
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	__u64 ptr = a[v], want;
-	struct kd_rec_hdr *h;
 	__u32 len = 0, i;
 	void *ring;
 	__u8 *r;
@@ -441,25 +442,9 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 		*(__u64 *)(r + base + 8 * i) = a[i];
 	for (i = v + 1; i < n; i++)
 		*(__u64 *)(r + base + len + 8 * (i - 1)) = a[i];
-	h = (void *)r;
-	h->ts = now;
-	h->res = ret;
-	h->latency = lat;
-	h->tid = (__u32)pid_tgid;
-	h->pid = pid_tgid >> 32;
-	h->len = base + 8 * (n - 1) + len;
-	h->type = k->id;
-	h->cpu = cpu;
-	h->nparams = n;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = rflags;
+	kd_hdr_fill((void *)r, k, n, base + 8 * (n - 1) + len, ret, lat, now, pid_tgid, cpu, rflags);
 	/* a buffer shape has no other variable param, so no path to filter */
-	if (cap == KD_CAP_STR && kd_flt_rec_drop(r, cpu)) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	c->v[KD_CNT_KERNEL_EVENTS]++;
-	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
+	kd_direct1_send(r, c, rsv, cpu, cap == KD_CAP_STR);
 	return 0;
 drop:
 	c->v[KD_CNT_KERNEL_EVENTS]++;
@@ -521,7 +506,6 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 						   __u32 rflags, __u32 mode, __u32 *lenp)
 {
 	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
-	struct kd_rec_hdr *h;
 	__u32 n, i;
 	long off;
 
@@ -555,18 +539,7 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 		if (off < 0)
 			return NULL;
 	}
-	h = (void *)s->buf;
-	h->ts = now;
-	h->res = ret;
-	h->latency = 0;
-	h->tid = (__u32)pid_tgid;
-	h->pid = pid_tgid >> 32;
-	h->len = off;
-	h->type = k->id;
-	h->cpu = cpu;
-	h->nparams = n;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = s->rflags;
+	kd_hdr_fill((void *)s->buf, k, n, off, ret, 0, now, pid_tgid, cpu, s->rflags);
 	*lenp = off & KD_BPF_REC_MASK;
 	return s;
 }
