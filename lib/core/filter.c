@@ -311,14 +311,19 @@ static bool comm_pass(const struct kd_flt *f, const char *comm)
 
 /* The cgroup or one of its ancestors is in the filter (by directory inode,
  * as the kernel compares cgroup ids). */
-static bool cgroup_pass(const struct kd_flt *f, const char *rel)
+static bool cgroup_pass(struct kd_handle *h, const struct kd_flt *f, const char *rel)
 {
-	char mnt[PATH_MAX], full[PATH_MAX];
+	char full[PATH_MAX];
+	const char *mnt;
 	int n;
 
 	if (!rel || rel[0] != '/')
 		return false;
-	cg_mount(mnt, sizeof(mnt));
+	if (!h->flt_cgmnt) {
+		cg_mount(full, sizeof(full));
+		h->flt_cgmnt = strdup(full);
+	}
+	mnt = h->flt_cgmnt ? h->flt_cgmnt : CG_DEFAULT_MOUNT;
 	n = snprintf(full, sizeof(full), "%s%s", mnt, rel);
 	if (n < 0 || (size_t)n >= sizeof(full))
 		return false;
@@ -379,7 +384,7 @@ bool kd__filter_pass(struct kd_handle *h, const struct kd_event *ev)
 	if (pass && (f->kinds & KD_FLT_K_COMM))
 		pass = t && comm_pass(f, kd_thread_comm(t));
 	if (pass && (f->kinds & KD_FLT_K_CGROUP))
-		pass = t && cgroup_pass(f, kd_thread_cgroup(t));
+		pass = t && cgroup_pass(h, f, kd_thread_cgroup(t));
 	if (!pass) {
 		h->flt_task++;
 		return false;

@@ -76,6 +76,7 @@ struct kd_handle {
 	uint64_t events, invalid, bytes;
 	uint64_t followed;                 /* decoded, not selected: enrichment only */
 	uint64_t flt_task, flt_path;       /* filtered here (kd__filter_pass) */
+	char *flt_cgmnt;                   /* the cgroup2 mount, read once for it */
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
 	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */
