@@ -501,3 +501,73 @@ Test(core_filter, path_prefix_keeps_exec_for_enrichment)
 	kd_close(h);
 	unlink(file);
 }
+
+/* A child that waits for a byte on fd, then execs /bin/cat /dev/null. */
+static pid_t child_waiting_exec(int fd)
+{
+	pid_t p = fork();
+	char c;
+
+	cr_assert_geq(p, 0);
+	if (p == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (read(fd, &c, 1) != 1)
+			_exit(1);
+		execl("/bin/cat", "cat", "/dev/null", (char *)NULL);
+		_exit(127);
+	}
+	return p;
+}
+
+/* With enrichment on the kernel still checks the cgroup of an execve (an
+ * exec does not change it), so a child moved into the cgroup has its exec and
+ * opens delivered, even when it is gone before they are read; the other
+ * child has nothing. */
+Test(core_filter, cgroup_exec_with_enrichment)
+{
+	char mnt[512], cg[600], procs[700], rel[64], pidbuf[32];
+	struct seen in, out;
+	int pfd[2];
+	pid_t p[2];
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root");
+	if (!cg2_mount(mnt, sizeof(mnt)))
+		KD_SKIP_OR_FAIL("no cgroup2 mount here");
+	snprintf(rel, sizeof(rel), "/kdfx_%d", (int)getpid());
+	snprintf(cg, sizeof(cg), "%s%s", mnt, rel);
+	cr_assert(mkdir(cg, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", cg, strerror(errno));
+	{
+		const char *cgs[] = { rel };
+		KD_OPTS(kd_filter, f, .cgroups = cgs, .ncgroups = 1);
+		KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF,
+			.timeout_ms = 50, .events = "execve,openat", .filter = &f);
+		struct kd_handle *h = core_open_opts(&o);
+		struct kd_stats s0, s1;
+
+		core_drain(h);
+		s0 = stats(h);
+		cr_assert_eq(pipe(pfd), 0);
+		p[0] = child_waiting_exec(pfd[0]);
+		p[1] = child_waiting_exec(pfd[0]);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)p[0]);
+		write_file(procs, pidbuf);
+		cr_assert_eq(write(pfd[1], "xx", 2), 2);
+		reap(p[0]);
+		reap(p[1]);
+		close(pfd[0]);
+		close(pfd[1]);
+		watch(h, p[0], "cat", &in);
+		cr_expect_eq(in.execs, 1, "the child in %s: %d execs", rel, in.execs);
+		cr_expect_gt(in.opens, 0, "the child in %s: no opens", rel);
+		cr_expect_eq(in.bad_comm, 0, "the child in %s: not named cat", rel);
+		watch(h, p[1], "cat", &out);
+		cr_expect_eq(out.execs + out.opens, 0, "the child outside: %d execs, %d opens",
+			     out.execs, out.opens);
+		s1 = stats(h);
+		cr_expect_gt(s1.filtered_task, s0.filtered_task);
+		kd_close(h);
+	}
+	cr_expect_eq(rmdir(cg), 0, "rmdir %s: %s", cg, strerror(errno));
+}

@@ -68,8 +68,8 @@ static __always_inline bool kd_str_eq(const __u8 *s, __u32 slen, const __u8 *p, 
 __u32 kd_flt_any;                   /* 0: no filter in force */
 __u32 kd_flt_idx;                   /* the slot of kd_flt_map in force */
 __u8 kd_flt_pathmask[KD_FLT_EVENTS]; /* by event id: bit i = param i is a PATH */
-/* by syscall nr: 1 = passes the task kinds (process lifecycle calls that
- * enrichment must see; lib/core/filter.c judges them) */
+/* by syscall nr: 1 = passes the comm kind and carries no path mask (process
+ * lifecycle calls that enrichment must see; lib/core/filter.c judges them) */
 __u8 kd_flt_bypass[KD_MAX_SYSCALL_NR];
 
 /* Two slots: a change is written to the idle one, then kd_flt_idx flips,
@@ -162,11 +162,11 @@ static __always_inline __u64 kd_flt_cg_ancestor(struct cgroup___kd *cg, __u32 lv
 
 /*
  * Does the task (tgid; t = task_struct address, 0 = current) pass the pid,
- * comm and cgroup kinds of the filter in force? 1 = pass; 0 = filtered,
- * counted. A global function: the verifier checks it once, on its own, not
- * in every program and call site.
+ * comm and cgroup kinds of the filter in force, those of them in kmask?
+ * 1 = pass; 0 = filtered, counted. A global function: the verifier checks it
+ * once, on its own, not in every program and call site.
  */
-__attribute__((noinline)) int kd_flt_task(__u64 tgid, __u64 t)
+__attribute__((noinline)) int kd_flt_task(__u64 tgid, __u64 t, __u32 kmask)
 {
 	struct task_struct___kd *tk = (void *)t;
 	struct kd_flt *f = kd_flt_get();
@@ -175,7 +175,7 @@ __attribute__((noinline)) int kd_flt_task(__u64 tgid, __u64 t)
 
 	if (!f)
 		return 1;
-	kinds = f->kinds;
+	kinds = f->kinds & kmask;
 	if (kinds & KD_FLT_K_PID) {
 		n = f->npid;
 		hit = false;
@@ -248,15 +248,20 @@ static __always_inline bool kd_flt_current(__u64 pid_tgid)
 {
 	if (!kd_flt_any)
 		return true;
-	return kd_flt_task(pid_tgid >> 32, 0);
+	return kd_flt_task(pid_tgid >> 32, 0, KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP);
 }
 
-/* A syscall of the running task: as kd_flt_current, unless nr bypasses. */
+/* A syscall of the running task: as kd_flt_current, but a bypassing nr is
+ * checked for pid and cgroup only (they do not change at exec; its comm and
+ * paths are judged in userspace, lib/core/filter.c). */
 static __always_inline bool kd_flt_syscall(__u32 nr, __u64 pid_tgid)
 {
-	if (!kd_flt_any || kd_flt_bypass[nr & (KD_MAX_SYSCALL_NR - 1)])
+	if (!kd_flt_any)
 		return true;
-	return kd_flt_task(pid_tgid >> 32, 0);
+	return kd_flt_task(pid_tgid >> 32, 0,
+			   kd_flt_bypass[nr & (KD_MAX_SYSCALL_NR - 1)] ?
+				   KD_FLT_K_PID | KD_FLT_K_CGROUP :
+				   KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP);
 }
 
 /* Probes about another task t (sched_switch's next, a woken task). */
@@ -268,7 +273,7 @@ static __always_inline bool kd_flt_other(__u32 tgid, const void *t)
 		return true;
 	/* as a plain number: a global function takes scalars only */
 	bpf_probe_read_kernel(&addr, sizeof(addr), &t);
-	return kd_flt_task(tgid, addr);
+	return kd_flt_task(tgid, addr, KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP);
 }
 
 /* Does the path in this CPU's kd_flt_buf (slen bytes) start with one of

@@ -326,7 +326,6 @@ void kd_close(struct kd_handle *h)
 	free(h->capture_str);
 	free(h->pids_copy);
 	free(h->filter);
-	free(h->flt_cgmnt);
 	free(h);
 }
 

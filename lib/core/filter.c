@@ -309,40 +309,6 @@ static bool comm_pass(const struct kd_flt *f, const char *comm)
 	return false;
 }
 
-/* The cgroup or one of its ancestors is in the filter (by directory inode,
- * as the kernel compares cgroup ids). */
-static bool cgroup_pass(struct kd_handle *h, const struct kd_flt *f, const char *rel)
-{
-	char full[PATH_MAX];
-	const char *mnt;
-	int n;
-
-	if (!rel || rel[0] != '/')
-		return false;
-	if (!h->flt_cgmnt) {
-		cg_mount(full, sizeof(full));
-		h->flt_cgmnt = strdup(full);
-	}
-	mnt = h->flt_cgmnt ? h->flt_cgmnt : CG_DEFAULT_MOUNT;
-	n = snprintf(full, sizeof(full), "%s%s", mnt, rel);
-	if (n < 0 || (size_t)n >= sizeof(full))
-		return false;
-	for (size_t end = (size_t)n; end >= strlen(mnt); end--) {
-		struct stat st;
-
-		if (end < (size_t)n && full[end] != '/')
-			continue;
-		full[end] = '\0';
-		if (stat(full, &st) == 0)
-			for (uint32_t i = 0; i < f->ncg; i++)
-				if (f->cg_id[i] == (uint64_t)st.st_ino)
-					return true;
-		if (end == strlen(mnt))
-			break;
-	}
-	return false;
-}
-
 static bool path_pass(const struct kd_flt *f, const struct kd_event *ev)
 {
 	int type = kd_event_type(ev);
@@ -362,30 +328,19 @@ static bool path_pass(const struct kd_flt *f, const struct kd_event *ev)
 	return !has_path;
 }
 
-/* What the kernel would have decided for an event it let through because
- * of kd__filter_bypass(), on the enriched thread. Filtered events count as
- * the kernel's would. */
+/* The kinds the kernel left to us for an event it let through because of
+ * kd__filter_bypass() (it checked pid and cgroup, which an exec does not
+ * change): comm on the enriched thread, after the event, and paths.
+ * Filtered events count as the kernel's would. */
 bool kd__filter_pass(struct kd_handle *h, const struct kd_event *ev)
 {
 	const struct kd_flt *f = h->filter;
 	const struct kd_thread *t;
-	bool pass = true;
 
 	if (!f || !f->kinds || !kd__filter_bypass(h, kd_event_type(ev)))
 		return true;
 	t = kd_event_thread(ev);
-	if (f->kinds & KD_FLT_K_PID) {
-		bool in = false;
-
-		for (uint32_t i = 0; i < f->npid; i++)
-			in = in || f->pid[i] == kd_event_pid(ev);
-		pass = in;
-	}
-	if (pass && (f->kinds & KD_FLT_K_COMM))
-		pass = t && comm_pass(f, kd_thread_comm(t));
-	if (pass && (f->kinds & KD_FLT_K_CGROUP))
-		pass = t && cgroup_pass(h, f, kd_thread_cgroup(t));
-	if (!pass) {
+	if ((f->kinds & KD_FLT_K_COMM) && !(t && comm_pass(f, kd_thread_comm(t)))) {
 		h->flt_task++;
 		return false;
 	}

@@ -76,7 +76,6 @@ struct kd_handle {
 	uint64_t events, invalid, bytes;
 	uint64_t followed;                 /* decoded, not selected: enrichment only */
 	uint64_t flt_task, flt_path;       /* filtered here (kd__filter_pass) */
-	char *flt_cgmnt;                   /* the cgroup2 mount, read once for it */
 	struct kd__capture *capture;       /* opts.capture writer (lib/capture/), or NULL */
 	struct kd__enrich *enrich;         /* thread/fd tables (lib/enrich/), NULL if off */
 	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */
@@ -108,9 +107,10 @@ KD__HIDDEN int kd__filter_build(struct kd_handle *h, const struct kd_filter *f, 
 				bool *any);
 
 /* Process-lifecycle syscalls (clone family, exec, exit, prctl) pass the
- * kernel's filters when enrichment is on, so the tables see every exec and
- * fork; kd__filter_pass() then decides whether ev is delivered, with the
- * thread as enriched after the event (an exec is judged by its new name). */
+ * kernel's comm and path kinds when enrichment is on, so the tables see every
+ * exec and fork of the processes in the pid/cgroup kinds; kd__filter_pass()
+ * then applies those two kinds, with the thread as enriched after the event
+ * (an exec is judged by its new name). */
 KD__HIDDEN bool kd__filter_bypass(const struct kd_handle *h, int id);
 KD__HIDDEN bool kd__filter_pass(struct kd_handle *h, const struct kd_event *ev);
 
