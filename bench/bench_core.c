@@ -35,6 +35,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -47,11 +48,12 @@
 #include "ref.skel.h"
 
 enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG_KD_NOENRICH,
-	   CFG__N };
+	   CFG_EMPTY, CFG_REF_ARR, CFG_KD_RINGBUF, CFG__N };
 enum mix { MIX_GETPPID, MIX_OPEN_CLOSE, MIX_READ, MIX_WRITE, MIX__N };
 
 static const char *cfg_name[CFG__N] = { "none",   "ref",         "ref+copy",   "kd",
-					"kd-lat", "kd-nodirect", "kd-noenrich" };
+					"kd-lat", "kd-nodirect", "kd-noenrich", "empty", "ref-arr",
+					"kd-ringbuf" };
 static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", "write 64 B" };
 static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 
@@ -143,6 +145,8 @@ struct capture {
 	struct ref *ref;
 	struct bpf_link *ref_link;
 	struct ring_buffer *rb;
+	uint8_t *arr; /* ref-arr: the mmap'd per-CPU regions */
+	size_t arr_len;
 	struct kd_handle *h;
 	pthread_t thr;
 	volatile int stop;
@@ -156,6 +160,27 @@ static int ref_count(void *ctx, void *data, size_t len)
 	(void)len;
 	((struct capture *)ctx)->events++;
 	return 0;
+}
+
+/* ref-arr's regions (bench/ref.bpf.c struct ref_arr_cpu): head at 0, tail
+ * at 64, then the 80-byte slots. */
+#define ARR_SLOTS 32768u
+#define ARR_VALUE (128u + 80u * ARR_SLOTS)
+
+static uint64_t arr_consume(struct capture *c)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < ncpus; i++) {
+		uint64_t *head = (uint64_t *)(c->arr + (size_t)i * ARR_VALUE);
+		uint64_t *tail = head + 8;
+		uint64_t h = __atomic_load_n(head, __ATOMIC_ACQUIRE);
+
+		n += h - *tail;
+		__atomic_store_n(tail, h, __ATOMIC_RELEASE);
+	}
+	c->events += n;
+	return n;
 }
 
 /* The consumers both look at their rings, and sleep 10 ms when they are
@@ -172,6 +197,11 @@ static void *consume(void *arg)
 		if (c->rb) {
 			if (ring_buffer__consume(c->rb) <= 0)
 				ring_buffer__poll(c->rb, 10);
+		} else if (c->arr) {
+			if (!arr_consume(c))
+				usleep(1000); /* its regions hold less than a ring */
+		} else if (!c->h) {
+			usleep(10000);
 		} else if (kd_next(c->h, &ev) == 0) {
 			c->events++;
 		}
@@ -191,9 +221,15 @@ static int ref_start(struct capture *c)
 		fprintf(stderr, "kd-bench: opening the reference program failed: %s\n", strerror(errno));
 		return -1;
 	}
-	prog = c->cfg == CFG_REF_COPY ? c->ref->progs.ref_exit_copy : c->ref->progs.ref_exit;
+	prog = c->cfg == CFG_REF_COPY ? c->ref->progs.ref_exit_copy
+	       : c->cfg == CFG_EMPTY  ? c->ref->progs.ref_empty
+	       : c->cfg == CFG_REF_ARR ? c->ref->progs.ref_exit_arr
+				       : c->ref->progs.ref_exit;
 	bpf_program__set_autoload(c->ref->progs.ref_exit, prog == c->ref->progs.ref_exit);
 	bpf_program__set_autoload(c->ref->progs.ref_exit_copy, prog == c->ref->progs.ref_exit_copy);
+	bpf_program__set_autoload(c->ref->progs.ref_empty, prog == c->ref->progs.ref_empty);
+	bpf_program__set_autoload(c->ref->progs.ref_exit_arr, prog == c->ref->progs.ref_exit_arr);
+	bpf_map__set_max_entries(c->ref->maps.ref_arr, (uint32_t)ncpus);
 	err = ref__load(c->ref);
 	if (err) {
 		fprintf(stderr, "kd-bench: loading the reference program failed: %s\n", strerror(-err));
@@ -201,7 +237,15 @@ static int ref_start(struct capture *c)
 	}
 	c->ref_link = bpf_program__attach(prog);
 	err = c->ref_link ? 0 : -errno;
-	if (!err) {
+	if (!err && c->cfg == CFG_REF_ARR) {
+		c->arr_len = (size_t)ncpus * ARR_VALUE;
+		c->arr = mmap(NULL, c->arr_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      bpf_map__fd(c->ref->maps.ref_arr), 0);
+		if (c->arr == MAP_FAILED) {
+			c->arr = NULL;
+			err = -errno;
+		}
+	} else if (!err && c->cfg != CFG_EMPTY) {
 		c->rb = ring_buffer__new(bpf_map__fd(c->ref->maps.ref_ring), ref_count, c, NULL);
 		if (!c->rb)
 			err = -errno;
@@ -232,6 +276,8 @@ static int kd_start(struct capture *c)
 	/* the scratch-only knob of lib/engines/core.c (static library only) */
 	if (c->cfg == CFG_KD_NODIRECT)
 		kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
+	if (c->cfg == CFG_KD_RINGBUF)
+		kd__core_debug_set(&(struct kd__core_debug){ .no_region = true });
 	err = kd_open(&o, &c->h);
 	kd__core_debug_set(NULL);
 	if (err) {
@@ -263,7 +309,8 @@ static int start(struct capture *c, int cfg)
 	c->cfg = cfg;
 	if (cfg == CFG_NONE)
 		return 0;
-	if (cfg == CFG_REF || cfg == CFG_REF_COPY ? ref_start(c) : kd_start(c))
+	if (cfg == CFG_REF || cfg == CFG_REF_COPY || cfg == CFG_EMPTY || cfg == CFG_REF_ARR ? ref_start(c)
+											 : kd_start(c))
 		return -1;
 	return pthread_create(&c->thr, NULL, consume, c) ? -1 : 0;
 }
@@ -281,6 +328,8 @@ static void stop(struct capture *c, uint64_t *kernel, uint64_t *drops)
 		*kernel = c->events + *drops;
 		bpf_link__destroy(c->ref_link);
 		ring_buffer__free(c->rb);
+		if (c->arr)
+			munmap(c->arr, c->arr_len);
 		ref__destroy(c->ref);
 	} else {
 		struct kd_stats st = { .sz = sizeof(st) };
@@ -398,8 +447,11 @@ static int prog_cost(void)
 		return -1;
 	}
 	for (int r = 0; r < rounds; r++) {
-		for (int cfg = CFG_REF; cfg < CFG_KD_NOENRICH; cfg++) {
+		for (int cfg = CFG_REF; cfg < CFG__N; cfg++) {
 			struct capture c;
+
+			if (cfg == CFG_KD_NOENRICH)
+				continue;
 			uint64_t kernel, drops;
 
 			if (start(&c, cfg))
@@ -435,7 +487,7 @@ static int foreign_tracers(void)
 			continue;
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &ilen) &&
-		    (strncmp(info.name, "kd_exit", 7) == 0 || strncmp(info.name, "ref_exit", 8) == 0))
+		    (strncmp(info.name, "kd_exit", 7) == 0 || strncmp(info.name, "ref_e", 5) == 0))
 			n++;
 		close(fd);
 	}
@@ -447,7 +499,9 @@ static void print_prog_cost(void)
 	printf("\n| BPF ns per program run (bpf_stats, median) | %s | %s | %s | %s |\n", mix_name[0],
 	       mix_name[1], mix_name[2], mix_name[3]);
 	printf("| --- | --- | --- | --- | --- |\n");
-	for (int k = CFG_REF; k < CFG_KD_NOENRICH; k++) {
+	for (int k = CFG_REF; k < CFG__N; k++) {
+		if (k == CFG_KD_NOENRICH)
+			continue;
 		printf("| %s | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++)
 			printf("%.1f | ", median(prog_ns[k][m], rounds));

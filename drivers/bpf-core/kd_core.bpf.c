@@ -196,6 +196,8 @@ static __always_inline void *kd_ring(__u32 cpu)
 	return bpf_map_lookup_elem(&kd_rings, &idx);
 }
 
+#include "kd_region.bpf.h"
+
 /* The header of a syscall record (drivers/record.h). */
 static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, const struct kd_ksc *k, __u32 n,
 					__u32 len, long ret, __u64 lat, __u64 now, __u64 pid_tgid,
@@ -250,17 +252,12 @@ static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *
 {
 	const __u32 len = KD_REC_HDR_SIZE + n * (2 + 8);
 	struct kd_bpf_cnt *c = kd_counters(cpu);
-	void *ring;
+	struct kd_out o;
 	__u8 *r;
 	__u32 i;
 
 	c->v[KD_CNT_KERNEL_EVENTS]++;
-	ring = kd_ring(cpu);
-	if (!ring) {
-		c->v[KD_CNT_DROP_FULL]++;
-		return;
-	}
-	r = bpf_ringbuf_reserve(ring, len, 0);
+	r = kd_out_reserve(&o, cpu, len);
 	if (!r) {
 		c->v[KD_CNT_DROP_FULL]++;
 		return;
@@ -270,7 +267,7 @@ static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
 		*(__u64 *)(r + KD_REC_HDR_SIZE + 2 * n + 8 * i) = a[i];
 	}
-	bpf_ringbuf_submit(r, kd_wake_flag(c, len));
+	kd_out_submit(&o, r, len, cpu, kd_wake_flag(c, len));
 }
 
 static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret, __u64 now,
@@ -303,15 +300,16 @@ static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret,
 
 /* Submit a record written in place (rsv bytes reserved), unless the path
  * filter drops it. */
-static __always_inline void kd_direct1_send(__u8 *r, struct kd_bpf_cnt *c, const __u32 rsv,
-					    __u32 cpu, const bool paths)
+static __always_inline void kd_direct1_send(struct kd_out *o, __u8 *r, struct kd_bpf_cnt *c,
+					    const __u32 rsv, __u32 len, __u32 cpu, const bool paths)
 {
 	if (paths && kd_flt_rec_drop(r, cpu)) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		kd_out_discard(o, r);
 		return;
 	}
 	c->v[KD_CNT_KERNEL_EVENTS]++;
-	bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
+	/* a ring keeps the whole reservation, a region only the record */
+	kd_out_submit(o, r, len, cpu, kd_wake_flag(c, kd_region_bytes ? len : rsv));
 }
 
 /* A record of register values and one variable param (index in k->flags,
@@ -326,18 +324,12 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 	const __u32 room = rsv - KD_DIRECT1_FIXED;
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	__u32 n = k->nparams, v = KD_KSC_VAR_IDX(k->flags), base, len, i;
-	void *ring;
+	struct kd_out o;
 	__u8 *r;
 
 	if (n > 6 || v >= n)
 		return -1;
-	ring = kd_ring(cpu);
-	if (!ring) {
-		c->v[KD_CNT_KERNEL_EVENTS]++;
-		c->v[KD_CNT_DROP_FULL]++;
-		return 0;
-	}
-	r = bpf_ringbuf_reserve(ring, rsv, 0);
+	r = kd_out_reserve(&o, cpu, rsv);
 	if (!r) {
 		c->v[KD_CNT_KERNEL_EVENTS]++;
 		c->v[KD_CNT_DROP_FULL]++;
@@ -346,7 +338,7 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 	base = KD_REC_HDR_SIZE + 2 * n;
 	len = kd_cap_inplace(cap, r + base + 8 * v, room, &k->p[v], a, v, ret, &rflags);
 	if (len > room) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		kd_out_discard(&o, r);
 		return -1;
 	}
 	*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * v) = len;
@@ -362,8 +354,9 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
 		*(__u64 *)(r + o) = a[i];
 	}
-	kd_hdr_fill((void *)r, k, n, base + 8 * (n - 1) + len, ret, lat, now, pid_tgid, cpu, rflags);
-	kd_direct1_send(r, c, rsv, cpu, true);
+	len = base + 8 * (n - 1) + len;
+	kd_hdr_fill((void *)r, k, n, len, ret, lat, now, pid_tgid, cpu, rflags);
+	kd_direct1_send(&o, r, c, rsv, len, cpu, true);
 	return 0;
 }
 
@@ -395,14 +388,11 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	__u64 ptr = a[v], want;
 	__u32 len = 0, i;
-	void *ring;
+	struct kd_out o;
 	__u8 *r;
 	long got;
 
-	ring = kd_ring(cpu);
-	if (!ring)
-		goto drop;
-	r = bpf_ringbuf_reserve(ring, rsv, 0);
+	r = kd_out_reserve(&o, cpu, rsv);
 	if (!r)
 		goto drop;
 	if (cap == KD_CAP_STR) {
@@ -410,7 +400,7 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 			got = bpf_probe_read_user_str(r + base + 8 * v, room, (void *)ptr);
 			if (got >= (long)room) {
 				/* may be cut: the scratch path has room for all of it */
-				bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+				kd_out_discard(&o, r);
 				return -1;
 			}
 			if (got < 0)
@@ -442,9 +432,10 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 		*(__u64 *)(r + base + 8 * i) = a[i];
 	for (i = v + 1; i < n; i++)
 		*(__u64 *)(r + base + len + 8 * (i - 1)) = a[i];
-	kd_hdr_fill((void *)r, k, n, base + 8 * (n - 1) + len, ret, lat, now, pid_tgid, cpu, rflags);
+	len = base + 8 * (n - 1) + len;
+	kd_hdr_fill((void *)r, k, n, len, ret, lat, now, pid_tgid, cpu, rflags);
 	/* a buffer shape has no other variable param, so no path to filter */
-	kd_direct1_send(r, c, rsv, cpu, cap == KD_CAP_STR);
+	kd_direct1_send(&o, r, c, rsv, len, cpu, cap == KD_CAP_STR);
 	return 0;
 drop:
 	c->v[KD_CNT_KERNEL_EVENTS]++;

@@ -58,6 +58,19 @@ struct kd_bpf_cnt {
 #define KD_BPF_PENDING_MAX   16384u
 #define KD_BPF_PENDING_COUNT 256u
 
+/* Per-CPU regions (kd_region.bpf.h). */
+#define KD_REGION_CHUNK_MAX (4u << 20) /* bytes per array element: KMALLOC_MAX_SIZE */
+#define KD_REGION_PREFIX    8u         /* before each record: its length, or KD_REGION_PAD */
+#define KD_REGION_PAD       (1ull << 32) /* the rest of the chunk is unused */
+
+/* Where each CPU's region is written and read (.bss), a cache line each. */
+struct kd_region_pos {
+	__u64 head; /* bytes written, by the program */
+	__u64 _p1[7];
+	__u64 tail; /* bytes read, by userspace */
+	__u64 _p2[7];
+};
+
 /* Pid filter capacity (followed processes and their children). */
 #define KD_BPF_FOLLOW_MAX 8192u
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +42,8 @@
 #define CORE_RING_TOTAL_DEFAULT (256ull << 20)
 #define CORE_RING_MIN_DEFAULT   (1ull << 20)
 #define CORE_RING_DEFAULT       (8ull << 20)
+/* a region holds a few of the largest in-place records (KD_DIRECT1_MAX) */
+#define CORE_REGION_MIN         (16ull << 10)
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -60,6 +63,13 @@ struct core {
 	int ncpus;
 	int nrings;
 	uint64_t ring_bytes;
+	/* per-CPU regions for the records the sys_exit program writes in place
+	 * (drivers/bpf-core/kd_region.bpf.h), read after the rings: rings[nrings
+	 * + cpu]; nsrc = nrings + nregions */
+	int nregions, nsrc;
+	uint64_t region_chunk; /* bytes per array element */
+	uint8_t *regions;
+	size_t regions_len;
 	struct kd__ring *rings;
 	int *ring_fds;
 	int epfd;
@@ -329,6 +339,15 @@ static int load(struct core *c, bool tp_btf)
 	s->rodata->kd_snaplen = h->opts.snaplen;
 	s->rodata->kd_ring_bytes = c->ring_bytes;
 	s->rodata->kd_wake_mark = c->ring_bytes / 4;
+	if (c->nregions) {
+		s->rodata->kd_region_bytes = c->ring_bytes;
+		s->rodata->kd_region_chunk = c->region_chunk;
+		s->rodata->kd_region_nchunks = (uint32_t)(c->ring_bytes / c->region_chunk);
+		s->rodata->kd_region_shift = (uint32_t)__builtin_ctzll(c->region_chunk);
+		bpf_map__set_value_size(s->maps.kd_regions, (uint32_t)c->region_chunk);
+		bpf_map__set_max_entries(s->maps.kd_regions,
+					 (uint32_t)(c->ring_bytes / c->region_chunk) * (uint32_t)c->nregions);
+	}
 	/* kd-bench's knob (core_debug.h): measure the scratch path for every record */
 	s->rodata->kd_direct = !kd__core_debug()->no_direct;
 	/* any sane size when buffers do not take the direct path (mark_direct) */
@@ -376,12 +395,35 @@ static int load(struct core *c, bool tp_btf)
 	return 0;
 }
 
+/* A region is ring_bytes / region_chunk elements of kd_regions, back to
+ * back in the array's mapping; its positions are in .bss (kd_rpos). */
+static int make_regions(struct core *c)
+{
+	void *p;
+
+	if (!c->nregions)
+		return 0;
+	c->regions_len = (size_t)c->nregions * (size_t)c->ring_bytes;
+	p = mmap(NULL, c->regions_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 bpf_map__fd(c->skel->maps.kd_regions), 0);
+	if (p == MAP_FAILED)
+		return kd__err(c->h, KD_EENGINE, "core engine: mmap of %d regions of %llu bytes: %s",
+			       c->nregions, (unsigned long long)c->ring_bytes, strerror(errno));
+	c->regions = p;
+	madvise(p, c->regions_len, MADV_DONTFORK); /* as the rings: see kd__ring_map() */
+	for (int i = 0; i < c->nregions; i++)
+		kd__ring_region(&c->rings[c->nrings + i], c->regions + (size_t)i * (size_t)c->ring_bytes,
+				c->ring_bytes, c->region_chunk, &c->skel->bss->kd_rpos[i].head,
+				&c->skel->bss->kd_rpos[i].tail);
+	return 0;
+}
+
 static int make_rings(struct core *c)
 {
 	struct kd_handle *h = c->h;
 	int outer = bpf_map__fd(c->skel->maps.kd_rings);
 
-	c->rings = calloc((size_t)c->nrings, sizeof(*c->rings));
+	c->rings = calloc((size_t)c->nsrc, sizeof(*c->rings));
 	c->ring_fds = malloc((size_t)c->nrings * sizeof(int));
 	if (!c->rings || !c->ring_fds)
 		return kd__err(h, -ENOMEM, "core engine: out of memory for %d rings", c->nrings);
@@ -408,7 +450,7 @@ static int make_rings(struct core *c)
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
 			return kd__err(h, -errno, "core engine: epoll_ctl: %s", strerror(errno));
 	}
-	return 0;
+	return make_regions(c);
 }
 
 static int follow_pids(struct core *c)
@@ -497,7 +539,17 @@ static int core_open(struct kd_handle *h, void **state)
 		goto fail;
 	}
 	c->nrings = (h->opts.flags & KD_OPEN_SHARED_RING) ? 1 : c->ncpus;
-	c->ring_bytes = ring_size(h, c->nrings);
+	/* a region per CPU beside each ring; a shared ring keeps everything */
+	c->nregions = c->nrings > 1 && c->ncpus <= (int)KD_BPF_MAX_CPUS && !kd__core_debug()->no_region ?
+			      c->ncpus : 0;
+	c->nsrc = c->nrings + c->nregions;
+	c->ring_bytes = ring_size(h, c->nsrc);
+	if (c->ring_bytes < CORE_REGION_MIN)
+		c->nregions = 0, c->nsrc = c->nrings;
+	c->region_chunk = c->ring_bytes < KD_REGION_CHUNK_MAX ? c->ring_bytes : KD_REGION_CHUNK_MAX;
+	if (kd__core_debug()->region_chunk >= 8192 && kd__core_debug()->region_chunk < c->region_chunk &&
+	    !(kd__core_debug()->region_chunk & (kd__core_debug()->region_chunk - 1)))
+		c->region_chunk = kd__core_debug()->region_chunk;
 
 	tls_core = c;
 	libbpf_print_fn_t old = libbpf_set_print(core_libbpf_print);
@@ -540,8 +592,8 @@ static int core_open(struct kd_handle *h, void **state)
 		err = kd__probes_sync(h);
 	if (err)
 		goto fail;
-	kd__log(h, KD_LOG_INFO, "core engine: %s, %d ring(s) of %llu bytes, latency %s", c->tp_btf ? "tp_btf" : "raw_tp",
-		c->nrings, (unsigned long long)c->ring_bytes,
+	kd__log(h, KD_LOG_INFO, "core engine: %s, %d ring(s) and %d region(s) of %llu bytes, latency %s",
+		c->tp_btf ? "tp_btf" : "raw_tp", c->nrings, c->nregions, (unsigned long long)c->ring_bytes,
 		!(h->opts.flags & KD_OPEN_LATENCY) ? "off" : c->task_storage && c->tp_btf ? "task storage" : "hash");
 	*state = c;
 	return 0;
@@ -568,7 +620,7 @@ static int pick(struct core *c, const void **rec, size_t *len)
 	const void *best_rec = NULL;
 	uint32_t best_len = 0;
 
-	for (int i = 0; i < c->nrings; i++) {
+	for (int i = 0; i < c->nsrc; i++) {
 		uint32_t l;
 		const void *p = kd__ring_peek(&c->rings[i], &l);
 		uint64_t ts;
@@ -628,7 +680,7 @@ static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 			return 0;
 		}
 		/* empty: let the kernel reuse what we read before we sleep */
-		for (int r = 0; r < c->nrings; r++)
+		for (int r = 0; r < c->nsrc; r++)
 			kd__ring_publish(&c->rings[r]);
 		if (timeout_ms == 0)
 			return KD_TIMEOUT;
@@ -719,6 +771,10 @@ static int core_stats_cpu(void *state, unsigned cpu, struct kd_cpu_stats *st)
 	}
 	st->ring_size = r->size;
 	st->ring_high_water = r->high_water;
+	/* the fuller of the CPU's ring and region (they are the same size) */
+	if (c->nregions && cpu < (unsigned)c->nregions &&
+	    c->rings[c->nrings + cpu].high_water > st->ring_high_water)
+		st->ring_high_water = c->rings[c->nrings + cpu].high_water;
 	return 0;
 }
 
@@ -736,8 +792,10 @@ static void core_close(void *state)
 	bpf_link__destroy(c->exec_link);
 	sc_detach_all(c);
 	if (c->rings)
-		for (int i = 0; i < c->nrings; i++)
+		for (int i = 0; i < c->nsrc; i++)
 			kd__ring_unmap(&c->rings[i]);
+	if (c->regions)
+		munmap(c->regions, c->regions_len);
 	if (c->ring_fds)
 		for (int i = 0; i < c->nrings; i++)
 			if (c->ring_fds[i] >= 0)

@@ -9,6 +9,7 @@
 #define KD_CORE_DEBUG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "internal.h"
 
@@ -19,6 +20,12 @@ struct kd__core_debug {
 	/* build every syscall record in the per-CPU scratch (kd-bench measures
 	 * the direct paths against it) */
 	bool no_direct;
+	/* write the direct records into the BPF ring buffers, not the per-CPU
+	 * regions (kd-bench measures the regions against them) */
+	bool no_region;
+	/* bytes per region chunk instead of min(ring, 4 MiB): a power of 2 from
+	 * 8 KiB, so tests cross chunk ends without megabytes of records */
+	uint64_t region_chunk;
 	/* "all" or a comma list of probe program units (kd_p_rstrecv): skip
 	 * their tracepoint / fentry so the fallbacks can be tested */
 	char probe_no_tp[KD__CORE_DEBUG_LIST];

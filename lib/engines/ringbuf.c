@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ringbuf.h"
+#include "bpf-core/kd_core.h"
 
 #define KD__RB_BUSY    (1u << 31)
 #define KD__RB_DISCARD (1u << 30)
@@ -53,16 +54,64 @@ int kd__ring_map(struct kd__ring *r, int fd, uint64_t size)
 	return 0;
 }
 
+void kd__ring_region(struct kd__ring *r, const uint8_t *data, uint64_t size, uint64_t chunk,
+		     const void *head, void *tail)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	r->region = true;
+	r->size = size;
+	r->chunk = chunk;
+	r->cons = (unsigned long *)tail;
+	r->prod = (const unsigned long *)head;
+	r->data = data;
+	r->pos = r->published = r->prod_seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+}
+
 void kd__ring_unmap(struct kd__ring *r)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
+	if (r->region) {
+		r->cons = NULL;
+		r->prod = NULL;
+		return;
+	}
 	if (r->cons)
 		munmap(r->cons, (size_t)page);
 	if (r->prod)
 		munmap((void *)r->prod, r->prod_map_len);
 	r->cons = NULL;
 	r->prod = NULL;
+}
+
+/* A region's next record: 8 bytes of length (or KD_REGION_PAD: skip to the
+ * chunk's end) before each, never crossing a chunk's end. A length that
+ * cannot be right is handed out cut to the chunk's end, for the decoder to
+ * report. */
+static const void *region_next(struct kd__ring *r, uint64_t prod, uint32_t *len)
+{
+	while (r->pos < prod) {
+		uint64_t in = r->pos & (r->chunk - 1), pre, step;
+		const uint8_t *p = r->data + (r->pos & (r->size - 1));
+
+		memcpy(&pre, p, sizeof(pre));
+		if (pre & KD_REGION_PAD) {
+			r->pos += r->chunk - in;
+			continue;
+		}
+		step = (pre + KD_REGION_PREFIX + 7) & ~7ull;
+		if (pre == 0 || in + step > r->chunk) {
+			pre = r->chunk - in - KD_REGION_PREFIX;
+			step = r->chunk - in;
+		}
+		r->head = p + KD_REGION_PREFIX;
+		r->head_len = (uint32_t)pre;
+		r->head_step = step;
+		*len = (uint32_t)pre;
+		return r->head;
+	}
+	return NULL;
 }
 
 const void *kd__ring_peek(struct kd__ring *r, uint32_t *len)
@@ -82,6 +131,8 @@ const void *kd__ring_peek(struct kd__ring *r, uint32_t *len)
 			r->high_water = r->prod_seen - r->published;
 	}
 	prod = r->prod_seen;
+	if (r->region)
+		return region_next(r, prod, len);
 	while (r->pos < prod) {
 		const uint32_t *hdr = (const uint32_t *)(r->data + (r->pos & (r->size - 1)));
 		uint32_t l = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);

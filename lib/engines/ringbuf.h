@@ -1,4 +1,5 @@
-/* lib/engines/ringbuf.h: a zero-copy reader of one BPF ring buffer map. */
+/* lib/engines/ringbuf.h: a zero-copy reader of one BPF ring buffer map, or
+ * of one CPU's region (drivers/bpf-core/kd_region.bpf.h). */
 #ifndef KD_RINGBUF_H
 #define KD_RINGBUF_H
 
@@ -8,7 +9,9 @@
 #include "internal.h"
 
 struct kd__ring {
-	int fd;
+	int fd;                        /* -1 for a region */
+	bool region;                   /* records framed by kd_region.bpf.h */
+	uint64_t chunk;                /* a region's chunk bytes */
 	uint64_t size;                 /* data bytes, a power of 2 */
 	unsigned long *cons;           /* consumer_pos page (ours, rw) */
 	const unsigned long *prod;     /* producer_pos page (kernel's, ro) */
@@ -27,6 +30,11 @@ struct kd__ring {
 
 /* Map the ring behind fd (a BPF_MAP_TYPE_RINGBUF of size bytes). 0 or -errno. */
 KD__HIDDEN int kd__ring_map(struct kd__ring *r, int fd, uint64_t size);
+/* Read a region (kd_region.bpf.h): size bytes at data in chunks of chunk
+ * bytes, its head and tail positions at head and tail. The caller maps it
+ * and unmaps it after kd__ring_unmap(). */
+KD__HIDDEN void kd__ring_region(struct kd__ring *r, const uint8_t *data, uint64_t size,
+				uint64_t chunk, const void *head, void *tail);
 KD__HIDDEN void kd__ring_unmap(struct kd__ring *r);
 
 /* The next committed record (discarded ones skipped), read in place; NULL
