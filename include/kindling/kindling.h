@@ -111,7 +111,9 @@ struct kd_open_opts {
 	uint32_t flags;         /* KD_OPEN_* */
 	int32_t timeout_ms;     /* kd_next: 0 = never block, < 0 = block forever; default 0 */
 	uint32_t snaplen;       /* bytes of buffers captured; 0 = 80, max 65535 */
-	uint64_t ring_bytes;    /* per ring; 0 = 8 MiB; a power of 2 >= page size */
+	uint64_t ring_bytes;    /* per ring; 0 = 8 MiB; a power of 2 >= page size. The
+				 * core engine's per-CPU rings each come with a region of
+				 * the same size (from 16 KiB): 2 x ring_bytes per CPU */
 	const char *events;     /* comma list of events, categories or probes; NULL = all syscalls */
 	const char *file;       /* KD_ENGINE_FILE: capture to replay; naming the first file
 				 * of a rotated capture replays path.1, path.2, ... after it */
