@@ -244,7 +244,19 @@ KD__HIDDEN void kd__proc_set_parent(struct kd__enrich *e, struct kd__proc *p, ui
 KD__HIDDEN void kd__proc_link_all(struct kd__enrich *e);
 KD__HIDDEN int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len);
 KD__HIDDEN void kd__str_take(struct kd__enrich *e, char **dst, char *s);
-KD__HIDDEN struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev);
+KD__HIDDEN struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_event *ev);
+/* The thread of ev, created if new; NULL on ENOMEM. Events come in runs of
+ * one thread: the last one, when it needs nothing, costs a compare. */
+static inline struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev)
+{
+	struct kd_thread *t = e->last_thread;
+
+	if (t && t->tid == ev->hdr->tid && !(t->state & KD__T_NEED_LOOKUP)) {
+		t->last_ns = ev->hdr->ts;
+		return t;
+	}
+	return kd__thread_get_slow(e, ev);
+}
 KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);

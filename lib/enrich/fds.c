@@ -14,6 +14,8 @@
 #define KD__SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 #define KD__FD_SPARE_MAX 64u
 
+static const struct kd_fd fd_zero;
+
 /* An fd entry, zeroed: a spare one if there is, else from malloc. */
 static struct kd_fd *fd_alloc(struct kd__enrich *e)
 {
@@ -25,7 +27,9 @@ static struct kd_fd *fd_alloc(struct kd__enrich *e)
 	} else if (!(f = malloc(sizeof(*f)))) {
 		return NULL;
 	}
-	memset(f, 0, sizeof(*f));
+	/* a copy of a zero entry is a few vector stores; memset() here
+	 * compiles to rep stos, which showed in profiles of every open */
+	*f = fd_zero;
 	return f;
 }
 
@@ -658,8 +662,18 @@ void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 	case KD_EV_WRITE:
 		special_write(e, p, ev);
 		break;
-	default:
+	/* the cases of kd__sock_event(), named so the others cost no call */
+	case KD_EV_SOCKET:
+	case KD_EV_CONNECT:
+	case KD_EV_ACCEPT:
+	case KD_EV_ACCEPT4:
+	case KD_EV_BIND:
+	case KD_EV_LISTEN:
+	case KD_EV_SENDTO:
+	case KD_EV_RECVFROM:
 		kd__sock_event(e, p, ev);
+		break;
+	default:
 		break;
 	}
 }

@@ -455,7 +455,7 @@ static struct kd_thread *thread_create(struct kd__enrich *e, const struct kd_eve
 	return t;
 }
 
-struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev)
+struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_event *ev)
 {
 	uint32_t tid = ev->hdr->tid;
 	struct kd_thread *t = kd__thread_find(e, tid);
