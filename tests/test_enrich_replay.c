@@ -335,3 +335,130 @@ Test(enrich_replay, no_enrich_flag)
 	kd_close(h);
 	kd_rb_free(&b);
 }
+
+/* What kd__ev_int()/kd__ev_bytes() must answer: kd_event_param()'s. */
+static void check_param_readers(const struct kd_event *ev, unsigned *kinds_seen)
+{
+	for (unsigned i = 0; i < kd_event_nparams(ev) + 2; i++) {
+		struct kd_value v;
+		int err = kd_event_param(ev, i, &v);
+		bool want_int = err == 0 && !(v.flags & KD_VAL_BYTES);
+		bool want_bytes = err == 0 && (v.flags & KD_VAL_BYTES);
+		int64_t n = 12345;
+		const void *p = &n;
+		size_t len = 99;
+
+		cr_assert_eq(kd__ev_int(ev, i, &n), want_int, "%s param %u", kd_event_name(ev), i);
+		if (want_int)
+			cr_assert_eq(n, v.i, "%s param %u", kd_event_name(ev), i);
+		cr_assert_eq(kd__ev_bytes(ev, i, &p, &len), want_bytes, "%s param %u", kd_event_name(ev), i);
+		cr_assert_eq(p, want_bytes ? v.ptr : NULL, "%s param %u", kd_event_name(ev), i);
+		cr_assert_eq(len, want_bytes ? v.len : 0, "%s param %u", kd_event_name(ev), i);
+		if (err == 0)
+			kinds_seen[v.kind]++;
+	}
+}
+
+Test(enrich_replay, param_readers_match_kd_event_param)
+{
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_FILE, .file = KD_SOURCE_DIR "/examples/demo.kd",
+		.events = "all", .flags = KD_OPEN_NO_ENRICH);
+	unsigned kinds[KD_PK__COUNT] = { 0 };
+	const struct kd_event *ev;
+	struct kd_handle *h = NULL;
+	struct kd_rb b;
+	size_t n = 0;
+	int err;
+
+	cr_assert_eq(kd_open(&o, &h), 0, "%s", kd_last_error(NULL));
+	while ((err = kd_next(h, &ev)) == 0) {
+		check_param_readers(ev, kinds);
+		n++;
+	}
+	cr_assert_eq(err, KD_EOF);
+	cr_assert_gt(n, 50);
+	kd_close(h);
+
+	/* and the edges: -1 fds, NULL strings, empty buffers and structs */
+	kd_rb_init(&b);
+	rec(&b, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", -1), { NULL } });
+	rec(&b, "write", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("fd", 0xffffffffu), KD_RB_B("buf", "", 0), { NULL } });
+	rec(&b, "openat", 3, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), { NULL } });
+	rec(&b, "connect", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
+	rec(&b, "lseek", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_V("offset", -5), { NULL } });
+	{
+		KD_OPTS(kd_open_opts, ob, .engine = KD_ENGINE_BUFFER, .records = b.data,
+			.records_len = b.len, .events = "all", .flags = KD_OPEN_NO_ENRICH);
+
+		cr_assert_eq(kd_open(&ob, &h), 0, "%s", kd_last_error(NULL));
+	}
+	n = 0;
+	while ((err = kd_next(h, &ev)) == 0) {
+		check_param_readers(ev, kinds);
+		n++;
+	}
+	cr_assert_eq(n, 5);
+	kd_close(h);
+	kd_rb_free(&b);
+	for (int k = KD_PK_INT; k <= KD_PK_SOCKADDR; k++)
+		if (k == KD_PK_FD || k == KD_PK_DIRFD || k == KD_PK_PATH || k == KD_PK_BUF || k == KD_PK_SOCKADDR)
+			cr_assert_gt(kinds[k], 0, "no param of kind %d was checked", k);
+}
+
+/* Paths of many lengths, so freed entries and strings meet other sizes. */
+static void fd_name(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "/srv/%.*s%d", i % 40, "abcdefghijklmnopqrstuvwxyzabcdefghijklmn", i);
+}
+
+/* Freed fd entries are reused: the tables and their byte count end the same. */
+Test(enrich_replay, fd_entries_reused)
+{
+	struct kd_rb b;
+	struct kd_handle *h = NULL;
+	const struct kd_event *ev;
+	struct kd_stats st[2];
+	char path[64];
+	int round, i;
+
+	kd_rb_init(&b);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 100; i++) {
+			fd_name(path, sizeof(path), i);
+			rec(&b, "openat", 3 + i, PID, PID,
+			    (struct kd_rb_arg[]){ KD_RB_V("dfd", AT_FDCWD), KD_RB_S("filename", path),
+						  KD_RB_V("flags", O_RDONLY), { NULL } });
+		}
+		for (i = 0; i < 100; i++)
+			rec(&b, "close", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3 + (i * 37) % 100), { NULL } });
+		rec(&b, "getppid", 1, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	}
+	{
+		KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_BUFFER, .records = b.data, .records_len = b.len,
+			.events = "all");
+
+		cr_assert_eq(kd_open(&o, &h), 0, "%s", kd_last_error(NULL));
+	}
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < 100; i++) {
+			cr_assert_eq(kd_next(h, &ev), 0);
+			fd_name(path, sizeof(path), i);
+			cr_assert_str_eq(kd_fd_path(kd_event_fd(ev)), path);
+			cr_assert_eq(kd_fd_num(kd_event_fd(ev)), 3 + i);
+		}
+		cr_assert_eq(nfds(h, PID), 100);
+		for (i = 0; i < 100; i++) {
+			cr_assert_eq(kd_next(h, &ev), 0);
+			cr_assert_eq(kd_fd_num(kd_event_fd(ev)), 3 + (i * 37) % 100);
+		}
+		cr_assert_eq(kd_next(h, &ev), 0); /* getppid: the last close is done */
+		cr_assert_eq(nfds(h, PID), 0);
+		st[round].sz = sizeof(st[round]);
+		cr_assert_eq(kd_stats(h, &st[round]), 0);
+		cr_assert_eq(st[round].enrich_fds, 0);
+	}
+	cr_assert_eq(st[0].enrich_bytes, st[1].enrich_bytes);
+	kd_close(h);
+	kd_rb_free(&b);
+}

@@ -15,26 +15,14 @@
 #define KD__LOOKUP_BURST 128.0
 #define KD__LOOKUP_RATE 500.0 /* per second: one can cost a ms (many fds) */
 
-bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v)
+/* kd__ev_int() of a param that is not a value: kd_event_param() decides. */
+bool kd__ev_int_slow(const struct kd_event *ev, unsigned i, int64_t *v)
 {
 	struct kd_value val;
 
 	if (kd_event_param(ev, i, &val) || (val.flags & KD_VAL_BYTES))
 		return false;
 	*v = val.i;
-	return true;
-}
-
-bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const void **p, size_t *len)
-{
-	struct kd_value val;
-
-	*p = NULL;
-	*len = 0;
-	if (kd_event_param(ev, i, &val) || !(val.flags & KD_VAL_BYTES))
-		return false;
-	*p = val.ptr;
-	*len = val.len;
 	return true;
 }
 
@@ -90,9 +78,18 @@ void kd__enrich_close(struct kd_handle *h)
 	if (!e)
 		return;
 	kd__threads_free_all(e);
+	kd__fd_spare_free(e);
 	kd__users_free(e);
 	free(e);
 	h->enrich = NULL;
+}
+
+/* The process a removal waits for: nearly always the event's own. */
+static struct kd__proc *defer_proc(struct kd__enrich *e)
+{
+	if (e->cur_thread && e->cur_thread->proc->pid == e->defer.id)
+		return e->cur_thread->proc;
+	return kd__proc_find(e, e->defer.id);
 }
 
 void kd__enrich_flush(struct kd_handle *h)
@@ -102,18 +99,13 @@ void kd__enrich_flush(struct kd_handle *h)
 
 	if (!e)
 		return;
-	e->cur_ev = NULL;
-	e->cur_rec = NULL;
-	e->cur_thread = NULL;
-	e->cur_fd = NULL;
-	e->cur_fd_known = false;
 	switch (e->defer.kind) {
 	case KD__DEFER_CLOSE:
-		if ((p = kd__proc_find(e, e->defer.id)))
+		if ((p = defer_proc(e)))
 			kd__fd_remove(e, p, (int32_t)e->defer.lo);
 		break;
 	case KD__DEFER_CLOSE_RANGE:
-		if ((p = kd__proc_find(e, e->defer.id)))
+		if ((p = defer_proc(e)))
 			kd__fd_close_range(e, p, e->defer.lo, e->defer.hi, false);
 		break;
 	case KD__DEFER_THREAD_EXIT:
@@ -126,6 +118,11 @@ void kd__enrich_flush(struct kd_handle *h)
 		break;
 	}
 	e->defer.kind = KD__DEFER_NONE;
+	e->cur_ev = NULL;
+	e->cur_rec = NULL;
+	e->cur_thread = NULL;
+	e->cur_fd = NULL;
+	e->cur_fd_known = false;
 }
 
 /* setuid family: -1 leaves an id as it is. Only root may set the real id. */
@@ -231,7 +228,8 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		return;
 	if (e->cur_ev == ev && e->cur_rec == ev->rec && e->cur_ts == ev->hdr->ts)
 		return; /* called twice for one delivery */
-	kd__enrich_flush(h); /* in case the caller did not at the start of kd_next */
+	if (e->cur_ev || e->defer.kind != KD__DEFER_NONE)
+		kd__enrich_flush(h); /* in case the caller did not at the start of kd_next */
 	e->cur_ev = ev;
 	e->cur_rec = ev->rec;
 	e->cur_ts = ev->hdr->ts;
@@ -244,8 +242,8 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		e->lookups++;
 		kd__proc_read_cgroup(e, p);
 	}
-	r = kd_event_result(ev);
-	switch (kd_event_type(ev)) {
+	r = ev->hdr->res;
+	switch (ev->hdr->type) {
 	case KD_EV_CLONE:
 	case KD_EV_FORK:
 	case KD_EV_VFORK:

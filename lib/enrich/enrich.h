@@ -6,10 +6,38 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
+/* Every key here is a 4- or 8-byte integer (tid, pid, fd, uid, inode):
+ * mixing it in a few instructions beats uthash's byte-wise Jenkins hash,
+ * which showed in profiles of every event. All of lib/enrich/ includes this
+ * header first, so every table is hashed the same way. */
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = kd__hash_key((keyptr), (keylen)))
 #include <uthash.h>
 
 #include "internal.h"
+
+static inline unsigned kd__hash_key(const void *key, size_t len)
+{
+	uint64_t x;
+	uint32_t v;
+	unsigned h;
+
+	if (len == sizeof(v)) {
+		memcpy(&v, key, sizeof(v));
+		x = v;
+	} else if (len == sizeof(x)) {
+		memcpy(&x, key, sizeof(x));
+	} else {
+		HASH_JEN(key, len, h);
+		return h;
+	}
+	/* uthash picks buckets by the low bits: fold the high ones in */
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (unsigned)x;
+}
 
 #define KD__ENRICH_MAX_THREADS 131072u
 #define KD__ENRICH_MAX_FDS 65536u
@@ -111,6 +139,10 @@ struct kd__enrich {
 	uint32_t npending;
 	uint64_t nthreads, nprocs, nfds, bytes;
 	uint64_t thread_evictions, fd_evictions, lookups, limited;
+	/* freed fd entries kept for the next open (linked by hh.next): most
+	 * closes are followed by an open */
+	struct kd_fd *fd_spare;
+	uint32_t nfd_spare;
 
 	/* the event being delivered */
 	const struct kd_event *cur_ev;
@@ -145,9 +177,61 @@ KD__HIDDEN void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 KD__HIDDEN void kd__enrich_flush(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_stats(struct kd_handle *h, struct kd_stats *st);
 KD__HIDDEN bool kd__enrich_may_lookup(struct kd__enrich *e);
-/* Param i of ev as an integer / as bytes; false if absent or NULL. */
-KD__HIDDEN bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v);
-KD__HIDDEN bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const void **p, size_t *len);
+KD__HIDDEN bool kd__ev_int_slow(const struct kd_event *ev, unsigned i, int64_t *v);
+
+/* Param i of ev as an integer; false if absent or not a value. The answer of
+ * kd_event_param() without filling a struct kd_value: every event asks. */
+static inline bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v)
+{
+	const struct kd__param *sp;
+	uint64_t raw;
+
+	if (i >= ev->hdr->nparams)
+		return false;
+	sp = &ev->info->params[i];
+	if (kd__kind_wire(sp->kind) != KD_WIRE_VAL)
+		return kd__ev_int_slow(ev, i, v);
+	memcpy(&raw, ev->params + ev->poff[i], sizeof(raw));
+	/* as kd_event_param(): fds are ints whatever the prototype says */
+	if (sp->kind == KD_PK_FD || sp->kind == KD_PK_DIRFD || sp->ctype == KD__CT_I32)
+		*v = (int32_t)(uint32_t)raw;
+	else if (sp->ctype == KD__CT_U32)
+		*v = (int64_t)(uint32_t)raw;
+	else
+		*v = (int64_t)raw;
+	return true;
+}
+
+/* Param i of ev as bytes (a string without its NUL); false if absent, NULL
+ * or a value: kd_event_param()'s answer, as above. */
+static inline bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const void **p, size_t *len)
+{
+	unsigned n, kind;
+
+	*p = NULL;
+	*len = 0;
+	if (i >= ev->hdr->nparams)
+		return false;
+	kind = ev->info->params[i].kind;
+	n = ev->plen[i];
+	switch (kd__kind_wire((int)kind)) {
+	case KD_WIRE_VAL:
+		return false;
+	case KD_WIRE_STR:
+		if (n == 0)
+			return false;
+		*p = ev->params + ev->poff[i];
+		*len = n - 1;
+		return true;
+	default:
+		/* an empty data buffer is a value; an empty struct a NULL pointer */
+		if (n == 0 && kind != KD_PK_BUF && kind != KD_PK_IOVEC)
+			return false;
+		*p = ev->params + ev->poff[i];
+		*len = n;
+		return true;
+	}
+}
 
 /* threads.c */
 KD__HIDDEN struct kd_thread *kd__thread_find(struct kd__enrich *e, uint32_t tid);
@@ -160,7 +244,19 @@ KD__HIDDEN void kd__proc_set_parent(struct kd__enrich *e, struct kd__proc *p, ui
 KD__HIDDEN void kd__proc_link_all(struct kd__enrich *e);
 KD__HIDDEN int kd__str_set(struct kd__enrich *e, char **dst, const char *src, size_t len);
 KD__HIDDEN void kd__str_take(struct kd__enrich *e, char **dst, char *s);
-KD__HIDDEN struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev);
+KD__HIDDEN struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_event *ev);
+/* The thread of ev, created if new; NULL on ENOMEM. Events come in runs of
+ * one thread: the last one, when it needs nothing, costs a compare. */
+static inline struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev)
+{
+	struct kd_thread *t = e->last_thread;
+
+	if (t && t->tid == ev->hdr->tid && !(t->state & KD__T_NEED_LOOKUP)) {
+		t->last_ns = ev->hdr->ts;
+		return t;
+	}
+	return kd__thread_get_slow(e, ev);
+}
 KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
@@ -169,6 +265,7 @@ KD__HIDDEN void kd__proc_exit(struct kd__enrich *e, uint32_t pid);
 KD__HIDDEN void kd__threads_free_all(struct kd__enrich *e);
 
 /* fds.c */
+KD__HIDDEN void kd__fd_spare_free(struct kd__enrich *e);
 KD__HIDDEN struct kd__fdtab *kd__fdtab_new(struct kd__enrich *e);
 KD__HIDDEN struct kd__fdtab *kd__fdtab_copy(struct kd__enrich *e, const struct kd__fdtab *src);
 KD__HIDDEN void kd__fdtab_unref(struct kd__enrich *e, struct kd__fdtab *t);

@@ -12,6 +12,48 @@
 
 #define KD__O_CLOEXEC 02000000u /* O_CLOEXEC, and the *_CLOEXEC flags equal to it */
 #define KD__SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
+#define KD__FD_SPARE_MAX 64u
+
+static const struct kd_fd fd_zero;
+
+/* An fd entry, zeroed: a spare one if there is, else from malloc. */
+static struct kd_fd *fd_alloc(struct kd__enrich *e)
+{
+	struct kd_fd *f = e->fd_spare;
+
+	if (f) {
+		e->fd_spare = f->hh.next;
+		e->nfd_spare--;
+	} else if (!(f = malloc(sizeof(*f)))) {
+		return NULL;
+	}
+	/* a copy of a zero entry is a few vector stores; memset() here
+	 * compiles to rep stos, which showed in profiles of every open */
+	*f = fd_zero;
+	return f;
+}
+
+static void fd_release(struct kd__enrich *e, struct kd_fd *f)
+{
+	if (e->nfd_spare >= KD__FD_SPARE_MAX) {
+		free(f);
+		return;
+	}
+	f->hh.next = e->fd_spare;
+	e->fd_spare = f;
+	e->nfd_spare++;
+}
+
+void kd__fd_spare_free(struct kd__enrich *e)
+{
+	struct kd_fd *f;
+
+	while ((f = e->fd_spare)) {
+		e->fd_spare = f->hh.next;
+		free(f);
+	}
+	e->nfd_spare = 0;
+}
 
 struct kd__fdtab *kd__fdtab_new(struct kd__enrich *e)
 {
@@ -35,7 +77,7 @@ static void fd_free(struct kd__enrich *e, struct kd__fdtab *t, struct kd_fd *f)
 	e->nfds--;
 	e->bytes -= sizeof(*f);
 	kd__str_set(e, &f->path, NULL, 0);
-	free(f);
+	fd_release(e, f);
 }
 
 void kd__fdtab_unref(struct kd__enrich *e, struct kd__fdtab *t)
@@ -53,14 +95,14 @@ void kd__fdtab_unref(struct kd__enrich *e, struct kd__fdtab *t)
 /* A new entry in t (no eviction: t is a copy of a table that fit). */
 static struct kd_fd *fd_insert(struct kd__enrich *e, struct kd__fdtab *t, const struct kd_fd *src)
 {
-	struct kd_fd *f = malloc(sizeof(*f));
+	struct kd_fd *f = fd_alloc(e);
 
 	if (!f)
 		return NULL;
 	*f = *src;
 	f->path = NULL;
 	if (src->path && kd__str_set(e, &f->path, src->path, strlen(src->path))) {
-		free(f);
+		fd_release(e, f);
 		return NULL;
 	}
 	memset(&f->hh, 0, sizeof(f->hh));
@@ -117,12 +159,13 @@ struct kd_fd *kd__fd_add(struct kd__enrich *e, struct kd__proc *p, int32_t num, 
 		fd_free(e, t, t->fds);
 		e->fd_evictions++;
 	}
-	f = calloc(1, sizeof(*f));
+	f = fd_alloc(e);
 	if (!f)
 		return NULL;
 	f->num = num;
 	f->type = (uint8_t)type;
 	HASH_ADD(hh, t->fds, num, sizeof(f->num), f);
+	t->last = f; /* the next event on this fd finds it first */
 	t->n++;
 	e->nfds++;
 	e->bytes += sizeof(*f);
@@ -369,14 +412,14 @@ static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct
 	struct kd_fd *f;
 	char buf[32];
 
-	if (kd_event_result(ev) <= 0 || !kd__ev_int(ev, 0, &fd) || !kd__ev_bytes(ev, 1, &b, &n))
+	/* nearly every write goes elsewhere: test the fd's name first */
+	if (ev->hdr->res <= 0 || !kd__ev_int(ev, 0, &fd))
 		return;
 	f = kd__fd_find(p, fdval(fd));
 	if (!f || f->type != KD_FD_FILE || !f->path)
 		return;
 	pl = strlen(f->path);
-	/* nearly every write goes elsewhere: test the name before copying */
-	if (pl < 5 || (f->path[pl - 1] != 's' && f->path[pl - 1] != 'm'))
+	if (pl < 5 || (f->path[pl - 1] != 's' && f->path[pl - 1] != 'm') || !kd__ev_bytes(ev, 1, &b, &n))
 		return;
 	n = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
 	memcpy(buf, b, n);
@@ -406,11 +449,11 @@ static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct
 void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev)
 {
 	struct kd__proc *p = t->proc;
-	int64_t r = kd_event_result(ev), a = 0, b = 0, c = 0;
+	int64_t r = ev->hdr->res, a = 0, b = 0, c = 0;
 	const void *s = NULL;
 	size_t n;
 	struct kd_fd *f;
-	int type = kd_event_type(ev);
+	int type = ev->hdr->type;
 
 	if (r < 0 && type != KD_EV_CONNECT)
 		return; /* failed: nothing changed (connect: EINPROGRESS says where it goes) */
@@ -619,8 +662,18 @@ void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 	case KD_EV_WRITE:
 		special_write(e, p, ev);
 		break;
-	default:
+	/* the cases of kd__sock_event(), named so the others cost no call */
+	case KD_EV_SOCKET:
+	case KD_EV_CONNECT:
+	case KD_EV_ACCEPT:
+	case KD_EV_ACCEPT4:
+	case KD_EV_BIND:
+	case KD_EV_LISTEN:
+	case KD_EV_SENDTO:
+	case KD_EV_RECVFROM:
 		kd__sock_event(e, p, ev);
+		break;
+	default:
 		break;
 	}
 }

@@ -327,14 +327,16 @@ static struct kd_fd *sock_fd(struct kd__enrich *e, struct kd__proc *p, int64_t n
 	return kd__proc_read_fd(e, p, (int32_t)num);
 }
 
+/* kd__fd_event() calls this for the types its switch names only: a case
+ * added here is named there too. */
 void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_event *ev)
 {
-	int64_t r = kd_event_result(ev), fd = -1, a = 0, b = 0, c = 0;
+	int64_t r = ev->hdr->res, fd = -1, a = 0, b = 0, c = 0;
 	struct kd_fd *f, *lf, snap;
 	struct kd__addr addr;
 	int fam;
 
-	switch (kd_event_type(ev)) {
+	switch (ev->hdr->type) {
 	case KD_EV_SOCKET:
 		kd__ev_int(ev, 0, &a);
 		kd__ev_int(ev, 1, &b);

@@ -455,9 +455,9 @@ static struct kd_thread *thread_create(struct kd__enrich *e, const struct kd_eve
 	return t;
 }
 
-struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev)
+struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_event *ev)
 {
-	uint32_t tid = kd_event_tid(ev);
+	uint32_t tid = ev->hdr->tid;
 	struct kd_thread *t = kd__thread_find(e, tid);
 
 	if (!t) {
@@ -481,7 +481,7 @@ struct kd_thread *kd__thread_get(struct kd__enrich *e, const struct kd_event *ev
 		}
 	}
 	if (t)
-		t->last_ns = kd_event_ts_mono(ev);
+		t->last_ns = ev->hdr->ts;
 	return t;
 }
 
