@@ -13,6 +13,8 @@ struct probes_open_args {
 	uint64_t sched_min_ns;
 	uint32_t page_fault_sample;
 	uint32_t flags; /* KD_OPEN_* besides KD_OPEN_TRACE_SELF */
+	const int32_t *pids; /* only these processes (opts.pids), or all */
+	size_t npids;
 };
 
 /* Probe tests keep enrichment on (the library default), unlike core_opts. */
@@ -20,7 +22,7 @@ static inline struct kd_handle *probes_open_with(struct probes_open_args a)
 {
 	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF | a.flags,
 		.timeout_ms = 50, .events = a.events, .sched_min_ns = a.sched_min_ns,
-		.page_fault_sample = a.page_fault_sample);
+		.page_fault_sample = a.page_fault_sample, .pids = a.pids, .npids = a.npids);
 	struct kd_handle *h = core_open_opts(&o);
 
 	core_drain(h);
