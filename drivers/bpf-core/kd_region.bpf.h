@@ -6,7 +6,7 @@
  * With per-CPU rings, each CPU also gets a region of kd_region_bytes: a
  * record is written at the region's head and published by storing the new
  * head (kd_rpos, in .bss, with the tail userspace writes back): no lock, no
- * atomic, no ring-buffer header to commit, which makes a record ~25-35 ns
+ * atomic, no ring-buffer header to commit, which makes a record 20-38 ns
  * cheaper than bpf_ringbuf_reserve()/submit() here (kd-bench, "ref-arr" and
  * "kd-ringbuf"). That is safe because a region has one writer: only the
  * sys_exit program writes it, tracepoint programs run with preemption off,
