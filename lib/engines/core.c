@@ -702,15 +702,17 @@ static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 
 /* ------------------------------------------------------------ stats */
 
+/* Runs the kernel skipped because the program was already running on that
+ * CPU, over every program of the handle (syscalls and probes alike). */
 static uint64_t recursion_misses(const struct core *c)
 {
-	const struct bpf_program *progs[] = { c->exit_prog, c->enter_prog };
+	struct bpf_program *p;
 	uint64_t n = 0;
 
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	bpf_object__for_each_program(p, c->skel->obj) {
 		struct bpf_prog_info info;
 		uint32_t ilen = sizeof(info);
-		int fd = progs[i] ? bpf_program__fd(progs[i]) : -1;
+		int fd = bpf_program__fd(p);
 
 		if (fd < 0)
 			continue;
