@@ -36,6 +36,11 @@ const volatile __u32 kd_direct1_buf = 184;
 /* ---- shared with userspace through the mmap'd .bss ---- */
 struct kd_ksc kd_ksc_tab[KD_MAX_SYSCALL_NR];
 struct kd_bpf_cnt kd_cnt[KD_BPF_MAX_CPUS];
+/* The probes' own counters: a probe can run inside another program on the
+ * same CPU (an interrupt's or a page fault's tracepoint), so they add
+ * atomically, and in lines of their own, so that the syscall programs
+ * (which never nest in each other) keep plain increments on theirs. */
+struct kd_bpf_cnt kd_cnt_probe[KD_BPF_MAX_CPUS];
 
 /* ---- maps ---- */
 struct kd_scratch {
@@ -134,6 +139,14 @@ static __always_inline struct kd_bpf_cnt *kd_counters(__u32 cpu)
 {
 	return &kd_cnt[cpu & (KD_BPF_MAX_CPUS - 1)];
 }
+
+static __always_inline struct kd_bpf_cnt *kd_probe_counters(__u32 cpu)
+{
+	return &kd_cnt_probe[cpu & (KD_BPF_MAX_CPUS - 1)];
+}
+
+/* A counter that programs of any context add to. */
+#define KD_CNT_ADD(c, slot) __sync_fetch_and_add(&(c)->v[slot], 1)
 
 static __always_inline bool kd_wanted(__u32 tgid)
 {

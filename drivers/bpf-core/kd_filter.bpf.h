@@ -239,7 +239,8 @@ __attribute__((noinline)) int kd_flt_task(__u64 tgid, __u64 t, __u32 kmask)
 	}
 	return 1;
 out:
-	kd_counters(bpf_get_smp_processor_id())->v[KD_CNT_FLT_TASK]++;
+	/* syscall programs and probes alike come here: atomic */
+	KD_CNT_ADD(kd_counters(bpf_get_smp_processor_id()), KD_CNT_FLT_TASK);
 	return 0;
 }
 
@@ -341,7 +342,7 @@ __attribute__((noinline)) int kd_flt_rec_check(__u64 rec, __u32 cpu)
 		}
 		off += len;
 	}
-	kd_counters(cpu)->v[KD_CNT_FLT_PATH]++;
+	KD_CNT_ADD(kd_counters(cpu), KD_CNT_FLT_PATH);
 	return 1;
 }
 

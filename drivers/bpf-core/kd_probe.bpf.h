@@ -66,19 +66,19 @@ static __always_inline void kd_pw_bytes(struct kd_pw *w, const void *src, const 
 static __always_inline void *kd_prb_reserve(const __u32 len, const __u16 n, __u16 type,
 					    __u32 tid, __u32 pid, __u64 now, __u32 cpu)
 {
-	struct kd_bpf_cnt *c = kd_counters(cpu);
+	struct kd_bpf_cnt *c = kd_probe_counters(cpu);
 	struct kd_rec_hdr *h;
 	void *ring;
 
-	c->v[KD_CNT_KERNEL_EVENTS]++;
+	KD_CNT_ADD(c, KD_CNT_KERNEL_EVENTS);
 	ring = kd_ring(cpu);
 	if (!ring) {
-		c->v[KD_CNT_DROP_FULL]++;
+		KD_CNT_ADD(c, KD_CNT_DROP_FULL);
 		return NULL;
 	}
 	h = bpf_ringbuf_reserve(ring, len, 0);
 	if (!h) {
-		c->v[KD_CNT_DROP_FULL]++;
+		KD_CNT_ADD(c, KD_CNT_DROP_FULL);
 		return NULL;
 	}
 	h->ts = now;
@@ -97,7 +97,8 @@ static __always_inline void *kd_prb_reserve(const __u32 len, const __u16 n, __u1
 
 static __always_inline void kd_prb_submit(void *r, const __u32 len, __u32 cpu)
 {
-	bpf_ringbuf_submit(r, kd_wake_flag(kd_counters(cpu), len));
+	/* a wake mark missed by a nested update only moves one wakeup */
+	bpf_ringbuf_submit(r, kd_wake_flag(kd_probe_counters(cpu), len));
 }
 
 /* A record of n integer params (v[0..n-1]). */
@@ -121,7 +122,7 @@ static __always_inline void kd_prb_vals(__u16 type, const __u16 n, const __u64 *
 
 static __always_inline void kd_prb_filtered(void)
 {
-	kd_counters(bpf_get_smp_processor_id())->v[KD_CNT_FILTERED]++;
+	KD_CNT_ADD(kd_probe_counters(bpf_get_smp_processor_id()), KD_CNT_FILTERED);
 }
 
 /* x86_64: the user registers sit at the top of a task's kernel stack. */

@@ -137,11 +137,11 @@ static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, str
 	h->nparams = 3;
 	h->schema = KD_SCHEMA_VERSION;
 	h->flags = n == KD_STR_MAX ? KD_RF_TRUNCATED : 0;
-	c = kd_counters(cpu);
-	c->v[KD_CNT_KERNEL_EVENTS]++;
+	c = kd_probe_counters(cpu);
+	KD_CNT_ADD(c, KD_CNT_KERNEL_EVENTS);
 	ring = kd_ring(cpu);
 	if (!ring || bpf_ringbuf_output(ring, b, len, kd_wake_flag(c, len)))
-		c->v[KD_CNT_DROP_FULL]++;
+		KD_CNT_ADD(c, KD_CNT_DROP_FULL);
 }
 
 SEC("tp_btf/sched_process_exec")

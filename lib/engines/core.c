@@ -727,9 +727,12 @@ static uint64_t recursion_misses(const struct core *c)
 static void cpu_counters(const struct core *c, int cpu, uint64_t v[KD_CNT__MAX])
 {
 	const struct kd_bpf_cnt *k = &c->skel->bss->kd_cnt[cpu];
+	const struct kd_bpf_cnt *p = &c->skel->bss->kd_cnt_probe[cpu];
 
+	/* the syscall programs' counters and the probes' (kd_core.bpf.c) */
 	for (int j = 0; j < KD_CNT__MAX; j++)
-		v[j] = __atomic_load_n(&k->v[j], __ATOMIC_RELAXED);
+		v[j] = __atomic_load_n(&k->v[j], __ATOMIC_RELAXED) +
+		       __atomic_load_n(&p->v[j], __ATOMIC_RELAXED);
 }
 
 static int core_stats(void *state, struct kd_stats *st)
