@@ -164,22 +164,9 @@ int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
 	switch (kd__kind_wire(sp->kind)) {
 	case KD_WIRE_VAL:
 		memcpy(&raw, b, sizeof(raw));
-		/* fds are ints whatever the prototype says (read's "unsigned int fd",
-		 * mmap's "unsigned long fd"): -1 must read as -1 */
-		switch (sp->kind == KD_PK_FD || sp->kind == KD_PK_DIRFD ? KD__CT_I32 : sp->ctype) {
-		case KD__CT_I32:
-			out->i = (int32_t)(uint32_t)raw;
-			out->u = (uint32_t)raw;
-			break;
-		case KD__CT_U32:
-			out->u = (uint32_t)raw;
-			out->i = (int64_t)out->u;
-			break;
-		default: /* I64, U64, PTR: 64-bit registers */
-			out->u = raw;
-			out->i = (int64_t)raw;
-			break;
-		}
+		out->i = kd__param_sval(sp, raw);
+		out->u = kd__param_read_as(sp) == KD__CT_I32 || kd__param_read_as(sp) == KD__CT_U32 ?
+				 (uint32_t)raw : raw;
 		return 0;
 	case KD_WIRE_STR:
 		if (n == 0) {
@@ -191,12 +178,9 @@ int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
 		out->len = n - 1;
 		break;
 	default:
-		out->flags = KD_VAL_BYTES;
+		out->flags = kd__param_bytes_null(sp, n) ? KD_VAL_NULL : KD_VAL_BYTES;
 		out->ptr = b;
 		out->len = n;
-		/* An empty data buffer is a real value; an empty struct is a NULL pointer. */
-		if (n == 0 && sp->kind != KD_PK_BUF && sp->kind != KD_PK_IOVEC)
-			out->flags = KD_VAL_NULL;
 		break;
 	}
 	if (was_cut(ev, sp, n))

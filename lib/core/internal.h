@@ -40,6 +40,34 @@ struct kd__event_info {
 /* Schema tables (lib/core/schema.c), indexed by event id. */
 KD__HIDDEN const struct kd__event_info *kd__event_info(int type);
 KD__HIDDEN int kd__kind_wire(int kind); /* KD_WIRE_* */
+
+/* How a register param is read: its C type, but fds are ints whatever the
+ * prototype says (read's "unsigned int fd", mmap's "unsigned long fd"): -1
+ * must read as -1. kd_event_param() and enrichment's readers both use it. */
+static inline int kd__param_read_as(const struct kd__param *sp)
+{
+	return sp->kind == KD_PK_FD || sp->kind == KD_PK_DIRFD ? KD__CT_I32 : sp->ctype;
+}
+
+/* The signed value of a register param's 8 raw bytes. */
+static inline int64_t kd__param_sval(const struct kd__param *sp, uint64_t raw)
+{
+	switch (kd__param_read_as(sp)) {
+	case KD__CT_I32:
+		return (int32_t)(uint32_t)raw;
+	case KD__CT_U32:
+		return (int64_t)(uint32_t)raw;
+	default: /* I64, U64, PTR: 64-bit registers */
+		return (int64_t)raw;
+	}
+}
+
+/* A bytes param (not a string) of n bytes is a NULL pointer: an empty data
+ * buffer is a real value, an empty struct is a NULL pointer. */
+static inline bool kd__param_bytes_null(const struct kd__param *sp, size_t n)
+{
+	return n == 0 && sp->kind != KD_PK_BUF && sp->kind != KD_PK_IOVEC;
+}
 /* Fill the kernel capture table (by syscall nr) for the selected ids. */
 KD__HIDDEN void kd__ksc_build(struct kd_ksc *tab, size_t n, const uint8_t *enabled);
 

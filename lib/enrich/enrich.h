@@ -192,13 +192,7 @@ static inline bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v)
 	if (kd__kind_wire(sp->kind) != KD_WIRE_VAL)
 		return kd__ev_int_slow(ev, i, v);
 	memcpy(&raw, ev->params + ev->poff[i], sizeof(raw));
-	/* as kd_event_param(): fds are ints whatever the prototype says */
-	if (sp->kind == KD_PK_FD || sp->kind == KD_PK_DIRFD || sp->ctype == KD__CT_I32)
-		*v = (int32_t)(uint32_t)raw;
-	else if (sp->ctype == KD__CT_U32)
-		*v = (int64_t)(uint32_t)raw;
-	else
-		*v = (int64_t)raw;
+	*v = kd__param_sval(sp, raw);
 	return true;
 }
 
@@ -206,15 +200,16 @@ static inline bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v)
  * or a value: kd_event_param()'s answer, as above. */
 static inline bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const void **p, size_t *len)
 {
-	unsigned n, kind;
+	const struct kd__param *sp;
+	unsigned n;
 
 	*p = NULL;
 	*len = 0;
 	if (i >= ev->hdr->nparams)
 		return false;
-	kind = ev->info->params[i].kind;
+	sp = &ev->info->params[i];
 	n = ev->plen[i];
-	switch (kd__kind_wire((int)kind)) {
+	switch (kd__kind_wire(sp->kind)) {
 	case KD_WIRE_VAL:
 		return false;
 	case KD_WIRE_STR:
@@ -224,8 +219,7 @@ static inline bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const voi
 		*len = n - 1;
 		return true;
 	default:
-		/* an empty data buffer is a value; an empty struct a NULL pointer */
-		if (n == 0 && kind != KD_PK_BUF && kind != KD_PK_IOVEC)
+		if (kd__param_bytes_null(sp, n))
 			return false;
 		*p = ev->params + ev->poff[i];
 		*len = n;
