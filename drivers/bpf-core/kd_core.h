@@ -62,6 +62,8 @@ struct kd_bpf_cnt {
 #define KD_REGION_CHUNK_MAX (4u << 20) /* bytes per array element: KMALLOC_MAX_SIZE */
 #define KD_REGION_PREFIX    8u         /* before each record: its length, or KD_REGION_PAD */
 #define KD_REGION_PAD       (1ull << 32) /* the rest of the chunk is unused */
+/* Bytes a record of len bytes takes in a region: prefix, record, 8-aligned. */
+#define KD_REGION_STEP(len) (((__u64)(len) + KD_REGION_PREFIX + 7) & ~7ull)
 
 /* Where each CPU's region is written and read (.bss), a cache line each. */
 struct kd_region_pos {

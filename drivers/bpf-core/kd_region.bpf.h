@@ -63,7 +63,7 @@ static __always_inline __u8 *kd_region_elem(__u32 cpu, __u64 h)
  * region (or the ring) is full. */
 static __always_inline __u8 *kd_out_reserve(struct kd_out *o, __u32 cpu, const __u32 rsv)
 {
-	const __u64 step = ((__u64)rsv + KD_REGION_PREFIX + 7) & ~7ull;
+	const __u64 step = KD_REGION_STEP(rsv);
 	struct kd_region_pos *p;
 	__u64 h, t, off;
 	__u8 *v;
@@ -112,7 +112,7 @@ static __always_inline void kd_out_submit(struct kd_out *o, __u8 *r, __u32 len, 
 	}
 	*(__u64 *)(r - KD_REGION_PREFIX) = len;
 	asm volatile("" ::: "memory"); /* the record before the head */
-	*(volatile __u64 *)&o->pos->head = o->head + (((__u64)len + KD_REGION_PREFIX + 7) & ~7ull);
+	*(volatile __u64 *)&o->pos->head = o->head + KD_REGION_STEP(len);
 	if (wake != BPF_RB_FORCE_WAKEUP)
 		return;
 	ring = kd_ring(cpu);

@@ -777,8 +777,7 @@ static int core_stats_cpu(void *state, unsigned cpu, struct kd_cpu_stats *st)
 	st->ring_size = r->size;
 	st->ring_high_water = r->high_water;
 	/* the fuller of the CPU's ring and region (they are the same size) */
-	if (c->nregions && cpu < (unsigned)c->nregions &&
-	    c->rings[c->nrings + cpu].high_water > st->ring_high_water)
+	if (cpu < (unsigned)c->nregions && c->rings[c->nrings + cpu].high_water > st->ring_high_water)
 		st->ring_high_water = c->rings[c->nrings + cpu].high_water;
 	return 0;
 }

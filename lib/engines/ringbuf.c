@@ -100,7 +100,7 @@ static const void *region_next(struct kd__ring *r, uint64_t prod, uint32_t *len)
 			r->pos += r->chunk - in;
 			continue;
 		}
-		step = (pre + KD_REGION_PREFIX + 7) & ~7ull;
+		step = KD_REGION_STEP(pre);
 		if (pre == 0 || in + step > r->chunk) {
 			pre = r->chunk - in - KD_REGION_PREFIX;
 			step = r->chunk - in;
