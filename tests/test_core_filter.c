@@ -243,20 +243,46 @@ static pid_t child_waiting(int fd)
 	return p;
 }
 
-Test(core_filter, cgroup)
+/* A fresh cgroup named prefix_<pid> under the cgroup2 mount: rel is its
+ * path in the hierarchy, cg its directory. Skips (fails in CI) without root
+ * or cgroup2. */
+static void cg_make(const char *prefix, char *rel, size_t rlen, char *cg, size_t clen)
 {
-	char mnt[512], cg[600], procs[700], rel[64], pidbuf[32];
-	int pfd[2];
-	pid_t p[2];
-	int cnt[2];
+	char mnt[512];
 
 	if (!kd_test_is_root())
 		KD_SKIP_OR_FAIL("needs root");
 	if (!cg2_mount(mnt, sizeof(mnt)))
 		KD_SKIP_OR_FAIL("no cgroup2 mount here");
-	snprintf(rel, sizeof(rel), "/kdft_%d", (int)getpid());
-	snprintf(cg, sizeof(cg), "%s%s", mnt, rel);
+	snprintf(rel, rlen, "/%s_%d", prefix, (int)getpid());
+	snprintf(cg, clen, "%s%s", mnt, rel);
 	cr_assert(mkdir(cg, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", cg, strerror(errno));
+}
+
+/* Moves p[0] into cg, lets both children (waiting on the pipe) go and
+ * reaps them: their events are read only once they are gone. */
+static void cg_move_and_release(const char *cg, const pid_t p[2], int pfd[2])
+{
+	char procs[700], pidbuf[32];
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)p[0]);
+	write_file(procs, pidbuf);
+	cr_assert_eq(write(pfd[1], "xx", 2), 2);
+	reap(p[0]);
+	reap(p[1]);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+Test(core_filter, cgroup)
+{
+	char cg[600], rel[64];
+	int pfd[2];
+	pid_t p[2];
+	int cnt[2];
+
+	cg_make("kdft", rel, sizeof(rel), cg, sizeof(cg));
 	{
 		const char *cgs[] = { rel };
 		KD_OPTS(kd_filter, f, .cgroups = cgs, .ncgroups = 1);
@@ -265,14 +291,7 @@ Test(core_filter, cgroup)
 		cr_assert_eq(pipe(pfd), 0);
 		p[0] = child_waiting(pfd[0]);
 		p[1] = child_waiting(pfd[0]);
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)p[0]);
-		write_file(procs, pidbuf);
-		cr_assert_eq(write(pfd[1], "xx", 2), 2);
-		reap(p[0]);
-		reap(p[1]);
-		close(pfd[0]);
-		close(pfd[1]);
+		cg_move_and_release(cg, p, pfd);
 		count_opens(h, p, cnt, 2);
 		cr_expect_geq(cnt[0], NOPEN, "the child in %s: %d opens", rel, cnt[0]);
 		cr_expect_eq(cnt[1], 0, "the child outside: %d opens", cnt[1]);
@@ -525,18 +544,12 @@ static pid_t child_waiting_exec(int fd)
  * child has nothing. */
 Test(core_filter, cgroup_exec_with_enrichment)
 {
-	char mnt[512], cg[600], procs[700], rel[64], pidbuf[32];
+	char cg[600], rel[64];
 	struct seen in, out;
 	int pfd[2];
 	pid_t p[2];
 
-	if (!kd_test_is_root())
-		KD_SKIP_OR_FAIL("needs root");
-	if (!cg2_mount(mnt, sizeof(mnt)))
-		KD_SKIP_OR_FAIL("no cgroup2 mount here");
-	snprintf(rel, sizeof(rel), "/kdfx_%d", (int)getpid());
-	snprintf(cg, sizeof(cg), "%s%s", mnt, rel);
-	cr_assert(mkdir(cg, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", cg, strerror(errno));
+	cg_make("kdfx", rel, sizeof(rel), cg, sizeof(cg));
 	{
 		const char *cgs[] = { rel };
 		KD_OPTS(kd_filter, f, .cgroups = cgs, .ncgroups = 1);
@@ -550,14 +563,7 @@ Test(core_filter, cgroup_exec_with_enrichment)
 		cr_assert_eq(pipe(pfd), 0);
 		p[0] = child_waiting_exec(pfd[0]);
 		p[1] = child_waiting_exec(pfd[0]);
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)p[0]);
-		write_file(procs, pidbuf);
-		cr_assert_eq(write(pfd[1], "xx", 2), 2);
-		reap(p[0]);
-		reap(p[1]);
-		close(pfd[0]);
-		close(pfd[1]);
+		cg_move_and_release(cg, p, pfd);
 		watch(h, p[0], "cat", &in);
 		cr_expect_eq(in.execs, 1, "the child in %s: %d execs", rel, in.execs);
 		cr_expect_gt(in.opens, 0, "the child in %s: no opens", rel);
