@@ -273,6 +273,7 @@ static int kd_start(struct capture *c)
 	KD_OPTS(kd_filter, flt, .comms = &comm, .ncomms = 1);
 	if (comm)
 		o.filter = &flt;
+	o.events = getenv("KD_BENCH_EVENTS");
 	/* the scratch-only knob of lib/engines/core.c (static library only) */
 	if (c->cfg == CFG_KD_NODIRECT)
 		kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });

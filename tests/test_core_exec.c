@@ -1,16 +1,24 @@
 /*
- * tests/test_core_exec.c: execve and execveat through the CO-RE engine. A
- * successful exec is reported at exit with the filename the kernel used
+ * tests/test_core_exec.c: execve, execveat, exit and exit_group through the
+ * CO-RE engine: the syscalls that need more than their exit. A successful
+ * exec is reported at exit with the filename the kernel used
  * (sched_process_exec) and argv/envp from the new image, so nothing depends
- * on whether the caller's strings were paged in; a failed one keeps what was
- * readable at entry.
+ * on whether the caller's strings were paged in; a failed one reports what
+ * its caller's memory held. Without latency no syscall entry hook is
+ * attached (drivers/bpf-core/kd_noentry.bpf.h); with latency, or the
+ * entry_hooks knob, the raw sys_enter program serves them: both are tested.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <bpf/bpf.h>
+
+#include "core_debug.h" /* lib/engines: kd__core_debug_set() */
 #include "core_test.h"
 
 TestSuite(core_exec, .timeout = 60);
@@ -169,5 +177,214 @@ Test(core_exec, execve_from_non_leader_thread)
 	}
 	expect_exec(h, pid, "execve", "/bin/true", want_argv, sizeof(want_argv), "", 0);
 	reap_ok(pid);
+	kd_close(h);
+}
+
+/* ------------------------------------------------------------ entry hooks */
+
+/* Names of the BPF programs behind this process's own BPF links (its fds):
+ * what a handle attached, whatever other processes attached meanwhile. */
+static int own_linked_progs(char names[][BPF_OBJ_NAME_LEN], int max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert(d);
+	while ((e = readdir(d)) && n < max) {
+		struct bpf_link_info li = { 0 };
+		struct bpf_prog_info pi = { 0 };
+		uint32_t ll = sizeof(li), pl = sizeof(pi);
+		char target[64];
+		ssize_t len;
+		int pfd;
+
+		len = readlinkat(dirfd(d), e->d_name, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		if (strcmp(target, "anon_inode:bpf_link") != 0 ||
+		    bpf_obj_get_info_by_fd(atoi(e->d_name), &li, &ll) != 0)
+			continue;
+		pfd = bpf_prog_get_fd_by_id(li.prog_id);
+		if (pfd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(pfd, &pi, &pl) == 0)
+			memcpy(names[n++], pi.name, BPF_OBJ_NAME_LEN);
+		close(pfd);
+	}
+	closedir(d);
+	return n;
+}
+
+static bool linked(char names[][BPF_OBJ_NAME_LEN], int n, const char *prefix)
+{
+	for (int i = 0; i < n; i++)
+		if (strncmp(names[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+/* Any program on a syscall entry makes every syscall of the machine pay:
+ * all syscalls without latency attach none, with latency the raw one. */
+Test(core_exec, no_entry_hook_without_latency)
+{
+	char names[64][BPF_OBJ_NAME_LEN];
+	struct kd_handle *h = core_open_with((struct core_open_args){ .events = NULL });
+	int n = own_linked_progs(names, 64);
+
+	cr_assert(linked(names, n, "kd_exit_"), "the exit program is linked (%d links)", n);
+	cr_assert_not(linked(names, n, "kd_enter"), "an entry program is linked");
+	cr_assert(linked(names, n, "kd_noret_"));
+	cr_assert(linked(names, n, "kd_rename_"));
+	kd_close(h);
+
+	h = core_open_with((struct core_open_args){ .events = NULL, .flags = KD_OPEN_LATENCY });
+	n = own_linked_progs(names, 64);
+	cr_assert(linked(names, n, "kd_enter"), "latency links the entry program");
+	cr_assert_not(linked(names, n, "kd_noret_"));
+	cr_assert_not(linked(names, n, "kd_rename_"));
+	kd_close(h);
+
+	/* nothing that needs more than its exit: no extra program at all */
+	h = core_open("read,write");
+	n = own_linked_progs(names, 64);
+	cr_assert_not(linked(names, n, "kd_enter"));
+	cr_assert_not(linked(names, n, "kd_noret_"));
+	cr_assert_not(linked(names, n, "kd_rename_"));
+	kd_close(h);
+}
+
+static void *thread_exit7(void *arg)
+{
+	(void)arg;
+	syscall(SYS_exit, 7);
+	return NULL;
+}
+
+static void *thread_block(void *arg)
+{
+	char c;
+
+	(void)read(*(int *)arg, &c, 1); /* until the group exit kills it */
+	return NULL;
+}
+
+/* A child with three threads: one leaves with exit(7), one blocks in read,
+ * the leader calls exit_group(5). Exactly two events: exit from the first
+ * (its own tid) and exit_group from the leader; the blocked thread, killed
+ * by the group exit, reports none. Then a process killed by SIGKILL while in
+ * a syscall reports neither. */
+static void exit_events(struct kd_handle *h)
+{
+	int texit = core_type("exit"), tgroup = core_type("exit_group");
+	int nexit = 0, ngroup = 0, nkilled = 0, p[2], status;
+	uint32_t exit_tid = 0;
+	const struct kd_event *ev;
+	pid_t pid, victim;
+	uint64_t deadline;
+
+	cr_assert_eq(pipe(p), 0);
+	victim = fork();
+	cr_assert_geq(victim, 0);
+	if (victim == 0) {
+		char c;
+
+		(void)read(p[0], &c, 1);
+		_exit(1);
+	}
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pthread_t a, b;
+
+		if (pthread_create(&a, NULL, thread_exit7, NULL) || pthread_join(a, NULL) ||
+		    pthread_create(&b, NULL, thread_block, &p[0]))
+			_exit(100);
+		usleep(20000); /* let b reach its read */
+		syscall(SYS_exit_group, 5);
+		_exit(101);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5, "status %#x", status);
+	usleep(20000); /* the victim is in its read by now (or soon: it is only killed later) */
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	cr_assert_eq(waitpid(victim, &status, 0), victim);
+	cr_assert(WIFSIGNALED(status));
+	close(p[0]);
+	close(p[1]);
+
+	/* the records were written before waitpid returned: read what came */
+	deadline = core_now_ns() + 500000000ull;
+	while (core_now_ns() < deadline) {
+		int err = kd_next(h, &ev);
+
+		cr_assert_geq(err, 0, "kd_next: %s", kd_last_error(h));
+		if (err)
+			continue;
+		if (kd_event_pid(ev) == (uint32_t)victim)
+			nkilled++;
+		if (kd_event_pid(ev) != (uint32_t)pid)
+			continue;
+		cr_assert(kd_event_record_flags(ev) & KD_RF_AT_ENTRY);
+		if (kd_event_type(ev) == texit) {
+			nexit++;
+			exit_tid = kd_event_tid(ev);
+			core_eq_i(ev, "error_code", 7);
+		} else if (kd_event_type(ev) == tgroup) {
+			ngroup++;
+			cr_assert_eq(kd_event_tid(ev), (uint32_t)pid);
+			core_eq_i(ev, "error_code", 5);
+		}
+	}
+	cr_assert_eq(nexit, 1, "%d exit events", nexit);
+	cr_assert_neq(exit_tid, (uint32_t)pid, "exit came from the leader");
+	cr_assert_eq(ngroup, 1, "%d exit_group events", ngroup);
+	cr_assert_eq(nkilled, 0, "the killed process reported %d exit events", nkilled);
+}
+
+Test(core_exec, exit_and_exit_group_without_entry_hook)
+{
+	struct kd_handle *h = core_open("exit,exit_group");
+
+	exit_events(h);
+	kd_close(h);
+}
+
+Test(core_exec, exit_and_exit_group_with_latency)
+{
+	struct kd_handle *h = core_open_with((struct core_open_args){ .events = "exit,exit_group",
+								      .flags = KD_OPEN_LATENCY });
+
+	exit_events(h);
+	kd_close(h);
+}
+
+/* The raw entry program without latency (the fallback when the no-entry
+ * programs cannot attach): exit_group, execveat's registers, a failed
+ * execve's strings. */
+Test(core_exec, entry_hooks_knob)
+{
+	static const char want_argv[] = "kd-nope\0a1";
+	char path[] = "/nonexistent/kd-nope", a0[] = "kd-nope", a1[] = "a1";
+	char *argv[] = { a0, a1, NULL }, *envp[] = { NULL };
+	char names[64][BPF_OBJ_NAME_LEN];
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	int n;
+
+	kd__core_debug_set(&(struct kd__core_debug){ .entry_hooks = true });
+	h = core_open("exit,exit_group,execve");
+	kd__core_debug_set(NULL);
+	n = own_linked_progs(names, 64);
+	cr_assert(linked(names, n, "kd_enter"), "the knob links the raw entry program");
+	cr_assert_not(linked(names, n, "kd_noret_"));
+	exit_events(h);
+	if (!core_under_valgrind()) {
+		cr_assert_eq(execve(path, argv, envp), -1);
+		ev = core_expect(h, "execve", -ENOENT);
+		core_eq_str(ev, "filename", path);
+		core_eq_bytes(ev, "argv", want_argv, sizeof(want_argv));
+	}
 	kd_close(h);
 }

@@ -2,9 +2,10 @@
 /*
  * kd_core.bpf.c: the CO-RE eBPF driver. One program on raw_syscalls/sys_exit
  * emits one record (drivers/record.h) per selected syscall with its arguments
- * (read from the saved user registers) and result; a sys_enter program is
- * attached only for what needs it: latency, syscalls that never return
- * (exit_group) and arguments gone by exit time (execve's argv).
+ * (read from the saved user registers) and result. A sys_enter program is
+ * attached only for latency; without it, the syscalls that need more than
+ * their exit (exit_group never returns, a successful execve loses its
+ * registers) are served by kd_noentry.bpf.h.
  *
  * Userspace (lib/engines/core.c) fills kd_ksc_tab (by syscall nr) from the
  * schema, sets the rodata below before load, picks the program variants
@@ -648,6 +649,55 @@ static __always_inline void kd_unpark(bool enabled, long ret, __u64 now, __u64 p
 	bpf_map_delete_elem(&kd_pending, &tid);
 }
 
+/* 1 while execve/execveat have no entry hook (no latency, and the kernel
+ * lets kd_rename_park attach): their exit builds the record (kd_exec_exit).
+ * Set by userspace with the hooks, so not a rodata constant. */
+__u32 kd_exec_at_exit;
+
+/* The exit of execve/execveat without an entry hook. A failed call returns
+ * to the caller with its registers and memory intact, so its record is built
+ * now like any other syscall's. A successful one comes back in the new image,
+ * registers cleared: kd_rename_park() kept them (and sched_process_exec the
+ * filename) under this thread's tid before the image was replaced. enabled:
+ * this exit's own syscall is selected. */
+static __always_inline void kd_exec_exit(struct pt_regs *regs, const bool direct, __u64 nr,
+					 bool enabled, long ret, __u64 now, __u64 pid_tgid, __u32 cpu)
+{
+	__u32 tid = (__u32)pid_tgid, len;
+	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
+	struct kd_bpf_cnt *c = kd_counters(cpu);
+	struct kd_scratch *s;
+	__u64 a[6];
+
+	if (p && ret == 0 && p->exec) {
+		s = kd_build(&kd_ksc_tab[p->nr & (KD_MAX_SYSCALL_NR - 1)], p->args, ret, now, pid_tgid,
+			     cpu, 0, KD_MODE_EXEC, &len);
+		if (s)
+			kd_submit(s->buf, len, cpu);
+		bpf_map_delete_elem(&kd_pending, &tid);
+		return;
+	}
+	if (p)
+		bpf_map_delete_elem(&kd_pending, &tid);
+	if (!enabled) {
+		c->v[KD_CNT_FILTERED]++;
+		return;
+	}
+	if (!kd_flt_syscall(nr, pid_tgid))
+		return;
+	if (ret == 0) {
+		/* the park was lost (an LRU eviction): nothing to build from */
+		c->v[KD_CNT_KERNEL_EVENTS]++;
+		c->v[KD_CNT_DROP_NO_STATE]++;
+		return;
+	}
+	kd_read_args(regs, direct, a);
+	s = kd_build(&kd_ksc_tab[nr & (KD_MAX_SYSCALL_NR - 1)], a, ret, now, pid_tgid, cpu, 0,
+		     KD_MODE_USER, &len);
+	if (s)
+		kd_submit(s->buf, len, cpu);
+}
+
 static __always_inline void kd_lat_store(__u32 tid, __u64 nr, __u64 now, const int lat)
 {
 	struct kd_lat v = { .ts = now, .nr = nr }, *l;
@@ -707,7 +757,10 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (k->flags & KD_KSC_ENTRY_ARGS) {
-		kd_unpark(k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
+		if (kd_exec_at_exit)
+			kd_exec_exit(regs, direct, nr, k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
+		else
+			kd_unpark(k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
 		return 0;
 	}
 	if (kd_want_latency) {
@@ -775,45 +828,6 @@ static __always_inline int kd_on_enter(struct pt_regs *regs, long id, const bool
 		return 0;
 	kd_read_args(regs, direct, a);
 	kd_entry_record(k, id, a, now, pid_tgid);
-	return 0;
-}
-
-/*
- * Without latency only a few syscalls need their entry (exit_group, execve):
- * a raw sys_enter program would run for every syscall to find that out, so
- * userspace attaches this one to their own syscalls:sys_enter_<name>
- * tracepoints instead (ftrace checks its per-syscall bitmap, no BPF runs for
- * the rest). The context is ftrace's record of the entry; compat syscalls
- * never reach these tracepoints.
- */
-struct kd_sc_enter {
-	__u64 common; /* struct trace_entry */
-	__s32 nr;
-	__u32 _pad;
-	__u64 args[6]; /* only the syscall's own arguments are meaningful */
-};
-
-SEC("tracepoint")
-int kd_enter_sc(struct kd_sc_enter *ctx)
-{
-	__u32 id = (__u32)ctx->nr;
-	__u64 pid_tgid, a[6];
-	struct kd_ksc *k;
-
-	if (id >= KD_MAX_SYSCALL_NR)
-		return 0;
-	k = &kd_ksc_tab[id];
-	if (!(k->flags & KD_KSC_ENABLED) || !(k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (!kd_wanted(pid_tgid >> 32) || !kd_flt_syscall(id, pid_tgid))
-		return 0;
-	/* not ctx->args[i]: the kernel refuses a program whose context reads
-	 * pass the smallest record it is attached to (exit_group has one arg);
-	 * the bytes past a syscall's own args are never used */
-	if (bpf_probe_read_kernel(a, sizeof(a), ctx->args))
-		return 0;
-	kd_entry_record(k, id, a, bpf_ktime_get_ns(), pid_tgid);
 	return 0;
 }
 
@@ -912,3 +926,4 @@ int BPF_PROG(kd_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_bin
 #include "kd_fault.bpf.h"
 #include "kd_tcp.bpf.h"
 #include "kd_drop.bpf.h"
+#include "kd_noentry.bpf.h"

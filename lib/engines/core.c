@@ -55,11 +55,13 @@
 struct core {
 	struct kd_handle *h;
 	struct kd_core *skel;
-	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog, *sc_prog;
+	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog;
 	struct bpf_link *exit_link, *enter_link, *fork_link, *exec_link;
-	/* kd_enter_sc on syscalls:sys_enter_<name>, by nr (latency off only) */
-	struct bpf_link *sc_links[KD_MAX_SYSCALL_NR];
-	bool sc_failed; /* a per-syscall tracepoint would not attach: raw sys_enter */
+	/* exit/exit_group and a successful exec without an entry hook
+	 * (kd_noentry.bpf.h; latency off only) */
+	struct bpf_program *noret_prog, *rename_prog;
+	struct bpf_link *noret_link, *rename_link;
+	bool noentry_failed; /* they would not attach: raw sys_enter instead */
 	int ncpus;
 	int nrings;
 	uint64_t ring_bytes;
@@ -176,63 +178,66 @@ static int sync_link(struct core *c, struct bpf_program *prog, struct bpf_link *
 	return 0;
 }
 
-static void sc_detach_all(struct core *c)
+static void noentry_detach(struct core *c)
 {
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
-		bpf_link__destroy(c->sc_links[nr]);
-		c->sc_links[nr] = NULL;
-	}
+	bpf_link__destroy(c->noret_link);
+	bpf_link__destroy(c->rename_link);
+	c->noret_link = c->rename_link = NULL;
+	c->skel->bss->kd_exec_at_exit = 0;
 }
 
-/* Without latency, attach kd_enter_sc to the entry tracepoint of each
- * selected syscall that needs its entry. false when one would not attach
- * (no tracefs, a name tracefs does not know): the raw program then does it. */
-static bool sync_sc(struct core *c)
+/* Attach (or detach) the programs that serve exit/exit_group (noret) and
+ * execve/execveat (exec) without an entry hook. false when they cannot: the
+ * raw sys_enter program takes over for good. */
+static bool sync_noentry(struct core *c, bool noret, bool exec)
 {
-	const struct kd_ksc *tab = c->skel->bss->kd_ksc_tab;
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+		bool want;
+	} u[2] = { { c->noret_prog, &c->noret_link, noret }, { c->rename_prog, &c->rename_link, exec } };
 
-	if (!c->sc_prog || c->sc_failed)
+	if (!c->noret_prog || c->noentry_failed)
 		return false;
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
-		bool want = (tab[nr].flags & KD_KSC_ENABLED) &&
-			    (tab[nr].flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS));
-		char tp[96];
-
-		if (want && !c->sc_links[nr]) {
-			snprintf(tp, sizeof(tp), "sys_enter_%s", kd_event_type_name(tab[nr].id));
-			c->sc_links[nr] = bpf_program__attach_tracepoint(c->sc_prog, "syscalls", tp);
-			if (!c->sc_links[nr]) {
-				kd__log(c->h, KD_LOG_INFO, "core engine: syscalls:%s: %s; using raw sys_enter",
-					tp, strerror(errno));
-				c->sc_failed = true;
-				sc_detach_all(c);
+	for (int i = 0; i < 2; i++) {
+		if (u[i].want && !*u[i].link) {
+			*u[i].link = bpf_program__attach(u[i].prog);
+			if (!*u[i].link) {
+				kd__log(c->h, KD_LOG_INFO, "core engine: %s: %s; using raw sys_enter",
+					bpf_program__name(u[i].prog), strerror(errno));
+				c->noentry_failed = true;
+				noentry_detach(c);
 				return false;
 			}
-		} else if (!want && c->sc_links[nr]) {
-			bpf_link__destroy(c->sc_links[nr]);
-			c->sc_links[nr] = NULL;
+		} else if (!u[i].want && *u[i].link) {
+			bpf_link__destroy(*u[i].link);
+			*u[i].link = NULL;
 		}
 	}
+	c->skel->bss->kd_exec_at_exit = exec;
 	return true;
 }
 
-/* Entry hooks: latency needs the raw sys_enter program on every syscall;
- * otherwise only exit_group-like syscalls (they never reach sys_exit) and
- * execve (registers and argv are gone at exit) need their entry, through
- * per-syscall tracepoints when possible. The exec program keeps the
- * filename of a successful execve. */
+/* Entry hooks: latency needs the raw sys_enter program on every syscall.
+ * Without latency there is none: any program on a syscall entry tracepoint
+ * makes every syscall of the machine pay for it. exit/exit_group (no exit)
+ * and a successful execve (registers gone at exit) are served from
+ * sched_process_exit and task_rename (kd_noentry.bpf.h); the raw program is
+ * the fallback. The exec program keeps the filename of a successful execve,
+ * attached first: an exec it missed would have no filename. */
 static int sync_enter(struct core *c)
 {
 	bool exec = any_enabled(c, KD_KSC_ENTRY_ARGS);
-	bool entry = exec || any_enabled(c, KD_KSC_AT_ENTRY);
-	bool raw = (c->h->opts.flags & KD_OPEN_LATENCY) || (entry && !sync_sc(c));
+	bool noret = any_enabled(c, KD_KSC_AT_ENTRY);
+	bool raw;
 	int err;
 
-	/* exec first: an execve entry parked without it would lose its filename */
 	err = sync_link(c, c->exec_prog, &c->exec_link, exec);
-	if (!err)
-		err = sync_link(c, c->enter_prog, &c->enter_link, raw);
-	return err;
+	if (err)
+		return err;
+	raw = (c->h->opts.flags & KD_OPEN_LATENCY) ||
+	      (!sync_noentry(c, noret, exec) && (exec || noret));
+	return sync_link(c, c->enter_prog, &c->enter_link, raw);
 }
 
 /* Reservation of a DIRECT1 record whose variable param is a buffer. */
@@ -368,7 +373,12 @@ static int load(struct core *c, bool tp_btf)
 	c->enter_prog = !tp_btf ? s->progs.kd_enter_raw : task ? s->progs.kd_enter_task : s->progs.kd_enter_hash;
 	c->fork_prog = h->opts.npids ? (tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw) : NULL;
 	c->exec_prog = tp_btf ? s->progs.kd_exec_btf : s->progs.kd_exec_raw;
-	c->sc_prog = lat ? NULL : s->progs.kd_enter_sc;
+	/* kd_noentry.bpf.h, unless latency needs the raw entry program anyway
+	 * (or a test wants that path without latency) */
+	if (!lat && !kd__core_debug()->entry_hooks) {
+		c->noret_prog = tp_btf ? s->progs.kd_noret_btf : s->progs.kd_noret_raw;
+		c->rename_prog = tp_btf ? s->progs.kd_rename_btf : s->progs.kd_rename_raw;
+	}
 	bpf_program__set_autoload(s->progs.kd_exit_raw, c->exit_prog == s->progs.kd_exit_raw);
 	bpf_program__set_autoload(s->progs.kd_exit_task, c->exit_prog == s->progs.kd_exit_task);
 	bpf_program__set_autoload(s->progs.kd_exit_hash, c->exit_prog == s->progs.kd_exit_hash);
@@ -379,7 +389,10 @@ static int load(struct core *c, bool tp_btf)
 	bpf_program__set_autoload(s->progs.kd_fork_raw, c->fork_prog == s->progs.kd_fork_raw);
 	bpf_program__set_autoload(s->progs.kd_exec_btf, c->exec_prog == s->progs.kd_exec_btf);
 	bpf_program__set_autoload(s->progs.kd_exec_raw, c->exec_prog == s->progs.kd_exec_raw);
-	bpf_program__set_autoload(s->progs.kd_enter_sc, c->sc_prog != NULL);
+	bpf_program__set_autoload(s->progs.kd_noret_btf, c->noret_prog == s->progs.kd_noret_btf);
+	bpf_program__set_autoload(s->progs.kd_noret_raw, c->noret_prog == s->progs.kd_noret_raw);
+	bpf_program__set_autoload(s->progs.kd_rename_btf, c->rename_prog == s->progs.kd_rename_btf);
+	bpf_program__set_autoload(s->progs.kd_rename_raw, c->rename_prog == s->progs.kd_rename_raw);
 
 	kd__probes_setup(h, s, tp_btf);
 	c->libbpf_msg[0] = '\0';
@@ -794,7 +807,8 @@ static void core_close(void *state)
 	bpf_link__destroy(c->exit_link);
 	bpf_link__destroy(c->fork_link);
 	bpf_link__destroy(c->exec_link);
-	sc_detach_all(c);
+	bpf_link__destroy(c->noret_link);
+	bpf_link__destroy(c->rename_link);
 	if (c->rings)
 		for (int i = 0; i < c->nsrc; i++)
 			kd__ring_unmap(&c->rings[i]);

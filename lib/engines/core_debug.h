@@ -23,6 +23,10 @@ struct kd__core_debug {
 	/* write the direct records into the BPF ring buffers, not the per-CPU
 	 * regions (kd-bench measures the regions against them) */
 	bool no_region;
+	/* without latency, serve exit/exit_group and execve from the raw
+	 * sys_enter program as with latency, not from kd_noentry.bpf.h's
+	 * programs (tests cover both) */
+	bool entry_hooks;
 	/* bytes per region chunk instead of min(ring, 4 MiB): a power of 2 from
 	 * 8 KiB, so tests cross chunk ends without megabytes of records */
 	uint64_t region_chunk;
