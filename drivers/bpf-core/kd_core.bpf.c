@@ -220,8 +220,8 @@ static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, const struct kd_ks
 	h->ts = now;
 	h->res = ret;
 	h->latency = lat;
-	h->tid = (__u32)pid_tgid;
-	h->pid = pid_tgid >> 32;
+	/* tid then pid: the two halves of pid_tgid, in one store */
+	*(__u64 *)&h->tid = pid_tgid;
 	h->len = len;
 	h->type = k->id;
 	h->cpu = cpu;
@@ -281,7 +281,7 @@ static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
 		*(__u64 *)(r + KD_REC_HDR_SIZE + 2 * n + 8 * i) = a[i];
 	}
-	kd_out_submit(&o, r, len, cpu, kd_wake_flag(c, len));
+	kd_out_submit(&o, r, len, len, cpu, c);
 }
 
 static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret, __u64 now,
@@ -323,7 +323,7 @@ static __always_inline void kd_direct1_send(struct kd_out *o, __u8 *r, struct kd
 	}
 	c->v[KD_CNT_KERNEL_EVENTS]++;
 	/* a ring keeps the whole reservation, a region only the record */
-	kd_out_submit(o, r, len, cpu, kd_wake_flag(c, kd_region_bytes ? len : rsv));
+	kd_out_submit(o, r, len, rsv, cpu, c);
 }
 
 /* A record of register values and one variable param (index in k->flags,

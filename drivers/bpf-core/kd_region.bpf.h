@@ -99,21 +99,26 @@ static __always_inline __u8 *kd_out_reserve(struct kd_out *o, __u32 cpu, const _
 	return v + off + KD_REGION_PREFIX;
 }
 
-/* Publish the record at r, len bytes (hdr.len). */
-static __always_inline void kd_out_submit(struct kd_out *o, __u8 *r, __u32 len, __u32 cpu,
-					  __u64 wake)
+/* Publish the record at r, len bytes (hdr.len) of the rsv reserved. The
+ * consumer is woken each kd_wake_mark bytes: in a region, when the head
+ * passes a multiple of it (a power of 2), without a counter to update; a
+ * ring counts its bytes in c (kd_wake_flag). */
+static __always_inline void kd_out_submit(struct kd_out *o, __u8 *r, __u32 len, __u32 rsv,
+					  __u32 cpu, struct kd_bpf_cnt *c)
 {
+	__u64 next;
 	void *ring;
 
 	/* on the rodata constant, which the verifier knows, not on o->pos */
 	if (!kd_region_bytes) {
-		bpf_ringbuf_submit(r, wake);
+		bpf_ringbuf_submit(r, kd_wake_flag(c, rsv));
 		return;
 	}
+	next = o->head + KD_REGION_STEP(len);
 	*(__u64 *)(r - KD_REGION_PREFIX) = len;
 	asm volatile("" ::: "memory"); /* the record before the head */
-	*(volatile __u64 *)&o->pos->head = o->head + KD_REGION_STEP(len);
-	if (wake != BPF_RB_FORCE_WAKEUP)
+	*(volatile __u64 *)&o->pos->head = next;
+	if ((o->head ^ next) < kd_wake_mark)
 		return;
 	ring = kd_ring(cpu);
 	r = ring ? bpf_ringbuf_reserve(ring, 8, 0) : NULL;
