@@ -245,3 +245,41 @@ Test(core_direct, region_chunks_without_loss, .timeout = 120)
 {
 	region_wraps(true);
 }
+
+/* The direct records written into per-CPU BPF rings instead of regions: a
+ * ring below the regions' minimum size, and the knob at the default size.
+ * Each shape (register values only, a buffer, a string) arrives whole. */
+static void direct_in_rings(uint64_t ring_bytes)
+{
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE,
+		.flags = KD_OPEN_TRACE_SELF | KD_OPEN_NO_ENRICH, .timeout_ms = 50,
+		.events = "getppid,openat,read", .ring_bytes = ring_bytes);
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	char buf[64], want[64];
+	int fd;
+
+	kd__core_debug_set(&(struct kd__core_debug){ .no_region = true });
+	h = core_open_opts(&o);
+	kd__core_debug_set(NULL);
+	core_drain(h);
+	memset(want, 0, sizeof(want));
+	cr_assert_eq(syscall(SYS_getppid), getppid());
+	core_expect(h, "getppid", getppid());
+	fd = openat(AT_FDCWD, "/dev/zero", O_RDONLY);
+	cr_assert_geq(fd, 0);
+	ev = core_expect(h, "openat", fd);
+	core_eq_str(ev, "filename", "/dev/zero");
+	cr_assert_eq(read(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	ev = core_expect_where(h, "read", "fd", fd, sizeof(buf));
+	core_eq_bytes(ev, "buf", want, sizeof(want));
+	core_eq_u(ev, "count", sizeof(buf));
+	close(fd);
+	kd_close(h);
+}
+
+Test(core_direct, rings_without_regions)
+{
+	direct_in_rings(8192);
+	direct_in_rings(0);
+}

@@ -71,6 +71,10 @@ static __always_inline __u8 *kd_out_reserve(struct kd_out *o, __u32 cpu, const _
 	if (!kd_region_bytes) {
 		void *ring = kd_ring(cpu);
 
+		/* unused with rings, but never undefined: the compiler may spill
+		 * an undefined value from a register the verifier calls unread */
+		o->pos = NULL;
+		o->head = 0;
 		return ring ? bpf_ringbuf_reserve(ring, rsv, 0) : NULL;
 	}
 	p = &kd_rpos[cpu & (KD_BPF_MAX_CPUS - 1)];
