@@ -274,6 +274,10 @@ static int kd_start(struct capture *c)
 	if (comm)
 		o.filter = &flt;
 	o.events = getenv("KD_BENCH_EVENTS");
+	if (getenv("KD_BENCH_SNAPLEN"))
+		o.snaplen = (uint32_t)atoi(getenv("KD_BENCH_SNAPLEN"));
+	if (getenv("KD_BENCH_RING"))
+		o.ring_bytes = (uint64_t)atoll(getenv("KD_BENCH_RING"));
 	/* the scratch-only knob of lib/engines/core.c (static library only) */
 	if (c->cfg == CFG_KD_NODIRECT)
 		kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
