@@ -212,10 +212,11 @@ static __always_inline void *kd_ring(__u32 cpu)
 
 #include "kd_region.bpf.h"
 
-/* The header of a syscall record (drivers/record.h). */
-static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, const struct kd_ksc *k, __u32 n,
-					__u32 len, long ret, __u64 lat, __u64 now, __u64 pid_tgid,
-					__u32 cpu, __u32 rflags)
+/* The header of a record (drivers/record.h): an event of type (a syscall's
+ * kd_ksc.id or a probe's id) with n params, about thread pid_tgid. */
+static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, __u16 type, __u32 n, __u32 len,
+					long ret, __u64 lat, __u64 now, __u64 pid_tgid, __u32 cpu,
+					__u32 rflags)
 {
 	h->ts = now;
 	h->res = ret;
@@ -223,7 +224,7 @@ static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, const struct kd_ks
 	/* tid then pid: the two halves of pid_tgid, in one store */
 	*(__u64 *)&h->tid = pid_tgid;
 	h->len = len;
-	h->type = k->id;
+	h->type = type;
 	h->cpu = cpu;
 	h->nparams = n;
 	h->schema = KD_SCHEMA_VERSION;
@@ -276,7 +277,7 @@ static __always_inline void kd_direct_n(const __u32 n, struct kd_ksc *k, __u64 *
 		c->v[KD_CNT_DROP_FULL]++;
 		return;
 	}
-	kd_hdr_fill((void *)r, k, n, len, ret, lat, now, pid_tgid, cpu, rflags);
+	kd_hdr_fill((void *)r, k->id, n, len, ret, lat, now, pid_tgid, cpu, rflags);
 	for (i = 0; i < n; i++) {
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = 8;
 		*(__u64 *)(r + KD_REC_HDR_SIZE + 2 * n + 8 * i) = a[i];
@@ -369,7 +370,7 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 		*(__u64 *)(r + o) = a[i];
 	}
 	len = base + 8 * (n - 1) + len;
-	kd_hdr_fill((void *)r, k, n, len, ret, lat, now, pid_tgid, cpu, rflags);
+	kd_hdr_fill((void *)r, k->id, n, len, ret, lat, now, pid_tgid, cpu, rflags);
 	kd_direct1_send(&o, r, c, rsv, len, cpu, true);
 	return 0;
 }
@@ -447,7 +448,7 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 	for (i = v + 1; i < n; i++)
 		*(__u64 *)(r + base + len + 8 * (i - 1)) = a[i];
 	len = base + 8 * (n - 1) + len;
-	kd_hdr_fill((void *)r, k, n, len, ret, lat, now, pid_tgid, cpu, rflags);
+	kd_hdr_fill((void *)r, k->id, n, len, ret, lat, now, pid_tgid, cpu, rflags);
 	/* a buffer shape has no other variable param, so no path to filter */
 	kd_direct1_send(&o, r, c, rsv, len, cpu, cap == KD_CAP_STR);
 	return 0;
@@ -544,7 +545,7 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 		if (off < 0)
 			return NULL;
 	}
-	kd_hdr_fill((void *)s->buf, k, n, off, ret, 0, now, pid_tgid, cpu, s->rflags);
+	kd_hdr_fill((void *)s->buf, k->id, n, off, ret, 0, now, pid_tgid, cpu, s->rflags);
 	*lenp = off & KD_BPF_REC_MASK;
 	return s;
 }

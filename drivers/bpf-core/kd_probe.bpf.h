@@ -6,7 +6,7 @@
  * fixed-layout records reserved straight in the ring.
  *
  * Included by kd_core.bpf.c after the syscall code: it uses kd_ring(),
- * kd_counters(), kd_wake_flag() and kd_wanted() from there.
+ * kd_counters(), kd_wake_flag(), kd_hdr_fill() and kd_wanted() from there.
  */
 #ifndef KD_PROBE_BPF_H
 #define KD_PROBE_BPF_H
@@ -81,17 +81,7 @@ static __always_inline void *kd_prb_reserve(const __u32 len, const __u16 n, __u1
 		KD_CNT_ADD(c, KD_CNT_DROP_FULL);
 		return NULL;
 	}
-	h->ts = now;
-	h->res = 0;
-	h->latency = 0;
-	h->tid = tid;
-	h->pid = pid;
-	h->len = len;
-	h->type = type;
-	h->cpu = cpu;
-	h->nparams = n;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = 0;
+	kd_hdr_fill(h, type, n, len, 0, 0, now, (__u64)pid << 32 | tid, cpu, 0);
 	return h;
 }
 

@@ -94,7 +94,6 @@ static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, str
 	const __u32 fixed = KD_REC_HDR_SIZE + 2 * 3;
 	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
 	__u32 zero = 0, cpu, len;
-	struct kd_rec_hdr *h;
 	const char *fname;
 	struct kd_bpf_cnt *c;
 	void *ring;
@@ -125,18 +124,8 @@ static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, str
 	*(__u16 *)(b + KD_REC_HDR_SIZE + 4) = 8;
 	len = fixed + n + 16;
 	cpu = bpf_get_smp_processor_id();
-	h = (void *)b;
-	h->ts = bpf_ktime_get_ns();
-	h->res = 0;
-	h->latency = 0;
-	h->tid = tid;
-	h->pid = tgid;
-	h->len = len;
-	h->type = KD_EV_PROC_EXEC;
-	h->cpu = cpu;
-	h->nparams = 3;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = n == KD_STR_MAX ? KD_RF_TRUNCATED : 0;
+	kd_hdr_fill((void *)b, KD_EV_PROC_EXEC, 3, len, 0, 0, bpf_ktime_get_ns(),
+		    (__u64)tgid << 32 | tid, cpu, n == KD_STR_MAX ? KD_RF_TRUNCATED : 0);
 	c = kd_probe_counters(cpu);
 	KD_CNT_ADD(c, KD_CNT_KERNEL_EVENTS);
 	ring = kd_ring(cpu);
