@@ -313,6 +313,13 @@ static __always_inline void kd_direct_emit(struct kd_ksc *k, __u64 *a, long ret,
 	}
 }
 
+/* An event the full ring or region had no room for. */
+static __always_inline void kd_count_full(struct kd_bpf_cnt *c)
+{
+	c->v[KD_CNT_KERNEL_EVENTS]++;
+	c->v[KD_CNT_DROP_FULL]++;
+}
+
 /* Submit a record written in place (rsv bytes reserved), unless the path
  * filter drops it. */
 static __always_inline void kd_direct1_send(struct kd_out *o, __u8 *r, struct kd_bpf_cnt *c,
@@ -346,8 +353,7 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 		return -1;
 	r = kd_out_reserve(&o, cpu, rsv);
 	if (!r) {
-		c->v[KD_CNT_KERNEL_EVENTS]++;
-		c->v[KD_CNT_DROP_FULL]++;
+		kd_count_full(c);
 		return 0;
 	}
 	base = KD_REC_HDR_SIZE + 2 * n;
@@ -453,8 +459,7 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 	kd_direct1_send(&o, r, c, rsv, len, cpu, cap == KD_CAP_STR);
 	return 0;
 drop:
-	c->v[KD_CNT_KERNEL_EVENTS]++;
-	c->v[KD_CNT_DROP_FULL]++;
+	kd_count_full(c);
 	return 0;
 }
 
