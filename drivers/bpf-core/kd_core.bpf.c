@@ -597,6 +597,29 @@ static __always_inline void kd_park(struct kd_scratch *s, __u64 *a, __u32 nr, __
 	}
 }
 
+/* The exit record of a successful exec parked as p (the call's nr and
+ * registers; the filename from sched_process_exec), rebuilt from the new
+ * image; latency from entry_ts when measured (0: none). Ends the park. */
+static __always_inline void kd_exec_record(struct kd_pending *p, __u64 entry_ts, __u64 now,
+					   __u64 pid_tgid, __u32 cpu)
+{
+	__u32 tid = (__u32)pid_tgid, len;
+	struct kd_rec_hdr *h;
+	struct kd_scratch *s;
+
+	s = kd_build(&kd_ksc_tab[p->nr & (KD_MAX_SYSCALL_NR - 1)], p->args, 0, now, pid_tgid, cpu, 0,
+		     KD_MODE_EXEC, &len);
+	if (s) {
+		h = (void *)s->buf;
+		if (kd_want_latency && entry_ts && entry_ts <= now) {
+			h->latency = now - entry_ts;
+			h->flags |= KD_RF_LATENCY;
+		}
+		kd_submit(s->buf, len, cpu);
+	}
+	bpf_map_delete_elem(&kd_pending, &tid);
+}
+
 /* The exit of a call parked at entry. enabled: this exit's own syscall is
  * selected. A successful execveat exits as execve (the kernel reports nr 59),
  * so the parked nr says what the call was. */
@@ -604,7 +627,6 @@ static __always_inline void kd_unpark(bool enabled, long ret, __u64 now, __u64 p
 {
 	__u32 tid = (__u32)pid_tgid;
 	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
-	struct kd_scratch *s;
 	struct kd_rec_hdr *h;
 	__u32 len;
 
@@ -624,19 +646,7 @@ static __always_inline void kd_unpark(bool enabled, long ret, __u64 now, __u64 p
 	}
 	h = (void *)p->rec;
 	if (ret == 0 && p->exec) {
-		__u64 entry_ts = h->ts;
-
-		s = kd_build(&kd_ksc_tab[p->nr & (KD_MAX_SYSCALL_NR - 1)], p->args, ret, now, pid_tgid,
-			     cpu, 0, KD_MODE_EXEC, &len);
-		if (s) {
-			h = (void *)s->buf;
-			if (kd_want_latency && entry_ts && entry_ts <= now) {
-				h->latency = now - entry_ts;
-				h->flags |= KD_RF_LATENCY;
-			}
-			kd_submit(s->buf, len, cpu);
-		}
-		bpf_map_delete_elem(&kd_pending, &tid);
+		kd_exec_record(p, h->ts, now, pid_tgid, cpu);
 		return;
 	}
 	if (kd_want_latency) {
@@ -676,11 +686,7 @@ static __always_inline void kd_exec_exit(struct pt_regs *regs, const bool direct
 	__u64 a[6];
 
 	if (p && ret == 0 && p->exec) {
-		s = kd_build(&kd_ksc_tab[p->nr & (KD_MAX_SYSCALL_NR - 1)], p->args, ret, now, pid_tgid,
-			     cpu, 0, KD_MODE_EXEC, &len);
-		if (s)
-			kd_submit(s->buf, len, cpu);
-		bpf_map_delete_elem(&kd_pending, &tid);
+		kd_exec_record(p, 0, now, pid_tgid, cpu);
 		return;
 	}
 	if (p)
