@@ -160,21 +160,28 @@ static bool any_enabled(const struct core *c, unsigned ksc_flags)
 }
 
 /* Attach prog when want, detach it when not: a program nobody needs costs
- * every syscall (or exec) its call. */
-static int sync_link(struct core *c, struct bpf_program *prog, struct bpf_link **link, bool want)
+ * every syscall (or exec) its call. -errno when it would not attach. */
+static int link_set(struct bpf_program *prog, struct bpf_link **link, bool want)
 {
 	if (want && !*link) {
 		*link = bpf_program__attach(prog);
-		if (!*link) {
-			int err = -errno;
-
-			return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
-				       bpf_program__name(prog), strerror(-err));
-		}
+		if (!*link)
+			return -errno;
 	} else if (!want && *link) {
 		bpf_link__destroy(*link);
 		*link = NULL;
 	}
+	return 0;
+}
+
+/* link_set(), failing the caller with the reason. */
+static int sync_link(struct core *c, struct bpf_program *prog, struct bpf_link **link, bool want)
+{
+	int err = link_set(prog, link, want);
+
+	if (err)
+		return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
+			       bpf_program__name(prog), strerror(-err));
 	return 0;
 }
 
@@ -200,18 +207,14 @@ static bool sync_noentry(struct core *c, bool noret, bool exec)
 	if (!c->noret_prog || c->noentry_failed)
 		return false;
 	for (int i = 0; i < 2; i++) {
-		if (u[i].want && !*u[i].link) {
-			*u[i].link = bpf_program__attach(u[i].prog);
-			if (!*u[i].link) {
-				kd__log(c->h, KD_LOG_INFO, "core engine: %s: %s; using raw sys_enter",
-					bpf_program__name(u[i].prog), strerror(errno));
-				c->noentry_failed = true;
-				noentry_detach(c);
-				return false;
-			}
-		} else if (!u[i].want && *u[i].link) {
-			bpf_link__destroy(*u[i].link);
-			*u[i].link = NULL;
+		int err = link_set(u[i].prog, u[i].link, u[i].want);
+
+		if (err) {
+			kd__log(c->h, KD_LOG_INFO, "core engine: %s: %s; using raw sys_enter",
+				bpf_program__name(u[i].prog), strerror(-err));
+			c->noentry_failed = true;
+			noentry_detach(c);
+			return false;
 		}
 	}
 	c->skel->bss->kd_exec_at_exit = exec;
