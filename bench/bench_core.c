@@ -12,6 +12,7 @@
  *            kd-nodirect  kd with the direct-reserve fast path off
  *            kd-noenrich  kd with KD_OPEN_NO_ENRICH: the engine and decoder
  *                       alone (same BPF as kd: not in the bpf_stats phase)
+ *            empty, ref-arr, kd-ringbuf, ref-arr+copy: see docs/performance.md
  *   mixes    getppid, openat+close (/dev/null), read 64 B (/dev/zero),
  *            write 64 B (/dev/null)
  *
@@ -48,12 +49,12 @@
 #include "ref.skel.h"
 
 enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG_KD_NOENRICH,
-	   CFG_EMPTY, CFG_REF_ARR, CFG_KD_RINGBUF, CFG__N };
+	   CFG_EMPTY, CFG_REF_ARR, CFG_KD_RINGBUF, CFG_REF_ARR_COPY, CFG__N };
 enum mix { MIX_GETPPID, MIX_OPEN_CLOSE, MIX_READ, MIX_WRITE, MIX__N };
 
 static const char *cfg_name[CFG__N] = { "none",   "ref",         "ref+copy",   "kd",
 					"kd-lat", "kd-nodirect", "kd-noenrich", "empty", "ref-arr",
-					"kd-ringbuf" };
+					"kd-ringbuf", "ref-arr+copy" };
 static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", "write 64 B" };
 static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 
@@ -145,8 +146,8 @@ struct capture {
 	struct ref *ref;
 	struct bpf_link *ref_link;
 	struct ring_buffer *rb;
-	uint8_t *arr; /* ref-arr: the mmap'd per-CPU regions */
-	size_t arr_len;
+	uint8_t *arr; /* ref-arr, ref-arr+copy: the mmap'd per-CPU regions */
+	size_t arr_len, arr_value;
 	struct kd_handle *h;
 	pthread_t thr;
 	volatile int stop;
@@ -162,17 +163,17 @@ static int ref_count(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* ref-arr's regions (bench/ref.bpf.c struct ref_arr_cpu): head at 0, tail
- * at 64, then the 80-byte slots. */
-#define ARR_SLOTS 32768u
-#define ARR_VALUE (128u + 80u * ARR_SLOTS)
+/* ref-arr's and ref-arr+copy's regions (bench/ref.bpf.c struct ref_arr_cpu,
+ * ref_arrc_cpu): head at 0, tail at 64, then the slots. */
+#define ARR_VALUE  (128u + 80u * 32768u)
+#define ARRC_VALUE (128u + 168u * 16384u)
 
 static uint64_t arr_consume(struct capture *c)
 {
 	uint64_t n = 0;
 
 	for (int i = 0; i < ncpus; i++) {
-		uint64_t *head = (uint64_t *)(c->arr + (size_t)i * ARR_VALUE);
+		uint64_t *head = (uint64_t *)(c->arr + (size_t)i * c->arr_value);
 		uint64_t *tail = head + 8;
 		uint64_t h = __atomic_load_n(head, __ATOMIC_ACQUIRE);
 
@@ -224,12 +225,18 @@ static int ref_start(struct capture *c)
 	prog = c->cfg == CFG_REF_COPY ? c->ref->progs.ref_exit_copy
 	       : c->cfg == CFG_EMPTY  ? c->ref->progs.ref_empty
 	       : c->cfg == CFG_REF_ARR ? c->ref->progs.ref_exit_arr
-				       : c->ref->progs.ref_exit;
+	       : c->cfg == CFG_REF_ARR_COPY ? c->ref->progs.ref_exit_arrc
+					    : c->ref->progs.ref_exit;
 	bpf_program__set_autoload(c->ref->progs.ref_exit, prog == c->ref->progs.ref_exit);
 	bpf_program__set_autoload(c->ref->progs.ref_exit_copy, prog == c->ref->progs.ref_exit_copy);
 	bpf_program__set_autoload(c->ref->progs.ref_empty, prog == c->ref->progs.ref_empty);
 	bpf_program__set_autoload(c->ref->progs.ref_exit_arr, prog == c->ref->progs.ref_exit_arr);
+	bpf_program__set_autoload(c->ref->progs.ref_exit_arrc, prog == c->ref->progs.ref_exit_arrc);
 	bpf_map__set_max_entries(c->ref->maps.ref_arr, (uint32_t)ncpus);
+	bpf_map__set_max_entries(c->ref->maps.ref_arrc, (uint32_t)ncpus);
+	/* megabytes per CPU each: only for the configuration that writes them */
+	bpf_map__set_autocreate(c->ref->maps.ref_arr, prog == c->ref->progs.ref_exit_arr);
+	bpf_map__set_autocreate(c->ref->maps.ref_arrc, prog == c->ref->progs.ref_exit_arrc);
 	err = ref__load(c->ref);
 	if (err) {
 		fprintf(stderr, "kd-bench: loading the reference program failed: %s\n", strerror(-err));
@@ -237,10 +244,13 @@ static int ref_start(struct capture *c)
 	}
 	c->ref_link = bpf_program__attach(prog);
 	err = c->ref_link ? 0 : -errno;
-	if (!err && c->cfg == CFG_REF_ARR) {
-		c->arr_len = (size_t)ncpus * ARR_VALUE;
+	if (!err && (c->cfg == CFG_REF_ARR || c->cfg == CFG_REF_ARR_COPY)) {
+		bool copy = c->cfg == CFG_REF_ARR_COPY;
+
+		c->arr_value = copy ? ARRC_VALUE : ARR_VALUE;
+		c->arr_len = (size_t)ncpus * c->arr_value;
 		c->arr = mmap(NULL, c->arr_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      bpf_map__fd(c->ref->maps.ref_arr), 0);
+			      bpf_map__fd(copy ? c->ref->maps.ref_arrc : c->ref->maps.ref_arr), 0);
 		if (c->arr == MAP_FAILED) {
 			c->arr = NULL;
 			err = -errno;
@@ -314,8 +324,10 @@ static int start(struct capture *c, int cfg)
 	c->cfg = cfg;
 	if (cfg == CFG_NONE)
 		return 0;
-	if (cfg == CFG_REF || cfg == CFG_REF_COPY || cfg == CFG_EMPTY || cfg == CFG_REF_ARR ? ref_start(c)
-											 : kd_start(c))
+	if (cfg == CFG_REF || cfg == CFG_REF_COPY || cfg == CFG_EMPTY || cfg == CFG_REF_ARR ||
+			    cfg == CFG_REF_ARR_COPY
+		    ? ref_start(c)
+		    : kd_start(c))
 		return -1;
 	return pthread_create(&c->thr, NULL, consume, c) ? -1 : 0;
 }

@@ -13,6 +13,7 @@
 
 #include "core_test.h"
 #include "core_debug.h" /* lib/engines: kd__core_debug_set() */
+#include "bpf-core/kd_core.h" /* KD_FAST_* */
 
 TestSuite(core_direct, .timeout = 30);
 
@@ -282,4 +283,193 @@ Test(core_direct, rings_without_regions)
 {
 	direct_in_rings(8192);
 	direct_in_rings(0);
+}
+
+/* ---- the fast lane (drivers/bpf-core/kd_fast.bpf.h) ---- */
+
+static void expect_shapes(struct kd_handle *h, int rd, int wr, int prd, int pwr)
+{
+	cr_assert_eq(kd__core_fast_shape(h, SYS_read), rd);
+	cr_assert_eq(kd__core_fast_shape(h, SYS_write), wr);
+	cr_assert_eq(kd__core_fast_shape(h, SYS_pread64), prd);
+	cr_assert_eq(kd__core_fast_shape(h, SYS_pwrite64), pwr);
+	/* a string param is not the lane's shape */
+	cr_assert_eq(kd__core_fast_shape(h, SYS_openat), 0);
+}
+
+/* Which calls the lane serves follows the selection and the options: only
+ * selected calls, and none with latency, a pid list or the knob. */
+Test(core_direct, fast_lane_follows_the_selection)
+{
+	const char *ev = "read,write,pread64,pwrite64,openat";
+	int32_t pid = getpid();
+	struct kd_handle *h;
+
+	h = core_open(ev);
+	expect_shapes(h, KD_FAST_BUF3_RET, KD_FAST_BUF3_ARG, KD_FAST_BUF4_RET, KD_FAST_BUF4_ARG);
+	cr_assert_eq(kd_probe_enable(h, "read", false), 0, "%s", kd_last_error(h));
+	expect_shapes(h, 0, KD_FAST_BUF3_ARG, KD_FAST_BUF4_RET, KD_FAST_BUF4_ARG);
+	cr_assert_eq(kd_probe_enable(h, "read", true), 0, "%s", kd_last_error(h));
+	expect_shapes(h, KD_FAST_BUF3_RET, KD_FAST_BUF3_ARG, KD_FAST_BUF4_RET, KD_FAST_BUF4_ARG);
+	kd_close(h);
+
+	h = core_open("write");
+	expect_shapes(h, 0, KD_FAST_BUF3_ARG, 0, 0);
+	kd_close(h);
+
+	h = core_open_with((struct core_open_args){ .events = ev, .flags = KD_OPEN_LATENCY });
+	expect_shapes(h, 0, 0, 0, 0);
+	kd_close(h);
+
+	h = core_open_with((struct core_open_args){ .events = ev, .pids = &pid, .npids = 1 });
+	expect_shapes(h, 0, 0, 0, 0);
+	kd_close(h);
+
+	kd__core_debug_set(&(struct kd__core_debug){ .no_fast = true });
+	h = core_open(ev);
+	kd__core_debug_set(NULL);
+	expect_shapes(h, 0, 0, 0, 0);
+	kd_close(h);
+}
+
+enum { LANE_CALLS = 12, LANE_FILE = 256 };
+
+/* One of each case the lane handles, on fds opened by the caller so both
+ * runs see the same numbers. Returns the calls made (all of them traced). */
+static int lane_workload(int file, int null, int pipe_w, int out)
+{
+	static uint8_t buf[LANE_FILE], big[200];
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 3 + 5);
+	/* read: cut at snaplen, failed, empty, at the end of the file */
+	cr_assert_eq(pread(file, buf, 0, 0), 0);
+	n++;
+	cr_assert_eq(lseek(file, 0, SEEK_SET), 0);
+	cr_assert_eq(read(file, buf, 160), 160);
+	n++;
+	cr_assert_eq(read(CORE_BAD_FD, buf, 10), -1);
+	n++;
+	cr_assert_eq(read(file, buf, 0), 0);
+	n++;
+	cr_assert_eq(lseek(file, LANE_FILE - 6, SEEK_SET), LANE_FILE - 6);
+	cr_assert_eq(read(file, buf, 50), 6);
+	n++;
+	/* pread64: inside the file and past its end */
+	cr_assert_eq(pread(file, buf, 50, 10), 50);
+	n++;
+	cr_assert_eq(pread(file, buf, 50, LANE_FILE), 0);
+	n++;
+	/* write: whole, cut at snaplen, a bad pointer, nothing */
+	cr_assert_eq(write(null, big, 64), 64);
+	n++;
+	cr_assert_eq(write(null, big, sizeof(big)), (ssize_t)sizeof(big));
+	n++;
+	cr_assert_eq(syscall(SYS_write, pipe_w, (void *)8, 16), -1);
+	n++;
+	cr_assert_eq(syscall(SYS_write, null, NULL, 0), 0);
+	n++;
+	/* pwrite64 */
+	cr_assert_eq(pwrite(out, big, 20, 100), 20);
+	n++;
+	return n;
+}
+
+/* The records of this thread's next n calls of the four types, copied. */
+static void lane_collect(struct kd_handle *h, int n, uint8_t **recs, size_t *lens)
+{
+	const int types[] = { core_type("read"), core_type("write"), core_type("pread64"),
+			      core_type("pwrite64") };
+	uint64_t deadline = core_now_ns() + 3000000000ull;
+	const struct kd_event *ev;
+	int got = 0;
+
+	while (got < n) {
+		int err = kd_next(h, &ev), t;
+		const void *r;
+
+		cr_assert_geq(err, 0, "kd_next: %s", kd_last_error(h));
+		cr_assert_lt(core_now_ns(), deadline, "%d of %d records", got, n);
+		if (err)
+			continue;
+		t = kd_event_type(ev);
+		if (kd_event_tid(ev) != core_tid() ||
+		    (t != types[0] && t != types[1] && t != types[2] && t != types[3]))
+			continue;
+		r = kd_event_record(ev, &lens[got]);
+		cr_assert_not_null(r);
+		recs[got] = malloc(lens[got]);
+		cr_assert_not_null(recs[got]);
+		memcpy(recs[got], r, lens[got]);
+		got++;
+	}
+}
+
+/* The lane writes the very record the general path writes: the same
+ * workload through both, compared byte for byte but for the time, the CPU
+ * and the tid/pid (hdr.latency, len, type, nparams, schema, flags, result
+ * and every param included). The lane's own records are checked too. */
+Test(core_direct, fast_lane_matches_the_general_path)
+{
+	char path[] = "/tmp/kd-lane-XXXXXX", opath[] = "/tmp/kd-lane-out-XXXXXX";
+	int file = mkstemp(path), out = mkstemp(opath), null = open("/dev/null", O_WRONLY), p[2];
+	const char *ev = "read,write,pread64,pwrite64";
+	uint8_t *recs[2][LANE_CALLS], data[LANE_FILE];
+	size_t lens[2][LANE_CALLS];
+	struct kd_rec_hdr h0;
+
+	cr_assert(file >= 0 && out >= 0 && null >= 0);
+	cr_assert_eq(pipe(p), 0);
+	for (int i = 0; i < LANE_FILE; i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	cr_assert_eq(write(file, data, sizeof(data)), (ssize_t)sizeof(data));
+	unlink(path);
+	unlink(opath);
+	for (int run = 0; run < 2; run++) {
+		struct kd_handle *h;
+
+		if (run)
+			kd__core_debug_set(&(struct kd__core_debug){ .no_fast = true });
+		h = core_open(ev);
+		kd__core_debug_set(NULL);
+		cr_assert_eq(kd__core_fast_shape(h, SYS_read), run ? 0 : KD_FAST_BUF3_RET);
+		cr_assert_eq(lane_workload(file, null, p[1], out), LANE_CALLS);
+		lane_collect(h, LANE_CALLS, recs[run], lens[run]);
+		kd_close(h);
+	}
+	for (int i = 0; i < LANE_CALLS; i++) {
+		struct kd_rec_hdr a, b;
+
+		cr_assert_eq(lens[0][i], lens[1][i], "call %d", i);
+		memcpy(&a, recs[0][i], sizeof(a));
+		memcpy(&b, recs[1][i], sizeof(b));
+		cr_assert(a.res == b.res && a.latency == b.latency && a.len == b.len &&
+				  a.type == b.type && a.nparams == b.nparams && a.schema == b.schema &&
+				  a.flags == b.flags,
+			  "call %d: header", i);
+		cr_assert_eq(memcmp(recs[0][i] + KD_REC_HDR_SIZE, recs[1][i] + KD_REC_HDR_SIZE,
+				    lens[0][i] - KD_REC_HDR_SIZE),
+			     0, "call %d: params", i);
+	}
+	/* and what the lane wrote is right: read 160 is cut to 80 bytes */
+	memcpy(&h0, recs[0][1], sizeof(h0));
+	cr_assert_eq(h0.res, 160);
+	cr_assert(h0.flags & KD_RF_TRUNCATED);
+	cr_assert_eq(memcmp(recs[0][1] + KD_REC_HDR_SIZE + 6 + 8, data, 80), 0);
+	/* the bad pointer is a fault, the failed read has no bytes */
+	memcpy(&h0, recs[0][9], sizeof(h0));
+	cr_assert_eq(h0.res, -EFAULT);
+	cr_assert(h0.flags & KD_RF_READ_FAULT);
+	memcpy(&h0, recs[0][2], sizeof(h0));
+	cr_assert_eq(h0.res, -EBADF);
+	cr_assert_eq(h0.len, KD_REC_HDR_SIZE + 6 + 16);
+	for (int r = 0; r < 2; r++)
+		for (int i = 0; i < LANE_CALLS; i++)
+			free(recs[r][i]);
+	close(file);
+	close(out);
+	close(null);
+	close(p[0]);
+	close(p[1]);
 }

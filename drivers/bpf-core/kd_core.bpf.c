@@ -740,6 +740,8 @@ static __always_inline __u64 kd_lat_take(__u32 tid, __u64 nr, __u64 now, const i
 	return d;
 }
 
+#include "kd_fast.bpf.h"
+
 static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool direct,
 				      const int lat)
 {
@@ -751,6 +753,8 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 	__u64 a[6];
 
 	if (nr >= KD_MAX_SYSCALL_NR)
+		return 0;
+	if (direct && kd_fast_lane(regs, nr, ret))
 		return 0;
 	k = &kd_ksc_tab[nr];
 	cpu = bpf_get_smp_processor_id();

@@ -35,6 +35,13 @@
 #define KD_KSC_VAR_SHIFT  3
 #define KD_KSC_VAR_IDX(f) (((f) >> KD_KSC_VAR_SHIFT) & 7u)
 
+/* kd_fast_tab (kd_fast.bpf.h): the fast lane's record shapes: 3 or 4
+ * params, the buffer second, its length from ret or from the third arg. */
+#define KD_FAST_BUF3_RET 1 /* read */
+#define KD_FAST_BUF3_ARG 2 /* write */
+#define KD_FAST_BUF4_RET 3 /* pread64 */
+#define KD_FAST_BUF4_ARG 4 /* pwrite64 */
+
 /* header, six lengths and five register values: what a DIRECT1 record
  * holds besides its variable param */
 #define KD_DIRECT1_FIXED  100u

@@ -77,6 +77,7 @@ struct core {
 	int epfd;
 	int cur;               /* ring of the record handed out last, or -1 */
 	bool tp_btf, task_storage;
+	bool fast;             /* the exit program's fast lane may serve calls */
 	char libbpf_msg[512];  /* tail of libbpf's last warnings (verifier log) */
 };
 
@@ -286,18 +287,47 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 		k->flags |= KD_KSC_DIRECT1 | (uint8_t)(v << KD_KSC_VAR_SHIFT);
 }
 
+/* The fast lane's shape of a selected syscall (kd_fast.bpf.h), or 0: a
+ * buffer record of 3 or 4 params, the buffer second, written in place. The
+ * lane serves neither latency nor a pid list (the program checks that too). */
+static uint8_t fast_shape(const struct core *c, const struct kd_ksc *k)
+{
+	const struct kd_kparam *b = &k->p[1];
+	bool ret;
+
+	if (!(k->flags & KD_KSC_ENABLED) || !(k->flags & KD_KSC_DIRECT1) ||
+	    KD_KSC_VAR_IDX(k->flags) != 1 || b->cap != KD_CAP_BUF ||
+	    (k->nparams != 3 && k->nparams != 4) || c->skel->rodata->kd_want_latency ||
+	    c->skel->rodata->kd_filter_pids || !c->skel->rodata->kd_direct || !c->fast)
+		return 0;
+	if (b->aux != KD_LEN_RET && b->aux != KD_LEN_ARG(2))
+		return 0;
+	ret = b->aux == KD_LEN_RET;
+	if (k->nparams == 3)
+		return ret ? KD_FAST_BUF3_RET : KD_FAST_BUF3_ARG;
+	return ret ? KD_FAST_BUF4_RET : KD_FAST_BUF4_ARG;
+}
+
 /* Build aside, then copy: the programs read the live table all the time and
- * should never see it cleared. */
+ * should never see it cleared. A call leaves the fast lane before its entry
+ * changes and joins it after, so the lane never serves a stale entry. */
 static void fill_table(struct core *c)
 {
 	struct kd_ksc tab[KD_MAX_SYSCALL_NR];
-	uint8_t en[KD__EVENT_MAX];
+	uint8_t en[KD__EVENT_MAX], fast[KD_MAX_SYSCALL_NR];
+	uint8_t *live = c->skel->bss->kd_fast_tab;
 
 	kd__kernel_selection(c->h, en);
 	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, en);
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++)
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
 		mark_direct(&tab[nr], c->h->opts.snaplen);
+		fast[nr] = fast_shape(c, &tab[nr]);
+		if (live[nr] != fast[nr])
+			__atomic_store_n(&live[nr], 0, __ATOMIC_RELEASE);
+	}
 	memcpy(c->skel->bss->kd_ksc_tab, tab, sizeof(tab));
+	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++)
+		__atomic_store_n(&live[nr], fast[nr], __ATOMIC_RELEASE);
 }
 
 static int core_select(void *state)
@@ -382,6 +412,8 @@ static int load(struct core *c, bool tp_btf)
 		c->noret_prog = tp_btf ? s->progs.kd_noret_btf : s->progs.kd_noret_raw;
 		c->rename_prog = tp_btf ? s->progs.kd_rename_btf : s->progs.kd_rename_raw;
 	}
+	/* only the tp_btf programs have the lane (registers read in place) */
+	c->fast = tp_btf && !kd__core_debug()->no_fast;
 	bpf_program__set_autoload(s->progs.kd_exit_raw, c->exit_prog == s->progs.kd_exit_raw);
 	bpf_program__set_autoload(s->progs.kd_exit_task, c->exit_prog == s->progs.kd_exit_task);
 	bpf_program__set_autoload(s->progs.kd_exit_hash, c->exit_prog == s->progs.kd_exit_hash);
@@ -828,6 +860,15 @@ static void core_close(void *state)
 	free(c->rings);
 	free(c->ring_fds);
 	free(c);
+}
+
+int kd__core_fast_shape(const struct kd_handle *h, unsigned nr)
+{
+	const struct core *c = h->engine;
+
+	if (h->ops != &kd__engine_core || !c || nr >= KD_MAX_SYSCALL_NR)
+		return -1;
+	return __atomic_load_n(&c->skel->bss->kd_fast_tab[nr], __ATOMIC_RELAXED);
 }
 
 const struct kd_engine_ops kd__engine_core = {

@@ -27,6 +27,9 @@ struct kd__core_debug {
 	 * sys_enter program as with latency, not from kd_noentry.bpf.h's
 	 * programs (tests cover both) */
 	bool entry_hooks;
+	/* send read/write/pread64/pwrite64 through the general path of the
+	 * exit program, not its fast lane (kd_fast.bpf.h) */
+	bool no_fast;
 	/* bytes per region chunk instead of min(ring, 4 MiB): a power of 2 from
 	 * 8 KiB, so tests cross chunk ends without megabytes of records */
 	uint64_t region_chunk;
@@ -42,5 +45,10 @@ struct kd__core_debug {
 KD__HIDDEN void kd__core_debug_set(const struct kd__core_debug *d);
 /* The current knobs (all off by default). */
 KD__HIDDEN const struct kd__core_debug *kd__core_debug(void);
+
+/* The fast-lane shape (KD_FAST_*, drivers/bpf-core/kd_core.h) the core
+ * engine behind h gives syscall nr now, 0 for none; -1 when h does not run
+ * the core engine (lib/engines/core.c). */
+KD__HIDDEN int kd__core_fast_shape(const struct kd_handle *h, unsigned nr);
 
 #endif
