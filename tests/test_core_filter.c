@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -576,4 +577,84 @@ Test(core_filter, cgroup_exec_with_enrichment)
 		kd_close(h);
 	}
 	cr_expect_eq(rmdir(cg), 0, "rmdir %s: %s", cg, strerror(errno));
+}
+
+/* Two children pinned to one CPU pass a byte back and forth n times: every
+ * switch between them goes from one thread straight to the other. */
+static void ping_pong(int n)
+{
+	int ab[2], ba[2];
+	pid_t p[2];
+
+	cr_assert_eq(pipe(ab), 0);
+	cr_assert_eq(pipe(ba), 0);
+	for (int i = 0; i < 2; i++) {
+		p[i] = fork();
+		cr_assert_geq(p[i], 0);
+		if (p[i] == 0) {
+			cpu_set_t one;
+			char c = 0;
+
+			CPU_ZERO(&one);
+			CPU_SET(0, &one);
+			sched_setaffinity(0, sizeof(one), &one);
+			for (int k = 0; k < n; k++) {
+				if (i == 0 && write(ab[1], &c, 1) != 1)
+					_exit(1);
+				if (read(i == 0 ? ba[0] : ab[0], &c, 1) != 1)
+					_exit(1);
+				if (i == 1 && write(ba[1], &c, 1) != 1)
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		int st;
+
+		cr_assert_eq(waitpid(p[i], &st, 0), p[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	close(ab[0]);
+	close(ab[1]);
+	close(ba[0]);
+	close(ba[1]);
+}
+
+/* A filter that no thread matches drops every scheduling event, and each is
+ * counted once, where it would have been emitted: sched_switch per switch,
+ * sched_offcpu and sched_wakeup per switch-in of a thread. The switch-out and
+ * the wakeup that only keep state for the switch-in count nothing. Four
+ * handles count over the same interval, in which switches straight from one
+ * thread to another (ping_pong) far outnumber the machine's own: offcpu and
+ * wakeup each count about as many as switch, all three together their sum
+ * (counting the bookkeeping as well gave about twice as many). */
+Test(core_filter, sched_filtered_counted_once)
+{
+	const char *comms[] = { "kdft-nobody" };
+	KD_OPTS(kd_filter, f, .comms = comms, .ncomms = 1);
+	const char *ev[4] = { "sched_switch", "sched_offcpu", "sched_wakeup",
+			      "sched_switch,sched_offcpu,sched_wakeup" };
+	/* fewer on the slow machines */
+	const int n = core_under_valgrind() || getenv("KD_GUEST") ? 2000 : 20000;
+	struct kd_handle *h[4];
+	struct kd_stats s0[4], s1[4];
+	double d[4];
+
+	for (int i = 0; i < 4; i++)
+		h[i] = open_filtered(ev[i], &f);
+	for (int i = 0; i < 4; i++)
+		s0[i] = stats(h[i]);
+	ping_pong(n);
+	for (int i = 0; i < 4; i++)
+		s1[i] = stats(h[i]);
+	for (int i = 0; i < 4; i++) {
+		d[i] = (double)(s1[i].filtered_task - s0[i].filtered_task);
+		kd_close(h[i]);
+	}
+	cr_assert_geq(d[0], 2 * n, "switches: %.0f", d[0]);
+	cr_expect(d[1] >= 0.5 * d[0] && d[1] <= 1.1 * d[0], "offcpu %.0f, switches %.0f", d[1], d[0]);
+	cr_expect(d[2] >= 0.5 * d[0] && d[2] <= 1.1 * d[0], "wakeup %.0f, switches %.0f", d[2], d[0]);
+	cr_expect(d[3] >= 0.9 * (d[0] + d[1] + d[2]) && d[3] <= 1.1 * (d[0] + d[1] + d[2]),
+		  "all three %.0f, apart %.0f + %.0f + %.0f", d[3], d[0], d[1], d[2]);
 }

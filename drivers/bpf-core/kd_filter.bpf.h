@@ -163,7 +163,7 @@ static __always_inline __u64 kd_flt_cg_ancestor(struct cgroup___kd *cg, __u32 lv
 /*
  * Does the task (tgid; t = task_struct address, 0 = current) pass the pid,
  * comm and cgroup kinds of the filter in force, those of them in kmask?
- * 1 = pass; 0 = filtered, counted. A global function: the verifier checks it
+ * 1 = pass; 0 = filtered, counted unless kmask has KD_FLT_QUIET. A global function: the verifier checks it
  * once, on its own, not in every program and call site.
  */
 __attribute__((noinline)) int kd_flt_task(__u64 tgid, __u64 t, __u32 kmask)
@@ -240,7 +240,8 @@ __attribute__((noinline)) int kd_flt_task(__u64 tgid, __u64 t, __u32 kmask)
 	return 1;
 out:
 	/* syscall programs and probes alike come here: atomic */
-	KD_CNT_ADD(kd_counters(bpf_get_smp_processor_id()), KD_CNT_FLT_TASK);
+	if (!(kmask & KD_FLT_QUIET))
+		KD_CNT_ADD(kd_counters(bpf_get_smp_processor_id()), KD_CNT_FLT_TASK);
 	return 0;
 }
 
@@ -275,6 +276,22 @@ static __always_inline bool kd_flt_other(__u32 tgid, const void *t)
 	/* as a plain number: a global function takes scalars only */
 	bpf_probe_read_kernel(&addr, sizeof(addr), &t);
 	return kd_flt_task(tgid, addr, KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP);
+}
+
+/* Bookkeeping about task t (NULL: the running one) for events that come
+ * later (sched_offcpu's switch-out, sched_wakeup's wakeup): as
+ * kd_flt_other(), but not counted; the check where the event would be
+ * emitted counts it. */
+static __always_inline bool kd_flt_track(__u32 tgid, const void *t)
+{
+	__u64 addr = 0;
+
+	if (!kd_flt_any)
+		return true;
+	if (t)
+		bpf_probe_read_kernel(&addr, sizeof(addr), &t);
+	return kd_flt_task(tgid, addr,
+			   KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP | KD_FLT_QUIET);
 }
 
 /* Does the path in this CPU's kd_flt_buf (slen bytes) start with one of

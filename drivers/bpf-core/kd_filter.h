@@ -21,6 +21,9 @@
 #define KD_FLT_K_COMM   (1u << 1)
 #define KD_FLT_K_CGROUP (1u << 2)
 #define KD_FLT_K_PATH   (1u << 3)
+/* kd_flt_task()'s kmask only: a bookkeeping check, whose rejection drops no
+ * event now (a later check about the same task counts it) */
+#define KD_FLT_QUIET    (1u << 31)
 
 /* Strings are zero-padded to their slot, so comparisons run on whole
  * 8-byte words under a mask: no per-byte loop, no NUL search. */

@@ -99,7 +99,7 @@ static __always_inline void kd_sched_out(void *ctx, struct task_struct *prev, __
 	struct kd_sched_st *st;
 	long nr;
 
-	if (!kd_wanted(tgid) || !kd_flt_current((__u64)tgid << 32))
+	if (!kd_wanted(tgid) || !kd_flt_track(tgid, NULL))
 		return;
 	st = kd_sched_get(tid);
 	if (!st)
@@ -137,8 +137,15 @@ static __always_inline void kd_sched_in(struct task_struct *next, __u32 tid, __u
 	struct kd_sched_st *st;
 	__u64 v[7];
 
-	if (!kd_wanted(tgid) || !kd_flt_other(tgid, next))
+	if (!kd_wanted(tgid))
 		return;
+	/* the events of a filtered thread are dropped here, one of each kind
+	 * on (the check counts one); its switch-out and wakeup were not kept */
+	if (!kd_flt_other(tgid, next)) {
+		if (off && wk)
+			KD_CNT_ADD(kd_counters(bpf_get_smp_processor_id()), KD_CNT_FLT_TASK);
+		return;
+	}
 	st = bpf_map_lookup_elem(&kd_sched_st, &tid);
 	if (!st)
 		return;
@@ -227,7 +234,7 @@ static __always_inline void kd_on_wakeup(struct task_struct *p)
 	if (!kd_ev_enabled(KD_EV_SCHED_WAKEUP))
 		return;
 	tgid = BPF_CORE_READ(p, tgid);
-	if (!kd_wanted(tgid) || !kd_flt_other(tgid, p))
+	if (!kd_wanted(tgid) || !kd_flt_track(tgid, p))
 		return;
 	tid = BPF_CORE_READ(p, pid);
 	if (!tid)

@@ -309,7 +309,9 @@ struct kd_stats {
 	 * events + drops == kernel_events still holds */
 	uint64_t enrich_events;
 	/* in-kernel filters (kd_filter): events dropped before anything was copied */
-	uint64_t filtered_task;         /* by the pid, comm or cgroup kinds */
+	uint64_t filtered_task;         /* by the pid, comm or cgroup kinds; sched_offcpu and
+					 * sched_wakeup count when the thread would have been
+					 * reported (back on a CPU), before sched_min_ns */
 	uint64_t filtered_path;         /* by the path-prefix kind */
 };
 
