@@ -124,7 +124,8 @@ static __always_inline struct pt_regs *kd_task_regs(struct task_struct *t)
 
 	if (!stack)
 		return NULL;
-	return (struct pt_regs *)(stack + KD_THREAD_SIZE) - 1;
+	/* the target kernel's size, not the build header's */
+	return (struct pt_regs *)(stack + KD_THREAD_SIZE - bpf_core_type_size(struct pt_regs));
 }
 
 #endif
