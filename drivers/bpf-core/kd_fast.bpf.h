@@ -10,9 +10,10 @@
  * latency, no pid list, records written in place. The lane then goes from
  * the register file to the region with nothing else live: no table flags to
  * walk, no argument array on the stack, no dispatch on the param's kind. The
- * general path (kd_fast1() in kd_core.bpf.c) writes the same record; kd-bench
- * measured the lane ~7 ns cheaper per call. A runtime filter (kd_flt_any)
- * sends the calls back to the general path, which applies it.
+ * general path (kd_fast1() in kd_core.bpf.c) writes the same record; the
+ * lane spends ~2-5 ns less BPF time per call (kd-bench --progs, alternated
+ * runs; docs/performance.md). A runtime filter (kd_flt_any) sends the calls
+ * back to the general path, which applies it.
  */
 #ifndef KD_FAST_BPF_H
 #define KD_FAST_BPF_H
