@@ -212,6 +212,16 @@ static __always_inline void *kd_ring(__u32 cpu)
 
 #include "kd_region.bpf.h"
 
+_Static_assert(__builtin_offsetof(struct kd_rec_hdr, tid) == 24 &&
+		       __builtin_offsetof(struct kd_rec_hdr, pid) == 28 &&
+		       __builtin_offsetof(struct kd_rec_hdr, len) == 32 &&
+		       __builtin_offsetof(struct kd_rec_hdr, type) == 36 &&
+		       __builtin_offsetof(struct kd_rec_hdr, cpu) == 38 &&
+		       __builtin_offsetof(struct kd_rec_hdr, nparams) == 40 &&
+		       __builtin_offsetof(struct kd_rec_hdr, schema) == 42 &&
+		       __builtin_offsetof(struct kd_rec_hdr, flags) == 44,
+	       "kd_hdr_fill() writes the header in 8-byte words");
+
 /* The header of a record (drivers/record.h): an event of type (a syscall's
  * kd_ksc.id or a probe's id) with n params, about thread pid_tgid. */
 static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, __u16 type, __u32 n, __u32 len,
@@ -221,14 +231,11 @@ static __always_inline void kd_hdr_fill(struct kd_rec_hdr *h, __u16 type, __u32 
 	h->ts = now;
 	h->res = ret;
 	h->latency = lat;
-	/* tid then pid: the two halves of pid_tgid, in one store */
+	/* little endian, in three stores: tid then pid (pid_tgid's halves);
+	 * len, type, cpu; nparams, schema, flags */
 	*(__u64 *)&h->tid = pid_tgid;
-	h->len = len;
-	h->type = type;
-	h->cpu = cpu;
-	h->nparams = n;
-	h->schema = KD_SCHEMA_VERSION;
-	h->flags = rflags;
+	*(__u64 *)&h->len = len | (__u64)type << 32 | (__u64)(__u16)cpu << 48;
+	*(__u64 *)&h->nparams = (__u16)n | (__u64)KD_SCHEMA_VERSION << 16 | (__u64)rflags << 32;
 }
 
 /* Append data to the ring of this CPU. */
