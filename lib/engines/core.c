@@ -29,6 +29,7 @@
 #include "bpf-core/kd_core.h"
 #include "bpf-core/kd_filter.h"
 #include "ringbuf.h"
+#include "merge.h"
 #include "core_probes.h"
 #include "core_debug.h"
 
@@ -75,7 +76,7 @@ struct core {
 	struct kd__ring *rings;
 	int *ring_fds;
 	int epfd;
-	int cur;               /* ring of the record handed out last, or -1 */
+	struct kd__merge merge; /* of rings[0..nsrc) (merge.h) */
 	bool tp_btf, task_storage;
 	bool fast;             /* the exit program's fast lane may serve calls */
 	char libbpf_msg[512];  /* tail of libbpf's last warnings (verifier log) */
@@ -469,7 +470,7 @@ static int make_regions(struct core *c)
 static int make_rings(struct core *c)
 {
 	struct kd_handle *h = c->h;
-	int outer = bpf_map__fd(c->skel->maps.kd_rings);
+	int outer = bpf_map__fd(c->skel->maps.kd_rings), err;
 
 	c->rings = calloc((size_t)c->nsrc, sizeof(*c->rings));
 	c->ring_fds = malloc((size_t)c->nrings * sizeof(int));
@@ -483,7 +484,7 @@ static int make_rings(struct core *c)
 	for (int i = 0; i < c->nrings; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
 		uint32_t key = (uint32_t)i;
-		int fd, err;
+		int fd;
 
 		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "kd_ring", 0, 0, (uint32_t)c->ring_bytes, NULL);
 		if (fd < 0)
@@ -498,7 +499,12 @@ static int make_rings(struct core *c)
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
 			return kd__err(h, -errno, "core engine: epoll_ctl: %s", strerror(errno));
 	}
-	return make_regions(c);
+	err = make_regions(c);
+	if (err)
+		return err;
+	if (kd__merge_init(&c->merge, c->rings, c->nsrc))
+		return kd__err(h, -ENOMEM, "core engine: out of memory for the merge of %d sources", c->nsrc);
+	return 0;
 }
 
 static int follow_pids(struct core *c)
@@ -579,7 +585,6 @@ static int core_open(struct kd_handle *h, void **state)
 		return kd__err(h, -ENOMEM, "core engine: out of memory");
 	c->h = h;
 	c->epfd = -1;
-	c->cur = -1;
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		err = kd__err(h, KD_EENGINE, "core engine: cannot count the possible CPUs: %s",
@@ -660,40 +665,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The head with the smallest timestamp across the rings (k-way merge). */
-static int pick(struct core *c, const void **rec, size_t *len)
-{
-	int best = -1;
-	uint64_t best_ts = 0;
-	const void *best_rec = NULL;
-	uint32_t best_len = 0;
-
-	for (int i = 0; i < c->nsrc; i++) {
-		uint32_t l;
-		const void *p = kd__ring_peek(&c->rings[i], &l);
-		uint64_t ts;
-
-		if (!p)
-			continue;
-		if (l < sizeof(ts)) {
-			ts = 0;
-		} else {
-			memcpy(&ts, p, sizeof(ts));
-		}
-		if (best < 0 || ts < best_ts) {
-			best = i;
-			best_ts = ts;
-			best_rec = p;
-			best_len = l;
-		}
-	}
-	if (best < 0)
-		return -1;
-	*rec = best_rec;
-	*len = best_len;
-	return best;
-}
-
 /* A record reserved at a fixed size (KD_KSC_DIRECT1) ends at hdr.len: hand
  * out only that, so capture files and byte counts see the record itself.
  * A hdr.len out of range is left for the decoder to report. */
@@ -713,17 +684,16 @@ static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 	struct core *c = state;
 	uint64_t deadline = 0; /* read the clock only once the rings are empty */
 	struct epoll_event evs[8];
+	uint32_t rlen;
 
-	/* the caller is done with the record handed out last */
-	if (c->cur >= 0) {
-		kd__ring_advance(&c->rings[c->cur]);
-		c->cur = -1;
-	}
 	for (;;) {
-		int wait, i = pick(c, rec, len);
+		/* steps past the record handed out last (the caller is done) */
+		const void *r = kd__merge_next(&c->merge, &rlen);
+		int wait;
 
-		if (i >= 0) {
-			c->cur = i;
+		if (r) {
+			*rec = r;
+			*len = rlen;
 			trim_slack(*rec, len);
 			return 0;
 		}
@@ -857,6 +827,7 @@ static void core_close(void *state)
 		close(c->epfd);
 	kd__probes_close(c->h);
 	kd_core__destroy(c->skel);
+	kd__merge_free(&c->merge);
 	free(c->rings);
 	free(c->ring_fds);
 	free(c);
