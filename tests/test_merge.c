@@ -131,47 +131,59 @@ Test(merge, ties_by_source)
 	teardown(4, s, &m);
 }
 
-/* A source idle while others are read is looked at again within
- * KD__MERGE_REFRESH records, and at once when the rest run dry; a source
- * that ran dry takes part again when it has records. */
-Test(merge, idle_sources_come_back)
+static uint64_t fake_now, fake_looks;
+
+static uint64_t fake_clock(void)
 {
+	fake_looks++;
+	return fake_now;
+}
+
+/* Idle sources are looked at again only when the order needs it: records
+ * stamped before the last look (less KD__MERGE_SLACK) go out without one,
+ * which is how a backlog is read; a top record newer than that makes the
+ * merge look again, so a record an idle source published meanwhile with an
+ * older stamp goes first; when every source is empty it looks at once. */
+Test(merge, idle_sources_looked_at_when_the_order_needs_it)
+{
+	const uint64_t ms = 1000000, t0 = 100 * ms;
 	struct src s[3];
 	struct kd__ring r[3];
 	struct kd__merge m;
 	struct rec x;
-	unsigned k, waited = 0;
+	unsigned k;
 
 	setup(3, s, r, &m);
+	m.clock = fake_clock;
+	fake_now = t0;
+	fake_looks = 0;
+	/* a backlog: 1000 records stamped well before now */
 	for (k = 0; k < 1000; k++)
-		put(&s[0], 1000 + k, 0, k);
-	for (k = 0; k < 10; k++) {
+		put(&s[0], t0 - 50 * ms + k, 0, k);
+	for (k = 0; k < 1000; k++) {
 		cr_assert(next(&m, &x));
-		cr_assert_eq(x.src, 0u);
+		cr_assert_eq(x.seq, k);
 	}
-	/* older than what source 0 still holds */
-	put(&s[1], 5, 1, 0);
-	do {
-		cr_assert(next(&m, &x));
-		waited++;
-	} while (x.src != 1);
-	cr_assert_leq(waited, KD__MERGE_REFRESH, "the idle source waited %u records", waited);
-	cr_assert_eq(x.ts, 5u);
-	/* drain source 0 (waited - 1 of its records came meanwhile); source 2
-	 * comes after all of it is gone */
-	for (k = 10 + waited - 1; k < 1000; k++) {
+	cr_assert_eq(fake_looks, 1, "%llu looks for a backlog", (unsigned long long)fake_looks);
+	/* at the head: source 0 has records from within the slack, source 1
+	 * publishes an older one after they are in view */
+	for (k = 0; k < 4; k++)
+		put(&s[0], t0 - KD__MERGE_SLACK / 2 + k * 10, 0, 1000 + k);
+	cr_assert(next(&m, &x)); /* empty heap: a look, source 0 comes in */
+	cr_assert_eq(x.seq, 1000u);
+	put(&s[1], t0 - KD__MERGE_SLACK / 2 + 5, 1, 0);
+	cr_assert(next(&m, &x));
+	cr_assert_eq(x.src, 1u, "the older record of the idle source first");
+	for (k = 1001; k < 1004; k++) {
 		cr_assert(next(&m, &x));
 		cr_assert_eq(x.src, 0u);
 		cr_assert_eq(x.seq, k);
 	}
 	cr_assert_not(next(&m, &x));
-	put(&s[2], 7, 2, 0);
-	put(&s[0], 9, 0, 1000);
+	/* all empty: a source that publishes is seen on the next call */
+	put(&s[2], t0, 2, 0);
 	cr_assert(next(&m, &x));
 	cr_assert_eq(x.src, 2u);
-	cr_assert(next(&m, &x));
-	cr_assert_eq(x.src, 0u);
-	cr_assert_eq(x.seq, 1000u);
 	cr_assert_not(next(&m, &x));
 	teardown(3, s, &m);
 }

@@ -5,8 +5,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "merge.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 int kd__merge_init(struct kd__merge *m, struct kd__ring *src, int n)
 {
@@ -14,6 +23,7 @@ int kd__merge_init(struct kd__merge *m, struct kd__ring *src, int n)
 	m->src = src;
 	m->n = n;
 	m->cur = -1;
+	m->clock = mono_ns;
 	m->heap = calloc((size_t)n + 1, sizeof(*m->heap));
 	m->key = calloc((size_t)n + 1, sizeof(*m->key));
 	m->in = calloc((size_t)n + 1, sizeof(*m->in));
@@ -94,6 +104,10 @@ static bool head_key(struct kd__merge *m, int i)
 /* Look at the idle sources again. */
 static void refresh(struct kd__merge *m)
 {
+	uint64_t now = m->clock();
+
+	/* before the looks: what they miss was stamped after this */
+	m->fresh = now > KD__MERGE_SLACK ? now - KD__MERGE_SLACK : 0;
 	for (int i = 0; i < m->n; i++) {
 		if (m->in[i] || !head_key(m, i))
 			continue;
@@ -101,7 +115,6 @@ static void refresh(struct kd__merge *m)
 		m->heap[m->hn++] = i;
 		sift_up(m, m->hn - 1);
 	}
-	m->since = 0;
 }
 
 const void *kd__merge_next(struct kd__merge *m, uint32_t *len)
@@ -122,7 +135,8 @@ const void *kd__merge_next(struct kd__merge *m, uint32_t *len)
 				sift_down(m, 0);
 		}
 	}
-	if (!m->hn || ++m->since >= KD__MERGE_REFRESH)
+	/* an idle source may have published something older than the top */
+	if (!m->hn || m->key[m->heap[0]] >= m->fresh)
 		refresh(m);
 	if (!m->hn)
 		return NULL;
