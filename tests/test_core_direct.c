@@ -299,7 +299,7 @@ static void expect_shapes(struct kd_handle *h, int rd, int wr, int prd, int pwr)
 
 /* Which calls the lane serves follows the selection and the options: only
  * selected calls, and none with latency, a pid list or the knob. */
-Test(core_direct, fast_lane_follows_the_selection)
+Test(core_direct, fast_lane_follows_the_selection, .timeout = 120)
 {
 	const char *ev = "read,write,pread64,pwrite64,openat";
 	int32_t pid = getpid();
@@ -394,7 +394,7 @@ static void lane_collect(struct kd_handle *h, int n, uint8_t **recs, size_t *len
 		if (err)
 			continue;
 		t = kd_event_type(ev);
-		if (kd_event_tid(ev) != core_tid() ||
+		if (kd_event_tid(ev) != core_tid() || core_valgrind_own(ev) ||
 		    (t != types[0] && t != types[1] && t != types[2] && t != types[3]))
 			continue;
 		r = kd_event_record(ev, &lens[got]);
@@ -410,7 +410,7 @@ static void lane_collect(struct kd_handle *h, int n, uint8_t **recs, size_t *len
  * workload through both, compared byte for byte but for the time, the CPU
  * and the tid/pid (hdr.latency, len, type, nparams, schema, flags, result
  * and every param included). The lane's own records are checked too. */
-Test(core_direct, fast_lane_matches_the_general_path)
+Test(core_direct, fast_lane_matches_the_general_path, .timeout = 120)
 {
 	char path[] = "/tmp/kd-lane-XXXXXX", opath[] = "/tmp/kd-lane-out-XXXXXX";
 	int file = mkstemp(path), out = mkstemp(opath), null = open("/dev/null", O_WRONLY), p[2];
