@@ -266,16 +266,24 @@ static __always_inline bool kd_flt_syscall(__u32 nr, __u64 pid_tgid)
 				   KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP);
 }
 
-/* Probes about another task t (sched_switch's next, a woken task). */
-static __always_inline bool kd_flt_other(__u32 tgid, const void *t)
+/* The task kinds for task t (NULL: the running one), extra = KD_FLT_QUIET
+ * or 0. */
+static __always_inline bool kd_flt_task_at(__u32 tgid, const void *t, __u32 extra)
 {
 	__u64 addr = 0;
 
 	if (!kd_flt_any)
 		return true;
 	/* as a plain number: a global function takes scalars only */
-	bpf_probe_read_kernel(&addr, sizeof(addr), &t);
-	return kd_flt_task(tgid, addr, KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP);
+	if (t)
+		bpf_probe_read_kernel(&addr, sizeof(addr), &t);
+	return kd_flt_task(tgid, addr, KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP | extra);
+}
+
+/* Probes about another task t (sched_switch's next, a woken task). */
+static __always_inline bool kd_flt_other(__u32 tgid, const void *t)
+{
+	return kd_flt_task_at(tgid, t, 0);
 }
 
 /* Bookkeeping about task t (NULL: the running one) for events that come
@@ -284,14 +292,7 @@ static __always_inline bool kd_flt_other(__u32 tgid, const void *t)
  * emitted counts it. */
 static __always_inline bool kd_flt_track(__u32 tgid, const void *t)
 {
-	__u64 addr = 0;
-
-	if (!kd_flt_any)
-		return true;
-	if (t)
-		bpf_probe_read_kernel(&addr, sizeof(addr), &t);
-	return kd_flt_task(tgid, addr,
-			   KD_FLT_K_PID | KD_FLT_K_COMM | KD_FLT_K_CGROUP | KD_FLT_QUIET);
+	return kd_flt_task_at(tgid, t, KD_FLT_QUIET);
 }
 
 /* Does the path in this CPU's kd_flt_buf (slen bytes) start with one of
