@@ -357,6 +357,31 @@ static __always_inline __u64 kd_aux_len_a(const __u64 *a, long ret, __u8 aux)
 	return 0;
 }
 
+/* Up to want bytes of user memory at ptr into dst, which has room bytes, cut
+ * to limit and room (KD_RF_TRUNCATED). Returns the length copied: 0 for a
+ * NULL pointer, nothing wanted, or a fault (KD_RF_READ_FAULT). What every
+ * in-place buffer, sockaddr or struct param does. */
+static __always_inline __u32 kd_user_into(__u8 *dst, const __u32 room, __u64 ptr, __u64 want,
+					  __u64 limit, __u32 *rflags)
+{
+	if (want > limit) {
+		want = limit;
+		*rflags |= KD_RF_TRUNCATED;
+	}
+	/* never for the sizes userspace picks; the verifier wants to see it */
+	if (want > room) {
+		want = room;
+		*rflags |= KD_RF_TRUNCATED;
+	}
+	if (!ptr || !want)
+		return 0;
+	if (bpf_probe_read_user(dst, want, (void *)ptr)) {
+		*rflags |= KD_RF_READ_FAULT;
+		return 0;
+	}
+	return want;
+}
+
 /* Param v (kind cap) into dst, which has room bytes. Returns its length, or
  * room + 1 when a string may not have fit (the caller falls back). */
 static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u32 room,
@@ -385,22 +410,7 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 		want = kd_aux_len_a(a, ret, kp->aux);
 		limit = cap == KD_CAP_BUF ? kd_snaplen : KD_SOCKADDR_MAX;
 	}
-	if (want > limit) {
-		want = limit;
-		*rflags |= KD_RF_TRUNCATED;
-	}
-	/* never for the sizes userspace picks; the verifier wants to see it */
-	if (want > room) {
-		want = room;
-		*rflags |= KD_RF_TRUNCATED;
-	}
-	if (!ptr || !want)
-		return 0;
-	if (bpf_probe_read_user(dst, want, (void *)ptr)) {
-		*rflags |= KD_RF_READ_FAULT;
-		return 0;
-	}
-	return want;
+	return kd_user_into(dst, room, ptr, want, limit, rflags);
 }
 
 /*

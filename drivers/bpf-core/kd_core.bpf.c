@@ -414,7 +414,7 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 	const __u32 room = rsv - KD_DIRECT1_FIXED;
 	const __u32 base = KD_REC_HDR_SIZE + 2 * n;
 	struct kd_bpf_cnt *c = kd_counters(cpu);
-	__u64 ptr = a[v], want;
+	__u64 ptr = a[v];
 	__u32 len = 0, i;
 	struct kd_out o;
 	__u8 *r;
@@ -437,22 +437,8 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 				len = got;
 		}
 	} else {
-		want = kd_fast_buf_len(a, ret, k->p[v].aux);
-		if (want > kd_snaplen) {
-			want = kd_snaplen;
-			rflags |= KD_RF_TRUNCATED;
-		}
-		/* never for the sizes userspace picks; the verifier wants to see it */
-		if (want > room) {
-			want = room;
-			rflags |= KD_RF_TRUNCATED;
-		}
-		if (ptr && want) {
-			if (bpf_probe_read_user(r + base + 8 * v, want, (void *)ptr))
-				rflags |= KD_RF_READ_FAULT;
-			else
-				len = want;
-		}
+		len = kd_user_into(r + base + 8 * v, room, ptr, kd_fast_buf_len(a, ret, k->p[v].aux),
+				   kd_snaplen, &rflags);
 	}
 	for (i = 0; i < n; i++)
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = i == v ? len : 8;

@@ -40,28 +40,13 @@ static __always_inline int kd_fast_buf(const __u32 n, const bool len_ret, struct
 	now = bpf_ktime_get_ns();
 	cpu = bpf_get_smp_processor_id();
 	c = kd_counters(cpu);
-	c->v[KD_CNT_KERNEL_EVENTS]++;
 	r = kd_out_reserve(&o, cpu, rsv);
 	if (!r) {
-		c->v[KD_CNT_DROP_FULL]++;
+		kd_count_full(c);
 		return 0;
 	}
 	want = len_ret ? (ret > 0 ? (__u64)ret : 0) : regs->dx;
-	if (want > kd_snaplen) {
-		want = kd_snaplen;
-		rflags = KD_RF_TRUNCATED;
-	}
-	/* never for the sizes userspace picks; the verifier wants to see it */
-	if (want > room) {
-		want = room;
-		rflags = KD_RF_TRUNCATED;
-	}
-	if (ptr && want) {
-		if (bpf_probe_read_user(r + base + 8, want, (void *)ptr))
-			rflags |= KD_RF_READ_FAULT;
-		else
-			len = want;
-	}
+	len = kd_user_into(r + base + 8, room, ptr, want, kd_snaplen, &rflags);
 	*(__u16 *)(r + KD_REC_HDR_SIZE) = 8;
 	*(__u16 *)(r + KD_REC_HDR_SIZE + 2) = len;
 	*(__u16 *)(r + KD_REC_HDR_SIZE + 4) = 8;
@@ -73,7 +58,8 @@ static __always_inline int kd_fast_buf(const __u32 n, const bool len_ret, struct
 	}
 	total = base + 8 * (n - 1) + len;
 	kd_hdr_fill((void *)r, type, n, total, ret, 0, now, pid_tgid, cpu, rflags);
-	kd_out_submit(&o, r, total, rsv, cpu, c);
+	/* nothing to filter by path: a buffer is not a path */
+	kd_direct1_send(&o, r, c, rsv, total, cpu, false);
 	return 0;
 }
 
