@@ -12,7 +12,8 @@
  *            kd-nodirect  kd with the direct-reserve fast path off
  *            kd-noenrich  kd with KD_OPEN_NO_ENRICH: the engine and decoder
  *                       alone (same BPF as kd: not in the bpf_stats phase)
- *            empty, ref-arr, kd-ringbuf, ref-arr+copy: see docs/performance.md
+ *            empty, ref-arr, kd-ringbuf, ref-arr+copy, ref-arr+copy+read:
+ *                       see docs/performance.md
  *   mixes    getppid, openat+close (/dev/null), read 64 B (/dev/zero),
  *            write 64 B (/dev/null)
  *
@@ -49,12 +50,12 @@
 #include "ref.skel.h"
 
 enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG_KD_NOENRICH,
-	   CFG_EMPTY, CFG_REF_ARR, CFG_KD_RINGBUF, CFG_REF_ARR_COPY, CFG__N };
+	   CFG_EMPTY, CFG_REF_ARR, CFG_KD_RINGBUF, CFG_REF_ARR_COPY, CFG_REF_ARR_READ, CFG__N };
 enum mix { MIX_GETPPID, MIX_OPEN_CLOSE, MIX_READ, MIX_WRITE, MIX__N };
 
 static const char *cfg_name[CFG__N] = { "none",   "ref",         "ref+copy",   "kd",
 					"kd-lat", "kd-nodirect", "kd-noenrich", "empty", "ref-arr",
-					"kd-ringbuf", "ref-arr+copy" };
+					"kd-ringbuf", "ref-arr+copy", "ref-arr+copy+read" };
 static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", "write 64 B" };
 static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 
@@ -64,6 +65,32 @@ static int ncpus;
 static int rounds = 9;
 static double scale = 1.0;
 static int progs_only; /* --progs: only the bpf_stats phase */
+static bool cfg_on[CFG__N];
+
+/* KD_BENCH_CONFIGS=name,name,..: only these configurations (none and ref
+ * always run: the figures are relative to them); for experiments. */
+static int pick_configs(void)
+{
+	const char *want = getenv("KD_BENCH_CONFIGS");
+
+	for (int k = 0; k < CFG__N; k++)
+		cfg_on[k] = !want || k == CFG_NONE || k == CFG_REF;
+	while (want && *want) {
+		size_t len = strcspn(want, ",");
+		int k;
+
+		for (k = 0; k < CFG__N; k++)
+			if (strlen(cfg_name[k]) == len && strncmp(want, cfg_name[k], len) == 0)
+				break;
+		if (k == CFG__N) {
+			fprintf(stderr, "kd-bench: KD_BENCH_CONFIGS: no configuration '%.*s'\n", (int)len, want);
+			return -1;
+		}
+		cfg_on[k] = true;
+		want += len + (want[len] == ',');
+	}
+	return 0;
+}
 
 static uint64_t now_ns(void)
 {
@@ -166,7 +193,32 @@ static int ref_count(void *ctx, void *data, size_t len)
 /* ref-arr's and ref-arr+copy's regions (bench/ref.bpf.c struct ref_arr_cpu,
  * ref_arrc_cpu): head at 0, tail at 64, then the slots. */
 #define ARR_VALUE  (128u + 80u * 32768u)
-#define ARRC_VALUE (128u + 168u * 16384u)
+
+#define ARRC_SLOT  168u
+#define ARRC_SLOTS 16384u
+#define ARRC_VALUE (128u + ARRC_SLOT * ARRC_SLOTS)
+
+static volatile uint64_t arr_sink;
+
+/* ref-arr+copy+read's consumer reads every byte of every record, as any
+ * consumer that looks at its events does: the producer then writes lines
+ * the consumer's core has pulled to itself. */
+static void arr_read(const uint8_t *slots, uint64_t from, uint64_t to)
+{
+	uint64_t sum = 0;
+
+	for (uint64_t s = from; s < to; s++) {
+		const uint8_t *r = slots + (size_t)(s & (ARRC_SLOTS - 1)) * ARRC_SLOT;
+
+		for (unsigned w = 0; w < ARRC_SLOT; w += 8) {
+			uint64_t v;
+
+			memcpy(&v, r + w, sizeof(v));
+			sum += v;
+		}
+	}
+	arr_sink += sum;
+}
 
 static uint64_t arr_consume(struct capture *c)
 {
@@ -177,6 +229,8 @@ static uint64_t arr_consume(struct capture *c)
 		uint64_t *tail = head + 8;
 		uint64_t h = __atomic_load_n(head, __ATOMIC_ACQUIRE);
 
+		if (c->cfg == CFG_REF_ARR_READ)
+			arr_read((const uint8_t *)head + 128, *tail, h);
 		n += h - *tail;
 		__atomic_store_n(tail, h, __ATOMIC_RELEASE);
 	}
@@ -225,7 +279,7 @@ static int ref_start(struct capture *c)
 	prog = c->cfg == CFG_REF_COPY ? c->ref->progs.ref_exit_copy
 	       : c->cfg == CFG_EMPTY  ? c->ref->progs.ref_empty
 	       : c->cfg == CFG_REF_ARR ? c->ref->progs.ref_exit_arr
-	       : c->cfg == CFG_REF_ARR_COPY ? c->ref->progs.ref_exit_arrc
+	       : c->cfg == CFG_REF_ARR_COPY || c->cfg == CFG_REF_ARR_READ ? c->ref->progs.ref_exit_arrc
 					    : c->ref->progs.ref_exit;
 	bpf_program__set_autoload(c->ref->progs.ref_exit, prog == c->ref->progs.ref_exit);
 	bpf_program__set_autoload(c->ref->progs.ref_exit_copy, prog == c->ref->progs.ref_exit_copy);
@@ -244,8 +298,8 @@ static int ref_start(struct capture *c)
 	}
 	c->ref_link = bpf_program__attach(prog);
 	err = c->ref_link ? 0 : -errno;
-	if (!err && (c->cfg == CFG_REF_ARR || c->cfg == CFG_REF_ARR_COPY)) {
-		bool copy = c->cfg == CFG_REF_ARR_COPY;
+	if (!err && (c->cfg == CFG_REF_ARR || c->cfg == CFG_REF_ARR_COPY || c->cfg == CFG_REF_ARR_READ)) {
+		bool copy = c->cfg != CFG_REF_ARR;
 
 		c->arr_value = copy ? ARRC_VALUE : ARR_VALUE;
 		c->arr_len = (size_t)ncpus * c->arr_value;
@@ -325,7 +379,7 @@ static int start(struct capture *c, int cfg)
 	if (cfg == CFG_NONE)
 		return 0;
 	if (cfg == CFG_REF || cfg == CFG_REF_COPY || cfg == CFG_EMPTY || cfg == CFG_REF_ARR ||
-			    cfg == CFG_REF_ARR_COPY
+			    cfg == CFG_REF_ARR_COPY || cfg == CFG_REF_ARR_READ
 		    ? ref_start(c)
 		    : kd_start(c))
 		return -1;
@@ -373,6 +427,8 @@ static int overhead(void)
 			struct capture c;
 			uint64_t kernel, drops;
 
+			if (!cfg_on[cfg])
+				continue;
 			if (start(&c, cfg))
 				return -1;
 			if (cfg == CFG_KD) {
@@ -467,9 +523,10 @@ static int prog_cost(void)
 		for (int cfg = CFG_REF; cfg < CFG__N; cfg++) {
 			struct capture c;
 
-			if (cfg == CFG_KD_NOENRICH)
-				continue;
 			uint64_t kernel, drops;
+
+			if (cfg == CFG_KD_NOENRICH || !cfg_on[cfg])
+				continue;
 
 			if (start(&c, cfg))
 				return -1;
@@ -517,7 +574,7 @@ static void print_prog_cost(void)
 	       mix_name[1], mix_name[2], mix_name[3]);
 	printf("| --- | --- | --- | --- | --- |\n");
 	for (int k = CFG_REF; k < CFG__N; k++) {
-		if (k == CFG_KD_NOENRICH)
+		if (k == CFG_KD_NOENRICH || !cfg_on[k])
 			continue;
 		printf("| %s | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++)
@@ -571,6 +628,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kd-bench: needs root (loads BPF programs)\n");
 		return 1;
 	}
+	if (pick_configs())
+		return 2;
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	pin(ncpus - 1);
 	zero_fd = open("/dev/zero", O_RDONLY);
@@ -603,6 +662,8 @@ int main(int argc, char **argv)
 	printf("| --- | --- | --- | --- | --- |\n");
 	printf("| (a) no capture | %.0f | %.0f | %.0f | %.0f |\n", base[0], base[1], base[2], base[3]);
 	for (int k = CFG_REF; k < CFG__N; k++) {
+		if (!cfg_on[k])
+			continue;
 		printf("| %s added | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++)
 			printf("+%.0f | ", median(ns[k][m], rounds) - base[m]);
@@ -610,18 +671,40 @@ int main(int argc, char **argv)
 	}
 	for (int ref = CFG_REF; ref <= CFG_REF_COPY; ref++)
 		for (int k = CFG_KD; k < CFG__N; k++) {
+			if (!cfg_on[k] || !cfg_on[ref])
+				continue;
 			printf("| %s / %s (added ns) | ", cfg_name[k], cfg_name[ref]);
 			for (int m = 0; m < MIX__N; m++)
 				printf("%.2fx | ", (median(ns[k][m], rounds) - base[m]) /
 							   (median(ns[ref][m], rounds) - base[m]));
 			printf("\n");
 		}
+	/* the same ratio within each round (configurations run back to back),
+	 * then the median: a drift of the machine between rounds cancels */
+	printf("\n| paired: median over rounds of (kd - none) / (ref - none) | %s | %s | %s | %s |\n",
+	       mix_name[0], mix_name[1], mix_name[2], mix_name[3]);
+	printf("| --- | --- | --- | --- | --- |\n");
+	for (int k = CFG_KD; k < CFG__N; k++) {
+		if (!cfg_on[k])
+			continue;
+		printf("| %s / ref | ", cfg_name[k]);
+		for (int m = 0; m < MIX__N; m++) {
+			double q[MAX_ROUNDS];
+
+			for (int r = 0; r < rounds; r++)
+				q[r] = (ns[k][m][r] - ns[CFG_NONE][m][r]) / (ns[CFG_REF][m][r] - ns[CFG_NONE][m][r]);
+			printf("%.2fx | ", median(q, rounds));
+		}
+		printf("\n");
+	}
 	printf("\n| consumer CPU ns per event (median) | ");
 	for (int k = CFG_REF; k < CFG__N; k++)
-		printf("%s %.1f | ", cfg_name[k], median(cons_ns[k], rounds));
+		if (cfg_on[k])
+			printf("%s %.1f | ", cfg_name[k], median(cons_ns[k], rounds));
 	printf("\n| drops during the overhead runs | ");
 	for (int k = CFG_REF; k < CFG__N; k++)
-		printf("%s %llu | ", cfg_name[k], (unsigned long long)drops_total[k]);
+		if (cfg_on[k])
+			printf("%s %llu | ", cfg_name[k], (unsigned long long)drops_total[k]);
 	printf("\n| kd_open (median, s) | %.3f | first event after kd_open (median, s) | %.3f |\n",
 	       median(open_s, rounds), median(first_s, rounds));
 
@@ -633,6 +716,8 @@ int main(int argc, char **argv)
 		double rate;
 		uint64_t drops;
 
+		if (!cfg_on[k])
+			continue;
 		if (max_rate(k, &rate, &drops))
 			return 1;
 		printf("| %s | %.0f | %llu |\n", cfg_name[k], rate, (unsigned long long)drops);

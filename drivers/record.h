@@ -29,8 +29,13 @@
  *   2  a synthetic "tuple" param (KD_CAP_SOCKTUPLE) appended to connect,
  *      accept, accept4, bind and listen; a synthetic "flags" param
  *      (KD_CAP_UVAL64: struct clone_args.flags) appended to clone3;
- *      sched_offcpu gains kstack_id, ustack_id */
-#define KD_SCHEMA_VERSION 2
+ *      sched_offcpu gains kstack_id, ustack_id
+ *   3  proc_exec gains args (the new image's argv, from its memory)
+ *   4  sendmsg gains addr, data and tuple, recvmsg addr and data (read
+ *      through the msghdr, KD_LEN_MSG), sendto a tuple (its 7th param);
+ *      packet_drop gains reason_name (the producing kernel's name of it);
+ *      wait4 gains status (KD_CAP_WSTATUS) */
+#define KD_SCHEMA_VERSION 4
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
@@ -94,13 +99,30 @@ struct kd_rec_hdr {
  * (KD_LEN_ARG(i)) points to, read at exit and stored as a register value
  * (clone3's clone_args.flags); 0 with KD_RF_READ_FAULT when unreadable. */
 #define KD_CAP_UVAL64    8
+/* Not a syscall argument: the int the user pointer in argument aux
+ * (KD_LEN_ARG(i)) points to, 4 bytes, read at exit only when the call
+ * returned > 0 (wait4 reported a child and wrote its status); else none. */
+#define KD_CAP_WSTATUS   9
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00
 #define KD_LEN_ARG(i)    (0x10 | (i)) /* value of argument i */
-#define KD_LEN_ARGPTR(i) (0x20 | (i)) /* int pointed to by argument i (read at exit) */
+#define KD_LEN_ARGPTR(i) (0x20 | (i)) /* int pointed to by argument i, at exit, when ret >= 0 */
 #define KD_LEN_RET       0x30         /* syscall return value when >= 0 */
 #define KD_LEN_ARG_MIN_RET(i) (0x40 | (i)) /* min(arg i, ret) when ret >= 0 */
+/* Through the struct user_msghdr argument i points to, as the call left it:
+ * a SOCKADDR param is its msg_name (msg_namelen bytes), an IOVEC param its
+ * msg_iov (msg_iovlen entries, data up to ret). MSG_OUT: the kernel fills
+ * it (recvmsg), so only when the call succeeded. */
+#define KD_LEN_MSG(i)     (0x50 | (i))
+#define KD_LEN_MSG_OUT(i) (0x60 | (i))
+#define KD_LEN_IS_MSG(aux) \
+	(KD_LEN_SRC(aux) == KD_LEN_MSG(0) || KD_LEN_SRC(aux) == KD_LEN_MSG_OUT(0))
+/* A SOCKTUPLE param: the socket of the fd in argument 0, only when param i
+ * (a sockaddr, captured before it) has bytes: a send to an explicit address
+ * may bind the port, a send on a connected socket has nothing new to say
+ * and should not pay for reading the socket on every call. */
+#define KD_LEN_ADDR(i)    (0x70 | (i))
 #define KD_LEN_SRC(aux)  ((aux) & 0xf0)
 #define KD_LEN_IDX(aux)  ((aux) & 0x0f)
 
@@ -138,11 +160,14 @@ struct kd_kparam {
 #define KD_KSC_AT_ENTRY (1u << 1) /* never returns (exit, exit_group): emit at entry */
 #define KD_KSC_ENTRY_ARGS (1u << 2) /* some params must be read at entry (execve argv) */
 
+/* Six arguments and one synthetic param (sendto's tuple). */
+#define KD_KSC_MAX_PARAMS 7u
+
 struct kd_ksc {
 	__u16 id;      /* event id; 0 = not in schema */
 	__u8 flags;    /* KD_KSC_* */
 	__u8 nparams;
-	struct kd_kparam p[6];
+	struct kd_kparam p[KD_KSC_MAX_PARAMS];
 };
 
 #define KD_MAX_SYSCALL_NR 512u

@@ -9,7 +9,7 @@
  *               ephemeral port and forks a server child; the parent connects,
  *               sends "GET / HTTP/1.0", the child replies "HTTP/1.0 200 OK" and
  *               both close
- *   3. process: fork, the child execs /bin/true with an empty environment, the
+ *   3. process: vfork, the child execs /bin/true with an empty environment, the
  *               parent waits for it
  *
  * It needs nothing but libc (no shell, no tools), so a capture of it looks the
@@ -182,10 +182,12 @@ static int step_process(void)
 	char *const envp[] = { NULL }; /* nothing of the caller's environment in a capture */
 	const char *prog = access("/bin/true", X_OK) == 0 ? "/bin/true" : "/usr/bin/true";
 	int status;
-	pid_t pid = fork();
+	/* vfork, as posix_spawn does: the child runs, and execs, before the
+	 * parent's vfork returns */
+	pid_t pid = vfork();
 
 	if (pid < 0)
-		return fail("fork");
+		return fail("vfork");
 	if (pid == 0) {
 		execve(prog, argv, envp);
 		_exit(127);
@@ -194,7 +196,7 @@ static int step_process(void)
 		errno = ECHILD;
 		return fail("exec of true");
 	}
-	say("process: forked and exec'd %s, exit status 0\n", prog);
+	say("process: vforked and exec'd %s, exit status 0\n", prog);
 	return 0;
 }
 

@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -199,8 +201,10 @@ static void note(struct seen *s, const struct kd_event *ev)
 		s->reply = true;
 }
 
-/* A child that runs the workload once go[] says the capture is open. */
-static pid_t spawn_workload(int *go_w)
+/* A child that runs body (which does not return) once the parent writes a
+ * byte to *go_w, i.e. once the capture is open; it dies with the test, and
+ * its stdout goes to /dev/null. */
+static pid_t spawn_waiting(int *go_w, void (*body)(void))
 {
 	int go[2];
 	pid_t pid;
@@ -214,15 +218,27 @@ static pid_t spawn_workload(int *go_w)
 
 		if (null >= 0)
 			dup2(null, STDOUT_FILENO);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(go[1]);
 		if (read(go[0], &c, 1) != 1)
 			_exit(98); /* the parent gave up */
-		execl(WORKLOAD, "kd-workload", (char *)NULL);
-		_exit(127);
+		body();
 	}
 	close(go[0]);
 	*go_w = go[1];
 	return pid;
+}
+
+static void run_workload(void)
+{
+	execl(WORKLOAD, "kd-workload", (char *)NULL);
+	_exit(127);
+}
+
+/* A child that runs the workload once go[] says the capture is open. */
+static pid_t spawn_workload(int *go_w)
+{
+	return spawn_waiting(go_w, run_workload);
 }
 
 static void stop_child(pid_t pid, int go_w)
@@ -326,6 +342,84 @@ Test(capture_live, roundtrip_of_workload)
 
 /* Replays file, folding every rendering into an FNV-1a hash. 0 or a code
  * telling what failed (the unprivileged child can only exit with it). */
+/* The comm of the first getppid event of pid in file, replayed. */
+static char *replayed_comm(const char *file, pid_t pid)
+{
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_FILE, .file = file, .events = "all");
+	int t = kd_event_type_by_name("getppid");
+	const struct kd_event *ev;
+	struct kd_handle *h;
+	char *comm = NULL;
+	int err;
+
+	cr_assert_eq(kd_open(&o, &h), 0, "%s", kd_last_error(NULL));
+	while (!comm && (err = kd_next(h, &ev)) == 0)
+		if (kd_event_type(ev) == t && kd_event_pid(ev) == (uint32_t)pid)
+			comm = strdup(kd_thread_comm(kd_event_thread(ev)));
+	kd_close(h);
+	return comm;
+}
+
+/* The child of dump_keeps_what_live_looked_up: a new name, then a syscall. */
+static void rename_and_getppid(void)
+{
+	prctl(PR_SET_NAME, "kd-renamed");
+	syscall(SYS_getppid);
+	_exit(0);
+}
+
+/* kd_dump (kdump -w) writes what the live handle looked up for an event, as
+ * opts.capture does: a name set by prctl is not in the record (only its
+ * address), live enrichment reads it from /proc, and the replay has it. */
+Test(capture_live, dump_keeps_what_live_looked_up)
+{
+	const struct kd_event *ev;
+	struct kd_handle *h;
+	struct kd_dump *d;
+	char *live = NULL, *replayed;
+	int go_w, err, t = kd_event_type_by_name("getppid");
+	int32_t pid;
+	uint64_t deadline;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture with the core engine");
+	pid = spawn_waiting(&go_w, rename_and_getppid);
+	{
+		KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .timeout_ms = 50, .pids = &pid,
+			.npids = 1);
+
+		err = kd_open(&o, &h);
+	}
+	if (err == KD_ENOENGINE || err == KD_ENOPERM || err == -EPERM) {
+		stop_child(pid, go_w);
+		KD_SKIP_OR_FAIL("no core engine here: %s", kd_last_error(NULL));
+	}
+	cr_assert_eq(err, 0, "kd_open(core): %s: %s", kd_strerror(err), kd_last_error(NULL));
+	cr_assert_eq(kd_dump_open(path, NULL, &d), 0, "%s", kd_last_error(NULL));
+	cr_assert_eq(write(go_w, "g", 1), 1);
+	close(go_w);
+	deadline = now_ns() + 15000000000ull;
+	while (!live) {
+		cr_assert_lt(now_ns(), deadline, "no getppid of the child within 15 s");
+		err = kd_next(h, &ev);
+		cr_assert_geq(err, 0, "kd_next: %s: %s", kd_strerror(err), kd_last_error(h));
+		if (err)
+			continue;
+		cr_assert_eq(kd_dump_event(d, ev), 0, "%s", kd_dump_last_error(d));
+		if (kd_event_type(ev) == t && kd_event_pid(ev) == (uint32_t)pid)
+			live = strdup(kd_thread_comm(kd_event_thread(ev)));
+	}
+	cr_assert_eq(kd_dump_close(d), 0);
+	kd_close(h);
+	waitpid(pid, NULL, 0);
+	cr_assert_str_eq(live, "kd-renamed");
+	replayed = replayed_comm(path, pid);
+	cr_assert_not_null(replayed, "no getppid of the child in the file");
+	cr_assert_str_eq(replayed, live);
+	free(live);
+	free(replayed);
+}
+
 static int replay_hash(const char *file, uint64_t *count, uint64_t *hash, char *msg, size_t len)
 {
 	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_FILE, .file = file, .events = "all");

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "core_test.h"
 
@@ -105,6 +107,7 @@ Test(core_net, tcp4_lifecycle)
 	core_eq_u(ev, "len", 5);
 	core_eq_u(ev, "flags", MSG_NOSIGNAL);
 	core_eq_null(ev, "addr");
+	core_eq_null(ev, "tuple"); /* connected: no address, no socket read */
 
 	cr_assert_eq(recv(as, buf, 5, MSG_WAITALL), 5);
 	ev = core_expect(h, "recvfrom", 5);
@@ -227,5 +230,106 @@ Test(core_net, unix_and_socketpair)
 	close(sv[0]);
 	close(sv[1]);
 	unlink(un.sun_path);
+	kd_close(h);
+}
+
+static uint16_t port_of(int fd)
+{
+	struct sockaddr_in a;
+	socklen_t l = sizeof(a);
+
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	return ntohs(a.sin_port);
+}
+
+static struct kd_sock_tuple tuple_of(const struct kd_event *ev)
+{
+	struct kd_value v = core_param(ev, "tuple");
+	struct kd_sock_tuple t;
+
+	cr_assert_eq(v.len, sizeof(t), "%s: tuple of %zu bytes", kd_event_name(ev), v.len);
+	memcpy(&t, v.ptr, sizeof(t));
+	return t;
+}
+
+/* sendmsg and recvmsg, through their msghdr (schema 4): the address and the
+ * data of every iovec entry, for a datagram with two entries each way; the
+ * port the first send of an unbound socket binds, in sendto's and sendmsg's
+ * tuple; and nothing where the call failed: a recvmsg or recvfrom that found
+ * no datagram leaves the address buffer as it was (here: a stale address),
+ * so none is shown. */
+Test(core_net, msg_calls_and_send_tuple)
+{
+	struct kd_handle *h = core_open("sendto,recvfrom,sendmsg,recvmsg");
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in from, stale = srv;
+	socklen_t slen = sizeof(srv), flen;
+	char b1[3], b2[16];
+	struct iovec out[2] = { { "ab", 2 }, { "cde", 3 } }, in[2] = { { b1, 3 }, { b2, 16 } };
+	struct msghdr m = { .msg_name = &srv, .msg_namelen = sizeof(srv), .msg_iov = out, .msg_iovlen = 2 };
+	const struct kd_event *ev;
+	struct kd_sock_tuple t;
+	int s, u, v;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&srv, sizeof(srv)), 0);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&srv, &slen), 0);
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	v = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(u >= 0 && v >= 0);
+
+	/* unbound: the send picks the port */
+	cr_assert_eq(sendto(u, "hello", 5, 0, (struct sockaddr *)&srv, sizeof(srv)), 5);
+	ev = core_expect(h, "sendto", 5);
+	t = tuple_of(ev);
+	cr_assert_eq(t.family, AF_INET);
+	cr_assert_eq(t.type, SOCK_DGRAM);
+	cr_assert_eq(t.proto, IPPROTO_UDP);
+	cr_assert_eq(t.sport, port_of(u), "sendto tuple: local port %u", t.sport);
+	cr_assert_eq(t.dport, 0, "not connected");
+
+	cr_assert_eq(sendmsg(v, &m, 0), 5);
+	ev = core_expect(h, "sendmsg", 5);
+	core_eq_i(ev, "fd", v);
+	core_eq_ptr(ev, "msg", &m);
+	core_eq_bytes(ev, "addr", &srv, sizeof(srv));
+	core_eq_bytes(ev, "data", "abcde", 5);
+	t = tuple_of(ev);
+	cr_assert_eq(t.sport, port_of(v), "sendmsg tuple: local port %u", t.sport);
+
+	/* hello first, then abcde over two entries of 3 and 16 bytes */
+	flen = sizeof(from);
+	cr_assert_eq(recvfrom(s, b2, sizeof(b2), 0, (struct sockaddr *)&from, &flen), 5);
+	core_expect(h, "recvfrom", 5);
+	m = (struct msghdr){ .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = in, .msg_iovlen = 2 };
+	cr_assert_eq(recvmsg(s, &m, 0), 5);
+	ev = core_expect(h, "recvmsg", 5);
+	core_eq_i(ev, "fd", s);
+	core_eq_bytes(ev, "addr", &from, sizeof(from));
+	cr_assert_eq(ntohs(from.sin_port), port_of(v));
+	core_eq_bytes(ev, "data", "abcde", 5);
+
+	/* nothing waiting: the stale address is not the call's */
+	m = (struct msghdr){ .msg_name = &stale, .msg_namelen = sizeof(stale), .msg_iov = in, .msg_iovlen = 2 };
+	cr_assert_eq(recvmsg(s, &m, 0), -1);
+	ev = core_expect(h, "recvmsg", -EAGAIN);
+	core_eq_null(ev, "addr");
+	core_eq_null(ev, "data");
+	flen = sizeof(stale);
+	cr_assert_eq(recvfrom(s, b2, sizeof(b2), 0, (struct sockaddr *)&stale, &flen), -1);
+	ev = core_expect(h, "recvfrom", -EAGAIN);
+	core_eq_null(ev, "addr");
+
+	/* no msghdr at all */
+	cr_assert_eq(syscall(SYS_sendmsg, v, NULL, 0), -1);
+	ev = core_expect(h, "sendmsg", -EFAULT);
+	core_eq_null(ev, "addr");
+	core_eq_null(ev, "data");
+	core_eq_null(ev, "tuple");
+
+	close(s);
+	close(u);
+	close(v);
 	kd_close(h);
 }

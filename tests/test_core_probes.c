@@ -167,6 +167,7 @@ Test(core_probes, fork_exec_exit)
 	core_eq_str(ev, "filename", "/bin/true");
 	core_eq_i(ev, "pid", pid);
 	core_eq_i(ev, "old_pid", pid);
+	core_eq_bytes(ev, "args", "true", 5); /* the argv strings, each ending in a NUL */
 	ev = probes_wait(h, core_type("proc_exit"), (uint32_t)pid, NULL, NULL);
 	core_eq_i(ev, "code", 0);
 	core_eq_i(ev, "signal", 0);

@@ -195,6 +195,47 @@ Test(core_probes_net, tcp_latency_destroy)
 	kd_close(h);
 }
 
+/* The same over ::1: addresses are struct sockaddr_in6 with the 16 bytes
+ * of each end (the tuple once copied only the first byte of each, so every
+ * IPv6 address read "::"). */
+Test(core_probes_net, tcp_ipv6_tuple)
+{
+	struct kd_handle *h = probes_open("tcp_state,tcp_connect_latency");
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t sl = sizeof(sa);
+	int lfd = socket(AF_INET6, SOCK_STREAM, 0), cfd, sfd;
+	const struct kd_event *ev;
+	struct tuple t;
+
+	cr_assert_geq(lfd, 0);
+	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind ::1: %s", strerror(errno));
+	cr_assert_eq(listen(lfd, 4), 0);
+	cr_assert_eq(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	t.dport = ntohs(sa.sin6_port);
+	cfd = socket(AF_INET6, SOCK_STREAM, 0);
+	cr_assert_eq(connect(cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sfd = accept(lfd, NULL, NULL);
+	cr_assert_geq(sfd, 0);
+	sl = sizeof(sa);
+	cr_assert_eq(getsockname(cfd, (struct sockaddr *)&sa, &sl), 0);
+	t.sport = ntohs(sa.sin6_port);
+	close(cfd);
+	close(sfd);
+	close(lfd);
+
+	for (int i = 0; i < 2; i++) {
+		ev = probes_wait(h, core_type(i ? "tcp_connect_latency" : "tcp_state"), PROBES_ANY_TID,
+				 has_tuple, &t);
+		struct sockaddr_in6 want = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)t.sport),
+					     .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+		core_eq_bytes(ev, "saddr", &want, sizeof(want));
+		want.sin6_port = htons((uint16_t)t.dport);
+		core_eq_bytes(ev, "daddr", &want, sizeof(want));
+		core_eq_u(ev, "family", AF_INET6);
+	}
+	kd_close(h);
+}
+
 Test(core_probes_net, reset_closed_port)
 {
 	struct kd_handle *h = probes_open("tcp_reset_recv");
@@ -311,5 +352,10 @@ Test(core_probes_net, udp_closed_port_drop)
 	cr_assert_neq(core_param(ev, "location").u, 0);
 	kd_event_param_format(ev, 1, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "ETH_P_IP");
+	/* the name this kernel gives the reason; none where there are no reasons */
+	if (reason >= 0)
+		core_eq_str(ev, "reason_name", "NO_SOCKET");
+	else
+		core_eq_null(ev, "reason_name");
 	kd_close(h);
 }

@@ -43,6 +43,7 @@ Test(core_proc, fork_wait_exit_group)
 	struct kd_handle *h = core_open("clone,wait4,exit_group");
 	int tclone = core_type("clone"), texit = core_type("exit_group"), twait = core_type("wait4");
 	bool parent = false, child = false, child_exit = false, waited = false;
+	char buf[64];
 	uint64_t deadline;
 	const struct kd_event *ev;
 	int status = 0;
@@ -87,6 +88,10 @@ Test(core_proc, fork_wait_exit_group)
 			core_eq_ptr(ev, "stat_addr", &status);
 			core_eq_i(ev, "options", 0);
 			core_eq_ptr(ev, "ru", 0);
+			/* the status the call wrote, and how it reads */
+			core_eq_bytes(ev, "status", &status, sizeof(status));
+			cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+			cr_assert_str_eq(buf, "exited(3)");
 		}
 	}
 	cr_assert(parent && child && child_exit && waited,
@@ -96,6 +101,26 @@ Test(core_proc, fork_wait_exit_group)
 	cr_assert_eq(waitpid(pid, &status, WNOHANG), -1);
 	ev = core_expect(h, "wait4", -ECHILD);
 	core_eq_i(ev, "options", WNOHANG);
+	core_eq_null(ev, "status"); /* nothing reported, nothing written */
+
+	/* killed: the signal; a running child with WNOHANG: no status */
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	status = 12345;
+	cr_assert_eq(waitpid(pid, &status, WNOHANG), 0);
+	ev = core_expect(h, "wait4", 0);
+	core_eq_null(ev, "status");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ev = core_expect(h, "wait4", pid);
+	core_eq_bytes(ev, "status", &status, sizeof(status));
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "killed(SIGKILL)");
 	kd_close(h);
 }
 

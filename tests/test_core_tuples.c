@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -359,6 +360,55 @@ Test(core_tuples, ipv6_short_lived)
 Test(core_tuples, ipv4_without_socket_events)
 {
 	short_lived(AF_INET, "bind,listen,connect,accept,accept4");
+}
+
+/* An unbound UDP socket's first sendto/sendmsg binds its port; the child is
+ * gone before its events are read, so only the send's tuple can say which
+ * port (schema 4). */
+Test(core_tuples, udp_send_binds_short_lived)
+{
+	struct kd_handle *h = et_open("sendto,sendmsg", 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = loopback(AF_INET, &ss, 0);
+	struct { int u, v; uint16_t uport, vport; } g;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), pfd[2], st;
+	const struct kd_event *ev;
+	char want[200], a[64];
+	pid_t pid;
+
+	cr_assert_geq(s, 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&ss, sl), 0);
+	sl = loopback(AF_INET, &ss, local_port(s));
+	cr_assert_eq(pipe(pfd), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct iovec iov = { "x", 1 };
+		struct msghdr m = { .msg_name = &ss, .msg_namelen = sl, .msg_iov = &iov, .msg_iovlen = 1 };
+
+		g.u = socket(AF_INET, SOCK_DGRAM, 0);
+		g.v = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sendto(g.u, "x", 1, 0, (struct sockaddr *)&ss, sl) != 1 || sendmsg(g.v, &m, 0) != 1)
+			_exit(3);
+		g.uport = local_port(g.u);
+		g.vport = local_port(g.v);
+		_exit(write(pfd[1], &g, sizeof(g)) == (ssize_t)sizeof(g) ? 0 : 9);
+	}
+	close(pfd[1]);
+	cr_assert_eq(read(pfd[0], &g, sizeof(g)), (ssize_t)sizeof(g));
+	close(pfd[0]);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+
+	ev = et_wait(h, kd_event_type_by_name("sendto"), (uint32_t)pid, fd0_is, &g.u);
+	snprintf(want, sizeof(want), "udp:0.0.0.0:%u->%s", g.uport, ep(AF_INET, local_port(s), a, sizeof(a)));
+	fd_str_eq(ev, want);
+	cr_assert_eq(kd_fd_role(kd_event_fd(ev)), KD_FD_ROLE_CLIENT);
+	ev = et_wait(h, kd_event_type_by_name("sendmsg"), (uint32_t)pid, fd0_is, &g.v);
+	snprintf(want, sizeof(want), "udp:0.0.0.0:%u->%s", g.vport, ep(AF_INET, local_port(s), a, sizeof(a)));
+	fd_str_eq(ev, want);
+	close(s);
+	et_close(h);
 }
 
 /* A non-socket fd carries an empty tuple (NULL), no error. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -495,6 +496,68 @@ Test(enrich, fork_exec_exit)
 	reap(pid);
 	cr_assert(et_until(h, et_gone, (uint32_t)pid), "removed after exit");
 	cr_assert_eq(kd_fd_iter(h, (uint32_t)pid, count_path, "x"), -ESRCH);
+	et_close(h);
+}
+
+/* exit_group and the proc_exit the kernel sends right after it both name
+ * the thread (proc_exit came with an empty thread: the exit had removed it);
+ * the entry goes after both. */
+Test(enrich, proc_exit_names_the_thread)
+{
+	int t_exit = need_type("exit_group"), t_pexit = need_type("proc_exit");
+	struct kd_handle *h = et_open("exit_group,proc_exit", 0);
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	char comm[16] = "";
+	pid_t pid;
+
+	cr_assert_eq(prctl(PR_GET_NAME, comm), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		et_child();
+		_exit(0);
+	}
+	reap(pid); /* /proc cannot stand in: the table must know */
+	for (int i = 0; i < 2; i++) {
+		ev = et_wait(h, i ? t_pexit : t_exit, (uint32_t)pid, NULL, NULL);
+		t = kd_event_thread(ev);
+		cr_assert_not_null(t, "%s without a thread", kd_event_name(ev));
+		cr_assert_str_eq(kd_thread_comm(t), comm, "%s: comm %s", kd_event_name(ev), kd_thread_comm(t));
+		cr_assert_eq(kd_thread_ppid(t), (uint32_t)getpid(), "%s: ppid %u", kd_event_name(ev),
+			     kd_thread_ppid(t));
+		cr_assert(kd_thread_flags(t) & KD_THREAD_EXITING, "%s", kd_event_name(ev));
+	}
+	cr_assert(et_until(h, et_gone, (uint32_t)pid), "removed after exit");
+	et_close(h);
+}
+
+/* A vfork child runs before its parent's vfork returns: its events come
+ * first, yet it is known (from the fork itself) with its parent and comm,
+ * even once it is reaped and /proc has nothing left to say. */
+Test(enrich, vfork_child_known_before_parent_returns)
+{
+	int t_ppid = need_type("getppid");
+	struct kd_handle *h = et_open("getppid,vfork", 0);
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	char comm[16] = "";
+	pid_t pid;
+
+	cr_assert_eq(prctl(PR_GET_NAME, comm), 0);
+	pid = vfork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		syscall(SYS_getppid);
+		_exit(0);
+	}
+	reap(pid);
+	ev = et_wait(h, t_ppid, (uint32_t)pid, NULL, NULL);
+	cr_assert_eq(kd_event_result(ev), getpid());
+	t = kd_event_thread(ev);
+	cr_assert_not_null(t, "the vfork child is a stranger");
+	cr_assert_eq(kd_thread_ppid(t), (uint32_t)getpid(), "ppid %u", kd_thread_ppid(t));
+	cr_assert_str_eq(kd_thread_comm(t), comm);
 	et_close(h);
 }
 

@@ -29,16 +29,22 @@ static void rec(struct kd_rb *b, const char *event, int64_t res, uint32_t pid, u
 	kd_rb_end(b);
 }
 
-static struct kd_handle *replay(struct kd_rb *b)
+/* A replay of b's records; events: the selection (NULL: the default). */
+static struct kd_handle *replay_of(struct kd_rb *b, const char *events)
 {
 	struct kd_handle *h = NULL;
 	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_BUFFER, .records = b->data, .records_len = b->len,
-		.max_fds_per_proc = 8);
+		.max_fds_per_proc = 8, .events = events);
 	int err = kd_open(&o, &h);
 
 	cr_assert_eq(err, 0, "%s", kd_last_error(NULL));
 	cr_assert_eq(kd__enrich_open(h), 0);
 	return h;
+}
+
+static struct kd_handle *replay(struct kd_rb *b)
+{
+	return replay_of(b, NULL);
 }
 
 /* The next event, enriched; fails at the end of the records. */
@@ -47,7 +53,7 @@ static const struct kd_event *next(struct kd_handle *h)
 	const struct kd_event *ev;
 	int err;
 
-	kd__enrich_flush(h);
+	kd__enrich_release(h); /* as kd_next does */
 	err = kd_next(h, &ev);
 	cr_assert_eq(err, 0, "kd_next: %s", kd_strerror(err));
 	kd__enrich_event(h, ev);
@@ -161,6 +167,8 @@ Test(enrich_replay, fork_files_threads_exit)
 	rec(&b, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), { NULL } });
 	rec(&b, "exit", 0, PID, 4241, (struct kd_rb_arg[]){ { NULL } });
 	rec(&b, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	rec(&b, "proc_exit", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
 	rec(&b, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
 	h = replay(&b);
 
@@ -187,11 +195,103 @@ Test(enrich_replay, fork_files_threads_exit)
 	ev = next(h); /* exit_group */
 	cr_assert_null(kd_thread_lookup(h, 4241));
 	cr_assert_not_null(kd_thread_lookup(h, PID), "still there while its exit is delivered");
-	ev = next(h);
+	ev = next(h); /* proc_exit (not selected) went by for the tables only */
 	cr_assert_null(kd_thread_lookup(h, PID));
 	t = kd_thread_lookup(h, 5000);
 	cr_assert_eq(kd_thread_ppid(t), 1, "orphans go to init");
 	cr_assert_not_null(kd_thread_lookup(h, 6000), "a CLONE_FILES sibling keeps the shared table");
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+/* The kernel's proc_exit right after exit_group (exit) is enriched from
+ * the same entry, which goes after it; a proc_exit of another thread of the
+ * process too. */
+Test(enrich_replay, proc_exit_after_exit_group)
+{
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	static const char *const argv[] = { "ls", NULL };
+
+	kd_rb_init(&b);
+	rec(&b, "execve", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/ls"), KD_RB_A("argv", argv), { NULL } });
+	rec(&b, "clone", PID + 1, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_V("clone_flags", CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_THREAD |
+								 CLONE_SIGHAND), { NULL } });
+	rec(&b, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	for (uint32_t tid = PID; tid <= PID + 1; tid++)
+		rec(&b, "proc_exit", 0, PID, tid,
+		    (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
+	rec(&b, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	h = replay_of(&b, "execve,clone,exit_group,proc_exit,read");
+
+	next(h);
+	next(h);
+	next(h); /* exit_group */
+	for (uint32_t tid = PID; tid <= PID + 1; tid++) {
+		ev = next(h);
+		cr_assert_str_eq(kd_event_name(ev), "proc_exit");
+		t = kd_event_thread(ev);
+		cr_assert(t && kd_thread_tid(t) == tid && kd_thread_pid(t) == PID, "proc_exit of %u", tid);
+		cr_assert_eq(kd_thread_flags(t), KD_THREAD_EXITING, "not a stand-in");
+		cr_assert_str_eq(kd_thread_comm(t), "ls");
+		cr_assert_str_eq(kd_thread_exe(t), "/bin/ls");
+	}
+	ev = next(h);
+	cr_assert_eq(kd_event_pid(ev), 5000);
+	cr_assert_null(kd_thread_lookup(h, PID));
+	cr_assert_null(kd_thread_lookup(h, PID + 1));
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+/* proc_exec (inside exec) comes before the execve's exit: the new exe,
+ * comm and args from it; a proc_exec of schema 2 has no args: none until the
+ * execve brings them, never the old image's. */
+Test(enrich_replay, proc_exec_sets_new_args)
+{
+	static const char *const sh[] = { "sh", "-c", "ls", NULL }, *const ls[] = { "ls", NULL };
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_thread *t;
+	size_t len;
+
+	kd_rb_init(&b);
+	rec(&b, "execve", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/sh"), KD_RB_A("argv", sh), { NULL } });
+	rec(&b, "proc_exec", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/ls"), KD_RB_V("pid", PID),
+				  KD_RB_V("old_pid", PID), KD_RB_A("args", ls), { NULL } });
+	rec(&b, "execve", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/ls"), KD_RB_A("argv", ls), { NULL } });
+	/* a proc_exec of schema 2, without the args param */
+	cr_assert(kd_rb_event_begin(&b, "proc_exec", 0,
+				    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/cat"), { NULL } }));
+	b.hdr.pid = b.hdr.tid = PID;
+	b.hdr.schema = 2;
+	b.np = 3;
+	kd_rb_end(&b);
+	h = replay_of(&b, "execve,proc_exec");
+
+	t = kd_event_thread(next(h));
+	cr_assert_eq(memcmp(kd_thread_args(t, &len), "sh\0-c\0ls", 9), 0);
+	t = kd_event_thread(next(h)); /* proc_exec */
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/ls");
+	cr_assert_str_eq(kd_thread_comm(t), "ls");
+	cr_assert_str_eq(kd_thread_args(t, &len), "ls");
+	cr_assert_eq(len, 3);
+	t = kd_event_thread(next(h)); /* execve */
+	cr_assert_str_eq(kd_thread_args(t, &len), "ls");
+	cr_assert_eq(len, 3);
+	t = kd_event_thread(next(h)); /* proc_exec, schema 2 */
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/cat");
+	kd_thread_args(t, &len);
+	cr_assert_eq(len, 0, "the old image's args: %s", kd_thread_args(t, &len));
 	kd__enrich_close(h);
 	kd_close(h);
 	kd_rb_free(&b);

@@ -87,7 +87,9 @@ Test(schema, params_are_named)
 
 		cr_assert_not_null(e);
 		cr_assert_eq(np, e->nparams, "%s", e->name);
-		cr_expect_leq(np, (e->flags & KD_EF_SYSCALL) ? 6 : (int)KD_REC_MAX_PARAMS, "%s", e->name);
+		/* six arguments at most, and one synthetic param (sendto's tuple) */
+		cr_expect_leq(np, (e->flags & KD_EF_SYSCALL) ? (int)KD_KSC_MAX_PARAMS : (int)KD_REC_MAX_PARAMS, "%s",
+			      e->name);
 		for (int p = 0; p < np; p++) {
 			const char *pn = kd_event_type_param_name(id, (unsigned)p);
 
@@ -306,7 +308,8 @@ ParameterizedTest(int *idp, schema, row)
 			break;
 		case KD_WIRE_BYTES:
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
-					  cap == KD_CAP_SOCKTUPLE || (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_SOCKTUPLE || cap == KD_CAP_WSTATUS ||
+					  (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -317,30 +320,45 @@ ParameterizedTest(int *idp, schema, row)
 		/* Buffers need a length source; other kinds have none. */
 		if (sc && (cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC))
 			cr_expect_neq(p->len, KD_LEN_NONE, "%s.%s needs a len", e->name, p->name);
-		if (cap == KD_CAP_IOVEC)
+		if (cap == KD_CAP_IOVEC && !KD_LEN_IS_MSG(src))
 			cr_expect_eq(src, KD_LEN_ARG(0), "%s.%s: iovec count is ARG(i)", e->name, p->name);
-		/* a synthetic tuple's len says where its fd is: an fd argument or the result */
-		if (cap == KD_CAP_UVAL64) {
+		/* through a msghdr: a synthetic address or data param, after a
+		 * pointer argument, of a syscall */
+		if (KD_LEN_IS_MSG(src)) {
+			cr_expect(sc && (cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC),
+				  "%s.%s: MSG only for a syscall's SOCKADDR or IOVEC", e->name, p->name);
+			cr_expect(ai < i && e->params[ai].kind == KD_PK_PTR,
+				  "%s.%s: MSG(%u) names a PTR argument before it", e->name, p->name, ai);
+		}
+		/* read through a pointer argument (clone3's flags, wait4's status) */
+		if (cap == KD_CAP_UVAL64 || cap == KD_CAP_WSTATUS) {
 			cr_expect(sc && src == KD_LEN_ARG(0) && ai < e->nparams &&
 					  e->params[ai].kind == KD_PK_PTR,
 				  "%s.%s: read through a PTR argument", e->name, p->name);
-			cr_expect_neq(p->set, 0, "%s.%s: flags need a set", e->name, p->name);
+			if (cap == KD_CAP_UVAL64)
+				cr_expect_neq(p->set, 0, "%s.%s: flags need a set", e->name, p->name);
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
+		/* a synthetic tuple's len says where its fd is: an fd argument or the result */
 		if (cap == KD_CAP_SOCKTUPLE) {
-			cr_expect(sc && (src == KD_LEN_RET || src == KD_LEN_ARG(0)), "%s.%s: fd source",
-				  e->name, p->name);
+			cr_expect(sc && (src == KD_LEN_RET || src == KD_LEN_ARG(0) || src == KD_LEN_ADDR(0)),
+				  "%s.%s: fd source", e->name, p->name);
+			if (src == KD_LEN_ADDR(0))
+				cr_expect(ai < i && e->params[ai].kind == KD_PK_SOCKADDR &&
+						  e->params[0].kind == KD_PK_FD,
+					  "%s.%s: ADDR(%u) names a sockaddr before it, the fd is first",
+					  e->name, p->name, ai);
 			if (src == KD_LEN_ARG(0))
 				cr_expect(ai < e->nparams && e->params[ai].kind == KD_PK_FD, "%s.%s: fd arg",
 					  e->name, p->name);
-			else
+			else if (src == KD_LEN_RET)
 				cr_expect_eq(e->result, KD_PK_FD, "%s.%s: fd result", e->name, p->name);
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
-		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64)
+		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS)
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)
@@ -350,7 +368,7 @@ ParameterizedTest(int *idp, schema, row)
 			if (ai < e->nparams)
 				cr_expect_eq(kd__kind_wire(e->params[ai].kind), KD_WIRE_VAL,
 					     "%s.%s: length from a value argument", e->name, p->name);
-		} else {
+		} else if (!KD_LEN_IS_MSG(src) && src != KD_LEN_ADDR(0)) {
 			cr_expect(p->len == KD_LEN_NONE || p->len == KD_LEN_RET, "%s.%s: len 0x%x",
 				  e->name, p->name, p->len);
 		}

@@ -90,18 +90,23 @@ static int read_fields(const char *path, char names[][64], int max)
 }
 
 /* Params that are syscall arguments: a row's synthetic params (kinds
- * SOCKTUPLE and PFLAGS: what the driver reads at exit) come after them and
- * have no tracefs field. */
-static bool synthetic(int kind)
+ * SOCKTUPLE and PFLAGS, and those read through a msghdr: what the driver
+ * reads at exit) come after them and have no tracefs field. */
+static bool synthetic(int id, unsigned i)
 {
-	return kind == KD_PK_SOCKTUPLE || kind == KD_PK_PFLAGS;
+	const struct kd__event_info *e = kd__event_info(id);
+	int kind = kd_event_type_param_kind(id, i);
+	unsigned len = e && i < e->nparams ? e->params[i].len : 0;
+
+	return kind == KD_PK_SOCKTUPLE || kind == KD_PK_PFLAGS || kind == KD_PK_WSTATUS ||
+	       KD_LEN_IS_MSG(len);
 }
 
 static int kernel_args(int id)
 {
 	int n = kd_event_type_nparams(id);
 
-	while (n > 0 && synthetic(kd_event_type_param_kind(id, (unsigned)n - 1)))
+	while (n > 0 && synthetic(id, (unsigned)n - 1))
 		n--;
 	return n;
 }

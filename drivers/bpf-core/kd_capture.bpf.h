@@ -30,7 +30,8 @@ static __always_inline __u64 kd_aux_len(struct kd_scratch *s, __u8 aux)
 	case KD_LEN_ARG(0):
 		return s->args[j];
 	case KD_LEN_ARGPTR(0):
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)s->args[j]))
+		/* a value-result length: the kernel writes it only on success */
+		if (ret < 0 || bpf_probe_read_user(&v, sizeof(v), (void *)s->args[j]))
 			return 0;
 		return v;
 	case KD_LEN_RET:
@@ -130,6 +131,50 @@ static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64
 	return got & KD_BPF_REC_MASK;
 }
 
+/* The head of struct user_msghdr (x86-64, the same on every kernel). */
+struct kd_msghdr {
+	__u64 name;
+	__u32 namelen;
+	__u32 pad;
+	__u64 iov;
+	__u64 iovlen;
+};
+
+/* The msghdr a KD_LEN_MSG/KD_LEN_MSG_OUT param reads through, as the call
+ * left it; false when there is none to read (MSG_OUT: the call failed). */
+static __always_inline bool kd_msghdr(struct kd_scratch *s, __u8 aux, struct kd_msghdr *m)
+{
+	__u32 j = KD_LEN_IDX(aux);
+
+	if (j >= 6 || (KD_LEN_SRC(aux) == KD_LEN_MSG_OUT(0) && s->ret < 0) || !s->args[j])
+		return false;
+	if (bpf_probe_read_user(m, sizeof(*m), (void *)s->args[j])) {
+		s->rflags |= KD_RF_READ_FAULT;
+		return false;
+	}
+	return true;
+}
+
+/* msg_name of the msghdr, msg_namelen bytes (up to 128). */
+static __always_inline __u32 kd_cap_msg_name(struct kd_scratch *s, __u32 off, __u8 aux, __u32 room)
+{
+	struct kd_msghdr m;
+
+	if (!kd_msghdr(s, aux, &m))
+		return 0;
+	return kd_cap_bytes(s, off, m.name, m.namelen, KD_SOCKADDR_MAX, room);
+}
+
+/* The data of the msghdr's msg_iov, up to what the call moved. */
+static __always_inline __u32 kd_cap_msg_iov(struct kd_scratch *s, __u32 off, __u8 aux, __u32 room)
+{
+	struct kd_msghdr m;
+
+	if (!kd_msghdr(s, aux, &m))
+		return 0;
+	return kd_cap_iovec(s, off, m.iov, m.iovlen, room);
+}
+
 /* A NULL-terminated char *[] as consecutive NUL-terminated strings. */
 static __always_inline __u32 kd_cap_strarr(struct kd_scratch *s, __u32 off, __u64 ptr, __u32 room)
 {
@@ -195,13 +240,14 @@ static __always_inline __u32 kd_cap_exec_name(struct kd_scratch *s, __u32 off, _
 	return n & KD_BPF_REC_MASK;
 }
 
-/* KD_MODE_EXEC: argv (or envp) of the new image, laid out by the kernel on the
+/* argv (or envp) of the current task's new image, laid out by exec on the
  * new stack as consecutive NUL-terminated strings, which is the STRARR wire
- * format already. The pages were just written by exec, so they are present. */
-static __always_inline __u32 kd_cap_exec_strs(struct kd_scratch *s, __u32 off, __u32 room, bool env)
+ * format already: at most limit (<= KD_STRARR_MAX) bytes at dst. The pages
+ * were just written by exec, so they are present. Used by execve's record
+ * (KD_MODE_EXEC) and by the proc_exec probe. */
+static __always_inline __u32 kd_exec_strs(__u8 *dst, __u32 limit, bool env, __u32 *rflags)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
-	__u32 limit = room < KD_STRARR_MAX ? room : KD_STRARR_MAX;
 	__u64 start, end, want;
 	struct mm_struct *mm;
 
@@ -215,18 +261,24 @@ static __always_inline __u32 kd_cap_exec_strs(struct kd_scratch *s, __u32 off, _
 	want = end - start;
 	if (want > limit) {
 		want = limit;
-		s->rflags |= KD_RF_TRUNCATED;
+		*rflags |= KD_RF_TRUNCATED;
 	}
+	want &= KD_STRARR_MAX * 2 - 1;
 	if (!want)
 		return 0;
-	want &= KD_BPF_REC_MASK;
-	if (bpf_probe_read_user(&s->buf[off & KD_BPF_REC_MASK], want, (void *)start)) {
-		s->rflags |= KD_RF_READ_FAULT;
+	if (bpf_probe_read_user(dst, want, (void *)start)) {
+		*rflags |= KD_RF_READ_FAULT;
 		return 0;
 	}
 	/* a cut string still ends with a NUL, as the decoder wants */
-	s->buf[(off + want - 1) & KD_BPF_REC_MASK] = 0;
+	dst[want - 1] = 0;
 	return want;
+}
+
+static __always_inline __u32 kd_cap_exec_strs(struct kd_scratch *s, __u32 off, __u32 room, bool env)
+{
+	return kd_exec_strs(&s->buf[off & KD_BPF_REC_MASK], room < KD_STRARR_MAX ? room : KD_STRARR_MAX,
+			    env, &s->rflags);
 }
 
 /* ---- KD_CAP_SOCKTUPLE: the socket behind an fd, from kernel memory ---- */
@@ -241,13 +293,20 @@ static __always_inline __u16 kd_swab16(__u16 v)
 	return (__u16)((v >> 8) | (v << 8));
 }
 
-/* The fd a tuple param describes: argument j or the result (accept). */
+/* The fd a tuple param describes: argument j or the result (accept); for
+ * KD_LEN_ADDR(j), argument 0 when the sockaddr param j has bytes, else
+ * none (-1). */
 static __always_inline __s64 kd_tuple_fd(struct kd_scratch *s, __u8 aux)
 {
 	__u32 j = KD_LEN_IDX(aux);
 
 	if (KD_LEN_SRC(aux) == KD_LEN_RET)
 		return s->ret;
+	if (KD_LEN_SRC(aux) == KD_LEN_ADDR(0)) {
+		if (j >= KD_KSC_MAX_PARAMS || !*(__u16 *)&s->buf[KD_REC_HDR_SIZE + 2 * j])
+			return -1;
+		return (__s32)s->args[0];
+	}
 	if (KD_LEN_SRC(aux) != KD_LEN_ARG(0) || j >= 6)
 		return -1;
 	return (__s32)s->args[j];
@@ -343,7 +402,7 @@ static __always_inline __u64 kd_aux_len_a(const __u64 *a, long ret, __u8 aux)
 	case KD_LEN_ARG(0):
 		return kd_arg(a, j);
 	case KD_LEN_ARGPTR(0):
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)kd_arg(a, j)))
+		if (ret < 0 || bpf_probe_read_user(&v, sizeof(v), (void *)kd_arg(a, j)))
 			return 0;
 		return v;
 	case KD_LEN_RET:
@@ -375,6 +434,10 @@ static __always_inline __u32 kd_user_into(__u8 *dst, const __u32 room, __u64 ptr
 	}
 	if (!ptr || !want)
 		return 0;
+	/* a no-op (want <= room) that keeps the bound where 5.10's verifier
+	 * loses it across the compiler's spills */
+	asm volatile("" : "+r"(want));
+	want &= KD_BPF_REC_MASK;
 	if (bpf_probe_read_user(dst, want, (void *)ptr)) {
 		*rflags |= KD_RF_READ_FAULT;
 		return 0;
@@ -425,13 +488,14 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 	__u8 cap, aux;
 	__u64 a;
 
-	if (!s || i >= 6)
+	if (!s || i >= KD_KSC_MAX_PARAMS)
 		return -1;
 	off &= KD_BPF_REC_MASK;
 	room = KD_BPF_REC_MASK - off;
 	cap = s->k.p[i].cap;
 	aux = s->k.p[i].aux;
-	a = s->args[i];
+	/* a synthetic 7th param has no register */
+	a = i < 6 ? s->args[i] : 0;
 
 	switch (cap) {
 	case KD_CAP_VAL:
@@ -452,13 +516,19 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), kd_snaplen, room);
 		break;
 	case KD_CAP_SOCKADDR:
-		len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), KD_SOCKADDR_MAX, room);
+		if (KD_LEN_IS_MSG(aux))
+			len = kd_cap_msg_name(s, off, aux, room);
+		else
+			len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), KD_SOCKADDR_MAX, room);
 		break;
 	case KD_CAP_FIXED:
 		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);
 		break;
 	case KD_CAP_IOVEC:
-		len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), room);
+		if (KD_LEN_IS_MSG(aux))
+			len = kd_cap_msg_iov(s, off, aux, room);
+		else
+			len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), room);
 		break;
 	case KD_CAP_SOCKTUPLE:
 		len = kd_cap_socktuple(s, off, kd_tuple_fd(s, aux), room);
@@ -475,6 +545,11 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		}
 		*(__u64 *)&s->buf[off] = a;
 		len = 8;
+		break;
+	case KD_CAP_WSTATUS:
+		/* written only when a child was reported (wait4 returned its pid) */
+		if (s->ret > 0 && KD_LEN_IDX(aux) < 6)
+			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], 4, 4, room);
 		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */

@@ -526,14 +526,15 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 	s->mode = mode;
 	s->k = *k;
 	n = k->nparams;
-	if (n > 6)
-		n = 6;
+	if (n > KD_KSC_MAX_PARAMS)
+		n = KD_KSC_MAX_PARAMS;
 	off = KD_REC_HDR_SIZE + 2 * n;
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < KD_KSC_MAX_PARAMS; i++) {
 		if (i >= n)
 			break;
-		/* register values inline: a call per param costs more than the copy */
-		if (k->p[i].cap == KD_CAP_VAL) {
+		/* register values inline: a call per param costs more than the copy
+		 * (a 7th param is synthetic, never a register) */
+		if (i < 6 && k->p[i].cap == KD_CAP_VAL) {
 			*(__u64 *)&s->buf[off & KD_BPF_REC_MASK] = a[i];
 			*(__u16 *)&s->buf[KD_REC_HDR_SIZE + 2 * i] = 8;
 			off = (off & KD_BPF_REC_MASK) + 8;

@@ -23,6 +23,13 @@
 #define KD_OFFCPU_STOPPED     9
 #define KD_OFFCPU_PAGE_FAULT  10
 
+/* packet_drop's reason_name: the names of enum skb_drop_reason, from the
+ * running kernel's BTF (its values differ between kernels), for reasons
+ * below KD_DROP_NAMES; each NUL-terminated within KD_DROP_NAME_LEN bytes
+ * (the SKB_DROP_REASON_ prefix dropped, as the tracepoint prints them). */
+#define KD_DROP_NAMES    256u
+#define KD_DROP_NAME_LEN 40u
+
 /* Threads whose sched state is kept (off-CPU start, wakeup time). */
 #define KD_PRB_SCHED_ENTRIES 16384u
 /* Sockets between SYN_SENT and ESTABLISHED (connect latency). */

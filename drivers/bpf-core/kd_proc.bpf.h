@@ -79,8 +79,9 @@ int BPF_PROG(kd_p_fork_raw, struct task_struct *parent, struct task_struct *chil
 	return 0;
 }
 
-/* proc_exec carries a path: built in a per-CPU scratch, output at its length. */
-#define KD_PRB_SCRATCH 8192u
+/* proc_exec carries a path and an argv: built in a per-CPU scratch, output
+ * at its length. */
+#define KD_PRB_SCRATCH 16384u
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -91,9 +92,9 @@ struct {
 
 static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, struct linux_binprm *bprm)
 {
-	const __u32 fixed = KD_REC_HDR_SIZE + 2 * 3;
+	const __u32 fixed = KD_REC_HDR_SIZE + 2 * 4;
 	__u32 tgid = BPF_CORE_READ(p, tgid), tid = BPF_CORE_READ(p, pid);
-	__u32 zero = 0, cpu, len;
+	__u32 zero = 0, cpu, len, off, m, rflags = 0;
 	const char *fname;
 	struct kd_bpf_cnt *c;
 	void *ring;
@@ -119,13 +120,19 @@ static __always_inline void kd_on_exec(struct task_struct *p, __u32 old_pid, str
 		n = KD_STR_MAX;
 	*(__u64 *)(b + fixed + n) = tid;
 	*(__u64 *)(b + fixed + n + 8) = old_pid;
+	if (n == KD_STR_MAX)
+		rflags |= KD_RF_TRUNCATED;
+	/* below half the scratch, as the verifier can see: room for the args */
+	off = (fixed + (__u32)n + 16) & (KD_PRB_SCRATCH / 2 - 1);
+	m = kd_exec_strs(b + off, KD_STRARR_MAX, false, &rflags); /* p is current */
 	*(__u16 *)(b + KD_REC_HDR_SIZE) = n;
 	*(__u16 *)(b + KD_REC_HDR_SIZE + 2) = 8;
 	*(__u16 *)(b + KD_REC_HDR_SIZE + 4) = 8;
-	len = fixed + n + 16;
+	*(__u16 *)(b + KD_REC_HDR_SIZE + 6) = m;
+	len = off + m;
 	cpu = bpf_get_smp_processor_id();
-	kd_hdr_fill((void *)b, KD_EV_PROC_EXEC, 3, len, 0, 0, bpf_ktime_get_ns(),
-		    (__u64)tgid << 32 | tid, cpu, n == KD_STR_MAX ? KD_RF_TRUNCATED : 0);
+	kd_hdr_fill((void *)b, KD_EV_PROC_EXEC, 4, len, 0, 0, bpf_ktime_get_ns(),
+		    (__u64)tgid << 32 | tid, cpu, rflags);
 	c = kd_probe_counters(cpu);
 	KD_CNT_ADD(c, KD_CNT_KERNEL_EVENTS);
 	ring = kd_ring(cpu);

@@ -379,6 +379,9 @@ enum kd_param_kind {
 	KD_PK_SOCKTUPLE = 29, /* not an argument: struct kd_sock_tuple, the socket at exit */
 	KD_PK_PFLAGS = 30,   /* not an argument: bit flags a pointer argument points to
 			      * (clone3's clone_args.flags), read at exit; shown as FLAGS */
+	KD_PK_WSTATUS = 31,  /* not an argument: the int wait status a pointer argument
+			      * points to, read at exit when the call reported a child
+			      * (wait4's status); 4 bytes, or none */
 	KD_PK__COUNT
 };
 
@@ -433,8 +436,10 @@ struct kd_value {
 };
 /*
  * Bytes of a KD_PK_SOCKTUPLE param (the "tuple" that connect, accept, accept4,
- * bind and listen carry since schema 2): the socket behind the call's fd as the
- * kernel had it when the call returned, so the ephemeral port of a connect,
+ * bind and listen carry since schema 2, sendto and sendmsg since schema 4, when
+ * they name an address):
+ * the socket behind the call's fd as the kernel had it when the call returned,
+ * so the ephemeral port of a connect or of an unbound socket's first send,
  * the peer of accept(fd, NULL, NULL) and the port bind(0) picked are known
  * even when the process is gone. Wire format, fixed: memcpy the first
  * sizeof(struct kd_sock_tuple) bytes out (the record is unaligned). KD_VAL_NULL
@@ -544,7 +549,8 @@ enum kd_fd_role { KD_FD_ROLE_NONE = 0, KD_FD_ROLE_CLIENT = 1, KD_FD_ROLE_SERVER 
 
 /* kd_thread_flags() */
 #define KD_THREAD_INCOMPLETE (1u << 0) /* first seen in an event and /proc had nothing */
-#define KD_THREAD_EXITING    (1u << 1) /* this event ends it; gone at the next kd_next */
+#define KD_THREAD_EXITING    (1u << 1) /* this event ends it; gone at the next kd_next
+					    * (after the proc_exit that follows an exit) */
 
 /** @brief **kd_event_thread()** the thread ev came from; NULL without enrichment. */
 KD_API const struct kd_thread *kd_event_thread(const struct kd_event *ev);

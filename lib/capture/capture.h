@@ -15,7 +15,8 @@
 /* kd_open() with opts.capture, after the engine is open (h->boot_ns final):
  * creates the file, sets h->capture. Errors through kd__err(h, ...). */
 KD__HIDDEN int kd__capture_open(struct kd_handle *h, const char *path);
-/* kd_next(), for each record it delivers. A write error is returned once,
+/* kd_next(), for each record it delivers (after the children of the forks
+ * it followed since the last one, as updates). A write error is returned once,
  * then the capture is stopped (later calls return 0) so events keep flowing. */
 KD__HIDDEN int kd__capture_write(struct kd_handle *h, const void *rec, size_t len);
 /* kd_close(): flushes, writes the index and end blocks, closes, frees.

@@ -17,6 +17,8 @@ _Static_assert(offsetof(struct kd_open_opts, capture_opts) == 120 &&
 
 struct kd_dump {
 	struct kd__cw *w;
+	const struct kd_handle *h; /* the handle of the last event written */
+	uint64_t lookups;          /* its enrichment's lookups written for so far */
 };
 
 struct kd__capture {
@@ -104,28 +106,52 @@ static int capture_snapshot(void *ctx, uint8_t **buf, size_t *len, uint32_t *cou
 	return kd__snapshot_write(c->h->enrich, NULL, c->pids, c->npids, buf, len, count);
 }
 
-/* What the live tables learned from the kernel or /proc while enriching the
- * event about to be written (a replay cannot ask): its process, as an update
- * that goes before the record. */
-static int write_update(struct kd_handle *h, struct kd__capture *c)
+/* Process p's entry (and those sharing its fd table) as an update block. */
+static int write_proc_update(struct kd__cw *w, struct kd__enrich *e, const struct kd__proc *p)
 {
-	struct kd__enrich *e = h->enrich;
 	uint8_t *buf;
 	size_t len;
 	uint32_t count;
-	int err;
+	int err = kd__snapshot_write(e, p, NULL, 0, &buf, &len, &count);
 
-	if (!e || e->lookups == c->lookups)
-		return 0;
-	c->lookups = e->lookups;
-	if (!e->cur_thread)
-		return 0;
-	err = kd__snapshot_write(e, e->cur_thread->proc, NULL, 0, &buf, &len, &count);
 	if (err)
 		return err;
-	err = kd__cw_snapshot_block(c->w, buf, len, count);
+	err = kd__cw_snapshot_block(w, buf, len, count);
 	free(buf);
 	return err;
+}
+
+/* What the live tables of h learned that no written record says, as updates
+ * before h's current event: the children of the forks it followed for its
+ * tables only (never written), as they are now (one gone since is left out:
+ * nothing after this names it as live); and, when it looked something up in
+ * the kernel or /proc since *lookups, the event's process. A replay then
+ * meets them as the live handle did. */
+static int write_live_updates(struct kd__cw *w, struct kd_handle *h, uint64_t *lookups)
+{
+	struct kd__enrich *e = h->enrich;
+
+	if (!e)
+		return 0;
+	for (unsigned i = 0; i < h->nforks; i++) {
+		const struct kd_thread *t = kd__thread_find(e, h->forks[i]);
+		int err = t ? write_proc_update(w, e, t->proc) : 0;
+
+		if (err)
+			return err;
+	}
+	if (e->lookups == *lookups)
+		return 0;
+	*lookups = e->lookups;
+	return e->cur_thread ? write_proc_update(w, e, e->cur_thread->proc) : 0;
+}
+
+/* A write error stops the capture (said once); events keep coming. */
+static int capture_failed(struct kd_handle *h, struct kd__capture *c, int err)
+{
+	c->failed = err;
+	kd__log(h, KD_LOG_ERROR, "opts.capture stopped: %s", kd__cw_error(c->w));
+	return kd__err(h, err, "opts.capture stopped (events keep coming): %s", kd__cw_error(c->w));
 }
 
 int kd_dump_event(struct kd_dump *d, const struct kd_event *ev)
@@ -139,6 +165,18 @@ int kd_dump_event(struct kd_dump *d, const struct kd_event *ev)
 	/* events carry their source's epoch offset; the file keeps the first one */
 	if (!kd__cw_has_boot(d->w))
 		kd__cw_set_boot(d->w, ev->boot_ns);
+	if (ev->h && ev == &ev->h->ev && ev->h->enrich) {
+		int err;
+
+		/* a new handle: its tables as of now are in the start snapshot */
+		if (d->h != ev->h) {
+			d->h = ev->h;
+			d->lookups = ev->h->enrich->lookups;
+		}
+		err = write_live_updates(d->w, ev->h, &d->lookups);
+		if (err)
+			return err;
+	}
 	return kd__cw_record(d->w, ev->rec, ev->hdr->len);
 }
 
@@ -206,16 +244,10 @@ int kd__capture_write(struct kd_handle *h, const void *rec, size_t len)
 
 	if (!c || c->failed)
 		return 0;
-	err = write_update(h, c);
+	err = write_live_updates(c->w, h, &c->lookups);
 	if (!err)
 		err = kd__cw_record(c->w, rec, len);
-	if (err) {
-		c->failed = err;
-		kd__log(h, KD_LOG_ERROR, "opts.capture stopped: %s", kd__cw_error(c->w));
-		return kd__err(h, err, "opts.capture stopped (events keep coming): %s",
-			       kd__cw_error(c->w));
-	}
-	return 0;
+	return err ? capture_failed(h, c, err) : 0;
 }
 
 int kd__capture_close(struct kd_handle *h)

@@ -331,6 +331,16 @@ void kd_close(struct kd_handle *h)
 
 /* ------------------------------------------------------------ next */
 
+/* A fork followed for the tables only: its child, for the captures. */
+static void note_fork(struct kd_handle *h, const struct kd_event *ev)
+{
+	struct kd_value ctid;
+
+	if (kd_event_type(ev) == KD_EV_PROC_FORK && h->nforks < KD__FORKS_MAX &&
+	    kd_event_param(ev, 2, &ctid) == 0 && ctid.i > 0)
+		h->forks[h->nforks++] = (uint32_t)ctid.i;
+}
+
 static bool is_record_error(int err)
 {
 	return err <= KD_ETRUNCATED && err >= KD_EEMPTY;
@@ -347,10 +357,15 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 		return -EINVAL;
 	*ev = NULL;
 	/* removals the last event caused (close, exit) wait until it was delivered */
-	kd__enrich_flush(h);
+	kd__enrich_release(h);
+	if (h->forks_done) {
+		h->nforks = 0;
+		h->forks_done = false;
+	}
 	for (;;) {
 		err = h->ops->next(h->engine, &rec, &len, h->opts.timeout_ms);
 		if (err) {
+			kd__enrich_flush(h); /* an exit's removal waited for this */
 			/* the engine wrote the message; a record it could not frame is a drop */
 			if (is_record_error(err))
 				h->invalid++;
@@ -373,10 +388,12 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 		if (h->enabled[h->ev.hdr->type] && kd__filter_pass(h, &h->ev))
 			break;
 		h->followed++;
+		note_fork(h, &h->ev);
 	}
 	if (h->capture && (err = kd__capture_write(h, rec, len)))
 		return err;
 	h->events++;
+	h->forks_done = true;
 	*ev = &h->ev;
 	return 0;
 }

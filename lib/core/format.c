@@ -123,6 +123,25 @@ static void put_signal(struct out *o, int64_t sig)
 		putf(o, "%" PRId64, sig);
 }
 
+/* A wait status as <sys/wait.h> encodes it: exited(3), killed(SIGKILL),
+ * killed(SIGSEGV, core dumped), stopped(SIGSTOP), continued. */
+static void put_wstatus(struct out *o, uint32_t s)
+{
+	if (s == 0xffff) {
+		puts_(o, "continued");
+	} else if ((s & 0xff) == 0x7f) {
+		puts_(o, "stopped(");
+		put_signal(o, (s >> 8) & 0xff);
+		puts_(o, ")");
+	} else if ((s & 0x7f) == 0) {
+		putf(o, "exited(%u)", (s >> 8) & 0xff);
+	} else {
+		puts_(o, "killed(");
+		put_signal(o, s & 0x7f);
+		puts_(o, s & 0x80 ? ", core dumped)" : ")");
+	}
+}
+
 /* sockaddr bytes as captured: every read is checked against n. */
 static void put_sockaddr(struct out *o, const uint8_t *s, size_t n)
 {
@@ -284,6 +303,8 @@ static size_t struct_size(int kind)
 	case KD_PK_FDPAIR:
 	case KD_PK_SIGSET:
 		return 8;
+	case KD_PK_WSTATUS:
+		return 4;
 	case KD_PK_SOCKTUPLE:
 		return KD_SOCKTUPLE_SIZE;
 	default:
@@ -343,6 +364,9 @@ static void put_bytes_kind(struct out *o, const struct kd_value *v)
 		break;
 	case KD_PK_SOCKTUPLE:
 		put_socktuple(o, s);
+		break;
+	case KD_PK_WSTATUS:
+		put_wstatus(o, (uint32_t)le32(s));
 		break;
 	case KD_PK_RLIMIT:
 		puts_(o, "{cur=");

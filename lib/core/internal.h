@@ -92,6 +92,10 @@ struct kd_event {
  * a message in msg (may be NULL). */
 KD__HIDDEN int kd__decode(const void *rec, size_t len, struct kd_event *ev, char *msg, size_t msglen);
 
+/* Forks noted between two delivered events; more are not noted (a replay
+ * then meets those children as strangers, as before they were followed). */
+#define KD__FORKS_MAX 64
+
 struct kd_handle {
 	struct kd_open_opts opts;          /* normalized copy; strings owned below */
 	char *events_str, *file_str, *capture_str;
@@ -109,6 +113,12 @@ struct kd_handle {
 	struct kd__probes *probes;         /* lib/engines/core_probes.c, NULL if none */
 	struct kd_flt *filter;             /* the filter in force as built (lib/core/filter.c),
 					    * NULL if none: opts.filter, then kd_filter_set() */
+	/* children (tids) of the forks followed for the tables only since the
+	 * last delivered event: no replay sees those records, so captures write
+	 * the children as updates before that event (lib/capture/dump.c) */
+	uint32_t forks[KD__FORKS_MAX];
+	unsigned nforks;
+	bool forks_done;                   /* the event they preceded was delivered */
 	char err[512];
 };
 
@@ -123,6 +133,11 @@ KD__HIDDEN void kd__err_clear(struct kd_handle *h);
  * state enrichment tracks, so a narrow selection keeps the tables exact;
  * kd_next() feeds those to enrichment and hides them (lib/enrich/enrich.c). */
 KD__HIDDEN void kd__kernel_selection(const struct kd_handle *h, uint8_t *en);
+
+/* The file engine of h replays a capture written on this host (same
+ * hostname): this machine's /etc/passwd and /etc/group name its users
+ * (lib/engines/file.c). false for any other engine. */
+KD__HIDDEN bool kd__file_this_host(const struct kd_handle *h);
 
 /* Pick and open h->opts.engine (AUTO tries core, classic, kmod): sets
  * h->ops and h->engine (lib/engines/engines.c). */

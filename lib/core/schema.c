@@ -65,7 +65,8 @@ enum {
 #define KD_SC(id, name, nr, cat, res, flags, params)                                   \
 	_Static_assert((id) > 0 && (id) < 1000, "syscall ids are 1..999: " #name);      \
 	_Static_assert((nr) >= 0 && (nr) < (int)KD_MAX_SYSCALL_NR, "bad nr: " #name);   \
-	_Static_assert(NPARAMS(name) <= 6, "a syscall has at most 6 params: " #name);
+	_Static_assert(NPARAMS(name) <= KD_KSC_MAX_PARAMS,                               \
+		       "a syscall has at most 6 arguments and 1 synthetic param: " #name);
 #define KD_EV(id, name, cat, flags, params)                                            \
 	_Static_assert((id) >= 1000 && (id) < KD__EVENT_MAX, "event ids are 1000+: " #name); \
 	_Static_assert(NPARAMS(name) <= KD_REC_MAX_PARAMS, "too many params: " #name);

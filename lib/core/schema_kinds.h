@@ -51,7 +51,9 @@
 	X(SOCKTUPLE, "socktuple", BYTES, SOCKTUPLE, 0, "struct kd_sock_tuple",                \
 	  "socket tuple read from the kernel at exit (not an argument)")                   \
 	X(PFLAGS, "pflags", VAL, UVAL64, 0, NULL,                                             \
-	  "bit flags read through a pointer argument at exit (not an argument)")
+	  "bit flags read through a pointer argument at exit (not an argument)")               \
+	X(WSTATUS, "wstatus", BYTES, WSTATUS, 0, "int",                                       \
+	  "wait status read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

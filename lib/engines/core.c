@@ -270,7 +270,8 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 		k->flags |= KD_KSC_DIRECT;
 		return;
 	}
-	if (nvar > 1)
+	/* in place, a param is read from the registers, not through a msghdr */
+	if (nvar > 1 || KD_LEN_IS_MSG(k->p[v].aux))
 		return;
 	switch (k->p[v].cap) {
 	case KD_CAP_BUF:

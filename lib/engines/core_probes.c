@@ -315,6 +315,37 @@ static void choose(struct kd__probes *p, size_t u, const struct btf *btf, bool t
 	st->prog = NULL;
 }
 
+/* packet_drop's reason names: enum skb_drop_reason of this kernel (5.17+),
+ * its SKB_DROP_REASON_ prefix dropped, into the tables the probe copies
+ * from (drivers/bpf-core/kd_drop.bpf.h). */
+static void fill_drop_names(struct kd_core *s, const struct btf *btf)
+{
+	static const char prefix[] = "SKB_DROP_REASON_";
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	int id = btf ? btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) : -1;
+
+	if (id <= 0)
+		return;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++) {
+		const char *n = btf__name_by_offset(btf, e[i].name_off);
+		size_t len;
+
+		if (!n || e[i].val < 0 || (uint32_t)e[i].val >= KD_DROP_NAMES)
+			continue;
+		if (strncmp(n, prefix, sizeof(prefix) - 1) == 0)
+			n += sizeof(prefix) - 1;
+		len = strlen(n);
+		if (len + 1 > KD_DROP_NAME_LEN) /* none so long yet: cut, not lost */
+			len = KD_DROP_NAME_LEN - 1;
+		memcpy(s->bss->kd_drop_names[e[i].val], n, len);
+		s->bss->kd_drop_names[e[i].val][len] = '\0';
+		s->bss->kd_drop_name_len[e[i].val] = (uint8_t)(len + 1);
+	}
+}
+
 void kd__probes_setup(struct kd_handle *h, struct kd_core *s, bool tp_btf)
 {
 	static const char *const suffixes[] = { "btf", "raw", "fentry", "kprobe" };
@@ -330,6 +361,7 @@ void kd__probes_setup(struct kd_handle *h, struct kd_core *s, bool tp_btf)
 			strerror(errno));
 	if (p)
 		p->skel = s;
+	fill_drop_names(s, btf);
 	/* the stack table is kernel memory: one entry unless stacks are asked for */
 	bpf_map__set_max_entries(s->maps.kd_stacks, (h->opts.flags & KD_OPEN_STACKS) ? KD_STACK_ENTRIES : 1);
 	for (size_t u = 0; u < NUNITS; u++) {

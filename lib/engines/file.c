@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
 #include "engine.h"
@@ -148,6 +149,17 @@ static void file_close(void *state)
 		return;
 	kd__cr_close(s->r);
 	free(s);
+}
+
+bool kd__file_this_host(const struct kd_handle *h)
+{
+	const struct file_state *s = h && h->ops == &kd__engine_file ? h->engine : NULL;
+	char host[256];
+
+	if (!s || gethostname(host, sizeof(host)) != 0)
+		return false;
+	host[sizeof(host) - 1] = '\0';
+	return strcmp(host, s->first.hostname) == 0;
 }
 
 const struct kd_engine_ops kd__engine_file = {

@@ -60,6 +60,8 @@ int kd__enrich_open(struct kd_handle *h)
 	e->h = h;
 	id = h->ops ? h->ops->id : -1;
 	e->live = id == KD_ENGINE_CORE || id == KD_ENGINE_CLASSIC || id == KD_ENGINE_KMOD;
+	/* a capture replayed where it was written names users as live did */
+	e->names = e->live || kd__file_this_host(h);
 	e->max_threads = h->opts.max_threads ? h->opts.max_threads : KD__ENRICH_MAX_THREADS;
 	e->max_fds = h->opts.max_fds_per_proc ? h->opts.max_fds_per_proc : KD__ENRICH_MAX_FDS;
 	e->rl_tokens = KD__LOOKUP_BURST;
@@ -92,6 +94,45 @@ static struct kd__proc *defer_proc(struct kd__enrich *e)
 	return kd__proc_find(e, e->defer.id);
 }
 
+static void forget_current(struct kd__enrich *e)
+{
+	e->cur_ev = NULL;
+	e->cur_rec = NULL;
+	e->cur_thread = NULL;
+	e->cur_fd = NULL;
+	e->cur_fd_known = false;
+}
+
+static bool exit_deferred(const struct kd__enrich *e)
+{
+	return e->defer.kind == KD__DEFER_THREAD_EXIT || e->defer.kind == KD__DEFER_PROC_EXIT;
+}
+
+/* Is ev a proc_exit of the thread (process) whose exit/exit_group waits to
+ * be removed? The kernel sends it right after the syscall's event: it is
+ * enriched from the same entry, which goes after it. */
+static bool exit_continues(const struct kd__enrich *e, const struct kd_event *ev)
+{
+	if (ev->hdr->type != KD_EV_PROC_EXIT)
+		return false;
+	if (e->defer.kind == KD__DEFER_THREAD_EXIT)
+		return ev->hdr->tid == e->defer.id;
+	return e->defer.kind == KD__DEFER_PROC_EXIT && ev->hdr->pid == e->defer.id;
+}
+
+/* At the start of kd_next: what the last event closed goes; an exit waits
+ * for the next event (a proc_exit of the same thread still needs it) or
+ * for the end of the stream (kd__enrich_flush()). */
+void kd__enrich_release(struct kd_handle *h)
+{
+	struct kd__enrich *e = h ? h->enrich : NULL;
+
+	if (e && exit_deferred(e))
+		forget_current(e);
+	else
+		kd__enrich_flush(h);
+}
+
 void kd__enrich_flush(struct kd_handle *h)
 {
 	struct kd__enrich *e = h ? h->enrich : NULL;
@@ -118,11 +159,7 @@ void kd__enrich_flush(struct kd_handle *h)
 		break;
 	}
 	e->defer.kind = KD__DEFER_NONE;
-	e->cur_ev = NULL;
-	e->cur_rec = NULL;
-	e->cur_thread = NULL;
-	e->cur_fd = NULL;
-	e->cur_fd_known = false;
+	forget_current(e);
 }
 
 /* setuid family: -1 leaves an id as it is. Only root may set the real id. */
@@ -228,7 +265,9 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		return;
 	if (e->cur_ev == ev && e->cur_rec == ev->rec && e->cur_ts == ev->hdr->ts)
 		return; /* called twice for one delivery */
-	if (e->cur_ev || e->defer.kind != KD__DEFER_NONE)
+	if (exit_continues(e, ev))
+		forget_current(e);
+	else if (e->cur_ev || e->defer.kind != KD__DEFER_NONE)
 		kd__enrich_flush(h); /* in case the caller did not at the start of kd_next */
 	e->cur_ev = ev;
 	e->cur_rec = ev->rec;
@@ -300,9 +339,11 @@ void kd__kernel_selection(const struct kd_handle *h, uint8_t *en)
 {
 	const uint32_t state = KD_EF_PROC_STATE | KD_EF_CREATES_FD | KD_EF_CLOSES_FD;
 	/* also followed, without those flags: dups by fcntl, bpf fds, socket
-	 * roles, and the end of processes that never call exit (killed) */
+	 * roles, the end of processes that never call exit (killed), and each
+	 * fork as it happens: a vfork child runs (and often execs and exits)
+	 * before its parent's vfork returns, and would be a stranger until then */
 	const int more[] = { KD_EV_FCNTL, KD_EV_BPF, KD_EV_CONNECT, KD_EV_BIND, KD_EV_LISTEN,
-			     KD_EV_PROC_EXIT };
+			     KD_EV_PROC_EXIT, KD_EV_PROC_FORK };
 
 	memcpy(en, h->enabled, KD__EVENT_MAX);
 	if (h->opts.flags & KD_OPEN_NO_ENRICH)

@@ -132,6 +132,7 @@ enum kd__defer_kind { KD__DEFER_NONE, KD__DEFER_CLOSE, KD__DEFER_CLOSE_RANGE, KD
 struct kd__enrich {
 	struct kd_handle *h;
 	bool live; /* /proc describes the traced system */
+	bool names; /* /etc/passwd and /etc/group do: live, or a replay on this host */
 	uint32_t max_threads, max_fds;
 	struct kd_thread *threads;
 	struct kd__proc *procs;
@@ -175,6 +176,7 @@ KD__HIDDEN int kd__enrich_open(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_close(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev);
 KD__HIDDEN void kd__enrich_flush(struct kd_handle *h);
+KD__HIDDEN void kd__enrich_release(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_stats(struct kd_handle *h, struct kd_stats *st);
 KD__HIDDEN bool kd__enrich_may_lookup(struct kd__enrich *e);
 KD__HIDDEN bool kd__ev_int_slow(const struct kd_event *ev, unsigned i, int64_t *v);

@@ -34,16 +34,18 @@ static bool parse_hexaddr(const char *s, int family, struct kd__addr *a)
 	return true;
 }
 
+/* Takes n->path: kept with the entry, freed when n is not added. */
 static void add(struct kd__netmap *m, struct kd__netsock *n)
 {
-	struct kd__netsock *o, *c;
+	struct kd__netsock *o, *c = NULL;
 
 	HASH_FIND(hh, m->socks, &n->ino, sizeof(n->ino), o);
-	if (o || !n->ino)
+	if (!o && n->ino)
+		c = malloc(sizeof(*c));
+	if (!c) { /* a known inode (listed twice), none, or no memory */
+		free(n->path);
 		return;
-	c = malloc(sizeof(*c));
-	if (!c)
-		return;
+	}
 	*c = *n;
 	HASH_ADD(hh, m->socks, ino, sizeof(c->ino), c);
 }

@@ -334,6 +334,7 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 	int64_t r = ev->hdr->res, fd = -1, a = 0, b = 0, c = 0;
 	struct kd_fd *f, *lf, snap;
 	struct kd__addr addr;
+	bool send, msg;
 	int fam;
 
 	switch (ev->hdr->type) {
@@ -440,21 +441,28 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 		break;
 	case KD_EV_SENDTO:
 	case KD_EV_RECVFROM:
+	case KD_EV_SENDMSG:
+	case KD_EV_RECVMSG:
 		if (r < 0)
 			return;
 		kd__ev_int(ev, 0, &fd);
-		f = sock_fd(e, p, fd, NULL);
+		f = sock_fd(e, p, fd, ev);
 		if (!f)
 			return;
-		fam = param_addr(e, ev, 4, f, &addr, false);
+		/* the address: sendto/recvfrom's 5th param, sendmsg/recvmsg's 4th
+		 * (msg_name, schema 4) */
+		send = ev->hdr->type == KD_EV_SENDTO || ev->hdr->type == KD_EV_SENDMSG;
+		msg = ev->hdr->type == KD_EV_SENDMSG || ev->hdr->type == KD_EV_RECVMSG;
+		fam = param_addr(e, ev, msg ? 3 : 4, f, &addr, false);
 		if ((fam == AF_INET || fam == AF_INET6) && (f->sotype != SOCK_STREAM || !f->remote.set)) {
 			f->remote = addr;
 			if (f->role == KD_FD_ROLE_NONE)
-				f->role = kd_event_type(ev) == KD_EV_SENDTO ? KD_FD_ROLE_CLIENT
-									    : KD_FD_ROLE_SERVER;
+				f->role = send ? KD_FD_ROLE_CLIENT : KD_FD_ROLE_SERVER;
 		}
-		if (is_inet(f) && (!f->local.set || !f->local.port))
-			kd__sock_resolve_local(e, p, f); /* the first send binds a port */
+		/* the first send binds a port: the tuple (sendto, sendmsg, schema
+		 * 4) has it, else ask the system */
+		if (!apply_tuple(ev, f) && is_inet(f) && (!f->local.set || !f->local.port))
+			kd__sock_resolve_local(e, p, f);
 		break;
 	default:
 		break;

@@ -619,9 +619,17 @@ void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct k
 			}
 			comm_from_path(t->comm, fname);
 		}
+		/* the new image's args (schema 3); an older record has none:
+		 * unknown until the execve's exit, not the old image's */
+		if (!kd__ev_bytes(ev, 3, &fname, &flen))
+			flen = 0;
+		args_set(e, t->proc, flen ? fname : NULL, flen);
 		break;
 	case KD_EV_PROC_EXIT:
 		t->state |= KD__T_EXITING;
+		/* after exit_group, the whole process goes (as it would have) */
+		if (e->defer.kind == KD__DEFER_PROC_EXIT && e->defer.id == t->proc->pid)
+			break;
 		e->defer.kind = KD__DEFER_THREAD_EXIT;
 		e->defer.id = t->tid;
 		break;
@@ -743,14 +751,14 @@ uint32_t kd_thread_loginuid(const struct kd_thread *t)
 
 const char *kd_thread_user(const struct kd_thread *t)
 {
-	if (!t || !P(t)->e->live || (t->state & KD__T_INCOMPLETE))
+	if (!t || !P(t)->e->names || (t->state & KD__T_INCOMPLETE))
 		return NULL;
 	return kd__user_name(P(t)->e, P(t)->euid);
 }
 
 const char *kd_thread_group(const struct kd_thread *t)
 {
-	if (!t || !P(t)->e->live || (t->state & KD__T_INCOMPLETE))
+	if (!t || !P(t)->e->names || (t->state & KD__T_INCOMPLETE))
 		return NULL;
 	return kd__group_name(P(t)->e, P(t)->egid);
 }

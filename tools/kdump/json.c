@@ -204,6 +204,32 @@ static void put_socktuple(struct kdump_buf *b, const unsigned char *p)
 	kdump_buf_printf(b, ",\"dport\":%u}", t.dport);
 }
 
+/* A wait status: {"exit_code":3}, {"signal":"SIGKILL","core_dumped":false},
+ * {"stopped":"SIGSTOP"} or {"continued":true}. */
+static void put_wstatus(struct kdump_buf *b, uint32_t s)
+{
+	const char *sig;
+	uint32_t n;
+
+	if (s == 0xffff) {
+		kdump_buf_puts(b, "{\"continued\":true}");
+		return;
+	}
+	if ((s & 0x7f) == 0) {
+		kdump_buf_printf(b, "{\"exit_code\":%u}", (s >> 8) & 0xff);
+		return;
+	}
+	n = (s & 0xff) == 0x7f ? (s >> 8) & 0xff : s & 0x7f;
+	kdump_buf_puts(b, (s & 0xff) == 0x7f ? "{\"stopped\":" : "{\"signal\":");
+	if ((sig = kd_signal_name((int)n)))
+		put_cstr(b, sig);
+	else
+		kdump_buf_printf(b, "%u", n);
+	if ((s & 0xff) != 0x7f)
+		kdump_buf_puts(b, s & 0x80 ? ",\"core_dumped\":true" : ",\"core_dumped\":false");
+	kdump_buf_putc(b, '}');
+}
+
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
 static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
 {
@@ -240,6 +266,11 @@ static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, si
 		if (n < 16)
 			return false;
 		put_pair(b, "rlim_cur", "rlim_max", p, false);
+		return true;
+	case KD_PK_WSTATUS:
+		if (n < 4)
+			return false;
+		put_wstatus(b, (uint32_t)get_le(p, 4));
 		return true;
 	case KD_PK_FDPAIR:
 		if (n < 8)
@@ -366,9 +397,29 @@ static void put_thread(struct kdump_buf *b, const struct kd_thread *t)
 	}
 }
 
+/* A string of fd_info, null while unknown. */
+static void put_known(struct kdump_buf *b, const char *key, const char *v)
+{
+	kdump_buf_printf(b, ",\"%s\":", key);
+	if (v && *v)
+		put_cstr(b, v);
+	else
+		kdump_buf_puts(b, "null");
+}
+
+/* A port of fd_info, null while unknown (< 0, -ENOENT). */
+static void put_port(struct kdump_buf *b, const char *key, int port)
+{
+	if (port >= 0)
+		kdump_buf_printf(b, ",\"%s\":%d", key, port);
+	else
+		kdump_buf_printf(b, ",\"%s\":null", key);
+}
+
 /* "fd_info":{"num":3,"type":"file","path":...}; IP sockets: {"num":5,"type":"ipv4",
  * "proto":"tcp","src":...,"sport":...,"dst":...,"dport":...,"role":...}, src the
- * client when the role is known. */
+ * client when the role is known. What is not known yet (a socket neither bound
+ * nor connected, its role) is null, never a made-up value: the keys stay. */
 static void put_fd(struct kdump_buf *b, const struct kd_fd *f)
 {
 	int t = kd_fd_type(f), role = kd_fd_role(f);
@@ -379,19 +430,15 @@ static void put_fd(struct kdump_buf *b, const struct kd_fd *f)
 	put_cstr(b, kd_fd_type_name(t));
 	if (t == KD_FD_IPV4 || t == KD_FD_IPV6) {
 		int lp = kd_fd_local_port(f), rp = kd_fd_remote_port(f);
+		const char *la = kd_fd_local_addr(f, a, sizeof(a)) < 0 ? NULL : a;
+		const char *ra = kd_fd_remote_addr(f, r, sizeof(r)) < 0 ? NULL : r;
 
-		if (kd_fd_local_addr(f, a, sizeof(a)) < 0)
-			a[0] = '\0';
-		if (kd_fd_remote_addr(f, r, sizeof(r)) < 0)
-			r[0] = '\0';
-		kdump_buf_puts(b, ",\"proto\":");
-		put_cstr(b, kd_fd_proto_name(f));
-		kdump_buf_puts(b, ",\"src\":");
-		put_cstr(b, server ? r : a);
-		kdump_buf_printf(b, ",\"sport\":%d,\"dst\":", server ? rp : lp);
-		put_cstr(b, server ? a : r);
-		kdump_buf_printf(b, ",\"dport\":%d,\"role\":\"%s\"", server ? lp : rp,
-				 server ? "server" : role == KD_FD_ROLE_CLIENT ? "client" : "");
+		put_known(b, "proto", kd_fd_proto_name(f));
+		put_known(b, "src", server ? ra : la);
+		put_port(b, "sport", server ? rp : lp);
+		put_known(b, "dst", server ? la : ra);
+		put_port(b, "dport", server ? lp : rp);
+		put_known(b, "role", server ? "server" : role == KD_FD_ROLE_CLIENT ? "client" : NULL);
 	} else if (kd_fd_path(f)[0]) {
 		kdump_buf_puts(b, ",\"path\":");
 		put_cstr(b, kd_fd_path(f));

@@ -35,7 +35,7 @@ struct args {
 	size_t npids;
 	uint64_t count;      /* 0: unlimited */
 	double duration;     /* seconds, 0: unlimited */
-	const char *write_file, *read_file;
+	const char *write_file, *read_file, *out_file;
 	char **cmd;          /* NULL: no child */
 	/* in-kernel filters (kd_filter); the library checks the entries */
 	const char *comms[MAX_FILTER], *cgroups[MAX_FILTER], *paths[MAX_FILTER];
@@ -43,6 +43,7 @@ struct args {
 };
 
 static volatile sig_atomic_t stop_sig;       /* SIGINT/SIGTERM received */
+static volatile sig_atomic_t stop_count;     /* the second one stops at once */
 static volatile sig_atomic_t stop_from_user; /* sent by kill(), not the terminal */
 static volatile sig_atomic_t child_changed;  /* SIGCHLD */
 
@@ -68,9 +69,11 @@ static void usage(FILE *f)
 	      "      --path-prefix P   events with path params: only paths starting with P\n"
 	      "                        (repeatable; events without a path pass)\n"
 	      "  -n, --count N         stop after N events\n"
-	      "  -d, --duration SECS   stop after SECS seconds\n"
+	      "  -d, --duration SECS   stop after SECS seconds (what came before is shown)\n"
 	      "  -w, --write FILE      also write the events to a capture file\n"
 	      "  -r, --read FILE       replay a capture file instead of capturing live\n"
+	      "  -o, --output FILE     print the events to FILE instead of stdout (a traced\n"
+	      "                        command keeps stdout to itself)\n"
 	      "  -q, --quiet           count events without printing them\n"
 	      "      --no-latency      do not measure syscall latency\n"
 	      "      --stacks          sched_offcpu events show the kernel and user stacks\n"
@@ -81,6 +84,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "With -- COMMAND, kdump runs COMMAND, follows it and its children, and exits\n"
 	      "with its exit status (128+signal if it was killed).\n"
+	      "Ctrl-C stops after showing what happened before it (twice: at once).\n"
 	      "Stats (events, drops by reason) go to stderr at the end.\n",
 	      f);
 }
@@ -152,6 +156,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"duration", required_argument, NULL, 'd'},
 		{"write", required_argument, NULL, 'w'},
 		{"read", required_argument, NULL, 'r'},
+		{"output", required_argument, NULL, 'o'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"no-latency", no_argument, NULL, OPT_NO_LATENCY},
 		{"stacks", no_argument, NULL, OPT_STACKS},
@@ -169,7 +174,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 	opterr = 0; /* our own messages, all with exit 2 */
 	/* '+': stop at the command, so its own options are left alone */
-	while ((c = getopt_long(argc, argv, "+:e:s:E:p:n:d:w:r:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:s:E:p:n:d:w:r:o:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (!parse_engine(optarg, &a->engine))
@@ -209,6 +214,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'r':
 			a->read_file = optarg;
+			break;
+		case 'o':
+			a->out_file = optarg;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -310,6 +318,7 @@ static void on_stop(int sig, siginfo_t *si, void *uctx)
 {
 	(void)uctx;
 	stop_sig = sig;
+	stop_count++;
 	stop_from_user = si && si->si_code == SI_USER;
 }
 
@@ -339,10 +348,42 @@ static void setup_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* The file execvp() would run for name, found before the fork as strace
+ * does: the command then makes one execve, not one per PATH entry that
+ * lacks it (events that are kdump's launcher, not the command). Empty
+ * when name has no '/' and no PATH entry has it: execvp() says why. */
+static void resolve_cmd(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH"), *d, *end;
+	struct stat st;
+
+	out[0] = '\0';
+	if (strchr(name, '/')) {
+		snprintf(out, len, "%s", name);
+		return;
+	}
+	if (!path)
+		path = "/bin:/usr/bin"; /* glibc's default */
+	for (d = path;; d = end + 1) {
+		end = strchr(d, ':');
+		if (!end)
+			end = d + strlen(d);
+		int dl = (int)(end - d);
+		/* an empty entry is the current directory */
+		if ((size_t)snprintf(out, len, "%.*s%s%s", dl, dl ? d : ".", "/", name) < len &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+			return;
+		out[0] = '\0';
+		if (!*end)
+			return;
+	}
+}
+
 /* The child blocks on the pipe until the capture is open, so its first
  * syscalls are seen; EOF on the pipe means kdump gave up. */
 static pid_t spawn_child(char **cmd, int *go_fd)
 {
+	char file[PATH_MAX];
 	int p[2];
 
 	exec_stamp = mmap(NULL, sizeof(*exec_stamp), PROT_READ | PROT_WRITE,
@@ -353,6 +394,7 @@ static pid_t spawn_child(char **cmd, int *go_fd)
 	}
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
+	resolve_cmd(cmd[0], file, sizeof(file));
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -368,6 +410,9 @@ static pid_t spawn_child(char **cmd, int *go_fd)
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall to trace */
 		*exec_stamp = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		if (file[0])
+			execv(file, cmd);
+		/* not found, or a script without #! (execvp runs those with sh) */
 		execvp(cmd[0], cmd);
 		int e = errno;
 		fprintf(stderr, "kdump: cannot run %s: %s\n", cmd[0], strerror(e));
@@ -400,7 +445,12 @@ static void on_log(int level, const char *msg, void *ctx)
 	fprintf(stderr, "kdump: %s: %s\n", level >= 0 && level <= 3 ? names[level] : "log", msg);
 }
 
-static void print_stats(struct kd_handle *h)
+/* hidden: events kdump took out itself (the command's own before its exec,
+ * which are kdump's: counted as filtered, as the library counts its own
+ * process), so the line adds up with what was shown and written. late: the
+ * one event read past a stop (later than it), not shown: still in the
+ * buffers as far as the user is concerned. */
+static void print_stats(struct kd_handle *h, uint64_t hidden, uint64_t late)
 {
 	static const char *const reasons[KD_DROP__MAX] = {
 		[KD_DROP_BUFFER_FULL] = "buffer_full", [KD_DROP_TOO_BIG] = "too_big",
@@ -411,6 +461,11 @@ static void print_stats(struct kd_handle *h)
 
 	if (kd_stats(h, &st) < 0)
 		return;
+	hidden = hidden < st.events ? hidden : st.events;
+	st.events -= hidden;
+	st.kernel_events -= hidden < st.kernel_events ? hidden : st.kernel_events;
+	st.filtered += hidden;
+	st.events -= late < st.events ? late : st.events;
 	fprintf(stderr, "kdump: %" PRIu64 " events, %" PRIu64 " drops", st.events, st.drops);
 	const char *sep = " (";
 	for (int r = 0; r < KD_DROP__MAX; r++) {
@@ -420,8 +475,13 @@ static void print_stats(struct kd_handle *h)
 			st.drops_by_reason[r]);
 		sep = ", ";
 	}
-	fprintf(stderr, "), %" PRIu64 " kernel events, %" PRIu64 " filtered, ", st.kernel_events,
-		st.filtered);
+	fprintf(stderr, "), %" PRIu64 " kernel events", st.kernel_events);
+	/* the kernel writes on after a stop (-d, -n, Ctrl-C): say how many
+	 * later events were left in the buffers, so the line adds up */
+	if (st.kernel_events > st.events + st.drops)
+		fprintf(stderr, " (%" PRIu64 " still in the buffers when kdump stopped)",
+			st.kernel_events - st.events - st.drops);
+	fprintf(stderr, ", %" PRIu64 " filtered, ", st.filtered);
 	if (st.enrich_events)
 		fprintf(stderr, "%" PRIu64 " followed for enrichment, ", st.enrich_events);
 	fprintf(stderr, "engine %s\n", kd_engine_name(kd_handle_engine(h)));
@@ -463,19 +523,22 @@ static void *load_test_records(const char *path, size_t *len)
 	return data;
 }
 
-static double now_s(void)
+/* CLOCK_MONOTONIC ns, the clock of kd_event_ts_mono(). */
+static uint64_t now_mono_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Writes one rendered line; false once stdout is gone (EPIPE) or failing. */
-static bool emit(struct kdump_buf *b)
+/* Writes one rendered line; false once the output is gone (EPIPE) or failing. */
+static bool emit(struct kdump_out *out, struct kdump_buf *b)
 {
-	if (b->oom)
+	if (b->oom) {
+		errno = ENOMEM;
 		return false;
-	return fwrite(b->s, 1, b->len, stdout) == b->len;
+	}
+	return kdump_out_line(out, b->s, b->len);
 }
 
 static bool decode_error(int err)
@@ -515,6 +578,25 @@ int main(int argc, char **argv)
 		o.engine = KD_ENGINE_BUFFER;
 		o.records = test_records;
 		o.records_len = test_len;
+	}
+	/* live, -p names processes of this machine: one that is not there is a
+	 * typo or already gone, said now rather than as an empty capture */
+	for (size_t i = 0; live && i < a.npids; i++) {
+		if (kill(a.pids[i], 0) < 0 && errno == ESRCH) {
+			fprintf(stderr, "kdump: -p %d: no such process\n", (int)a.pids[i]);
+			free(test_records);
+			return 1;
+		}
+	}
+	/* before the child starts: it must not inherit the file */
+	int out_fd = STDOUT_FILENO;
+	if (a.out_file) {
+		out_fd = open(a.out_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out_fd < 0) {
+			fprintf(stderr, "kdump: cannot write %s: %s\n", a.out_file, strerror(errno));
+			free(test_records);
+			return 1;
+		}
 	}
 	if (live && !a.no_latency)
 		o.flags |= KD_OPEN_LATENCY;
@@ -576,15 +658,27 @@ int main(int argc, char **argv)
 	struct kdump_comm *comm = kdump_comm_new(live);
 	struct kdump_stacks *stacks = live && a.stacks ? kdump_stacks_new(h) : NULL;
 	struct kdump_buf line = {0};
-	double deadline = a.duration > 0 ? now_s() + a.duration : 0;
-	uint64_t seen = 0;
+	struct kdump_out out;
+	kdump_out_init(&out, out_fd);
+	/* CLOCK_MONOTONIC ns, as stop_at (duration <= 1e9 s fits) */
+	uint64_t deadline = a.duration > 0 ? now_mono_ns() + (uint64_t)(a.duration * 1e9) : 0;
+	uint64_t seen = 0, hidden = 0, late = 0;
+	/* -d or a first SIGINT/SIGTERM on a live capture: what happened before
+	 * the stop is still delivered (the consumer sleeps between wake marks,
+	 * so up to 2 MiB per CPU can be waiting); a second signal cuts it short */
+	uint64_t stop_at = 0;
 	bool child_done = false, out_gone = false;
 	int out_errno = 0;
 	int child_status = 0;
 	rc = 0;
 
-	while (!stop_sig) {
+	for (;;) {
 		const struct kd_event *ev;
+
+		if (stop_sig && (!live || stop_count > 1))
+			break;
+		if (stop_sig && !stop_at)
+			stop_at = now_mono_ns();
 
 		if (child > 0 && !child_done && child_changed) {
 			child_changed = 0;
@@ -592,8 +686,14 @@ int main(int argc, char **argv)
 				child_done = true;
 		}
 		err = kd_next(h, &ev);
-		if (err == 0 && child > 0 && before_exec(ev, child))
+		if (err == 0 && stop_at && kd_event_ts_mono(ev) > stop_at) {
+			late = 1;
+			break;
+		}
+		if (err == 0 && child > 0 && before_exec(ev, child)) {
+			hidden++;
 			continue;
+		}
 		if (err == 0) {
 			seen++;
 			if (dump && (err = kd_dump_event(dump, ev)) < 0) {
@@ -610,22 +710,23 @@ int main(int argc, char **argv)
 				else
 					kdump_text_event(&line, ev, cm);
 				kdump_stacks_put(stacks, &line, ev, a.json);
-				if (!emit(&line)) {
+				if (!emit(&out, &line)) {
 					out_gone = true;
-					out_errno = line.oom ? ENOMEM : errno;
+					out_errno = errno;
 					break;
 				}
 			}
 			if (a.count && seen >= a.count)
 				break;
 		} else if (err == KD_TIMEOUT) {
-			if (fflush(stdout) != 0) {
+			if (!kdump_out_flush(&out)) {
 				out_gone = true;
 				out_errno = errno;
 				break;
 			}
-			/* the child is gone and its last events are drained */
-			if (child_done)
+			/* the child is gone (or kdump stops) and the last events
+			 * are drained */
+			if (child_done || stop_at)
 				break;
 		} else if (err == KD_EOF) {
 			break;
@@ -641,11 +742,18 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		if (deadline && now_s() >= deadline)
-			break;
+		if (deadline && !stop_at && now_mono_ns() >= deadline) {
+			if (!live)
+				break;
+			stop_at = now_mono_ns();
+		}
 	}
 
-	if (!out_gone && fflush(stdout) != 0) {
+	if (!out_gone && !kdump_out_flush(&out)) {
+		out_gone = true;
+		out_errno = errno;
+	}
+	if (out_fd != STDOUT_FILENO && close(out_fd) != 0 && !out_gone) {
 		out_gone = true;
 		out_errno = errno;
 	}
@@ -659,7 +767,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	}
 	if (!pipe_closed)
-		print_stats(h);
+		print_stats(h, hidden, late);
 	kd_close(h);
 	kdump_buf_free(&line);
 	kdump_comm_free(comm);

@@ -22,6 +22,20 @@ void kdump_buf_printf(struct kdump_buf *b, const char *fmt, ...)
 void kdump_buf_fmt_param(struct kdump_buf *b, const struct kd_event *ev, int i);
 void kdump_buf_free(struct kdump_buf *b);
 
+/* out.c: event lines out to a file descriptor, whole lines per write(2)
+ * (at most PIPE_BUF bytes of them when possible), so a traced command
+ * writing to the same stdout never lands inside one. false with errno set
+ * once a write failed. */
+struct kdump_out {
+	int fd;
+	size_t len;
+	char buf[4096];
+};
+
+void kdump_out_init(struct kdump_out *o, int fd);
+bool kdump_out_line(struct kdump_out *o, const char *s, size_t len);
+bool kdump_out_flush(struct kdump_out *o);
+
 /* comm.c: thread name by tid. NULL when unknown (replays, exited threads). */
 struct kdump_comm;
 struct kdump_comm *kdump_comm_new(bool live);

@@ -231,6 +231,16 @@ static void put_len(FILE *f, const struct gevent *e, unsigned len, const char *w
 	case KD_LEN_ARG_MIN_RET(0):
 		fprintf(f, ", %s min(`%s`, return value)", what, arg_name(e, i));
 		break;
+	case KD_LEN_MSG(0):
+		fprintf(f, ", read through the msghdr `%s` at exit", arg_name(e, i));
+		break;
+	case KD_LEN_ADDR(0):
+		fprintf(f, ", of argument `%s` when `%s` was given", arg_name(e, 0), arg_name(e, i));
+		break;
+	case KD_LEN_MSG_OUT(0):
+		fprintf(f, ", read through the msghdr `%s` at exit, when the call succeeded",
+			arg_name(e, i));
+		break;
 	default:
 		break;
 	}
@@ -247,7 +257,11 @@ static void put_meaning(FILE *f, const struct gevent *e, const struct gparam *p)
 		fprintf(f, "one of `%s`", p->set);
 	else
 		fprintf(f, "%s", kinds[k].meaning);
-	if (strcmp(p->kind, "IOVEC") == 0)
+	if (strcmp(p->kind, "SOCKTUPLE") == 0)
+		put_len(f, e, p->len, "the socket of the fd");
+	else if (strcmp(p->kind, "WSTATUS") == 0 || strcmp(p->kind, "PFLAGS") == 0)
+		put_len(f, e, p->len, "address");
+	else if (strcmp(p->kind, "IOVEC") == 0)
 		put_len(f, e, p->len, "count");
 	else
 		put_len(f, e, p->len, "length");
