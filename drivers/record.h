@@ -34,8 +34,10 @@
  *   4  sendmsg gains addr, data and tuple, recvmsg addr and data (read
  *      through the msghdr, KD_LEN_MSG), sendto a tuple (its 7th param);
  *      packet_drop gains reason_name (the producing kernel's name of it);
- *      wait4 gains status (KD_CAP_WSTATUS) */
-#define KD_SCHEMA_VERSION 4
+ *      wait4 gains status (KD_CAP_WSTATUS)
+ *   5  poll and ppoll gain fds (KD_CAP_POLLFD: the pollfd array with the
+ *      revents the call returned) */
+#define KD_SCHEMA_VERSION 5
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
@@ -103,6 +105,10 @@ struct kd_rec_hdr {
  * (KD_LEN_ARG(i)) points to, 4 bytes, read at exit only when the call
  * returned > 0 (wait4 reported a child and wrote its status); else none. */
 #define KD_CAP_WSTATUS   9
+/* Not a syscall argument: the struct pollfd array the user pointer in
+ * argument aux (KD_LEN_ARG(i)) points to, argument i+1 entries of 8 bytes,
+ * up to KD_POLLFD_MAX (then KD_RF_TRUNCATED), read at exit. */
+#define KD_CAP_POLLFD    10
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00
@@ -130,6 +136,7 @@ struct kd_rec_hdr {
 #define KD_STRARR_MAX    4096u /* argv bytes limit */
 #define KD_STRARR_COUNT  64u   /* argv entries limit */
 #define KD_SOCKADDR_MAX  128u
+#define KD_POLLFD_MAX    32u   /* struct pollfd entries of a POLLFD param */
 
 /*
  * Wire form of a KD_CAP_SOCKTUPLE param (40 bytes, little endian). Ports in

@@ -2,10 +2,13 @@
  * tests/test_core_ipc.c: ipc and time syscalls through the CO-RE engine:
  * pipe2, eventfd2, memfd_create, futex, nanosleep, clock_gettime (raw: the
  * vDSO would skip the kernel), clock_nanosleep, timerfd_create, setitimer,
- * getitimer. Struct params (fd pairs, timespecs, itimervals) are compared
- * byte for byte; pointers the kernel writes are read at exit.
+ * getitimer, poll, ppoll. Struct params (fd pairs, timespecs, itimervals,
+ * pollfd arrays) are compared byte for byte; pointers the kernel writes are
+ * read at exit.
  */
 #include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <linux/futex.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -137,5 +140,74 @@ Test(core_ipc, timerfd_itimers)
 	core_eq_i(core_expect(h, "setitimer", -EINVAL), "which", 99);
 	cr_assert_eq(getitimer(99, &cur), -1);
 	core_eq_i(core_expect(h, "getitimer", -EINVAL), "which", 99);
+	kd_close(h);
+}
+
+/* poll and ppoll: fds is the array as the call returned it (revents the
+ * kernel's), up to 32 entries; a failed call shows no revents. */
+Test(core_ipc, poll_ppoll_fds)
+{
+	struct kd_handle *h = core_open("poll,ppoll");
+	struct timespec zero = { 0, 0 }, bad = { 0, -1 };
+	struct pollfd fds[3], many[40];
+	const struct kd_event *ev;
+	struct kd_value v;
+	char want[256], buf[2048];
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], "x", 1), 1);
+	fds[0] = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = p[1], .events = POLLOUT | POLLIN };
+	fds[2] = (struct pollfd){ .fd = -1, .events = POLLIN, .revents = 0x77 };
+	cr_assert_eq(poll(fds, 3, 0), 2);
+	cr_assert_eq(fds[0].revents, POLLIN);
+	cr_assert_eq(fds[1].revents, POLLOUT);
+	cr_assert_eq(fds[2].revents, 0); /* the kernel clears what it skips */
+	ev = core_expect(h, "poll", 2);
+	core_eq_ptr(ev, "ufds", fds);
+	core_eq_u(ev, "nfds", 3);
+	core_eq_i(ev, "timeout_msecs", 0);
+	core_eq_bytes(ev, "fds", fds, sizeof(fds));
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want),
+		 "[{fd=%d, events=POLLIN, revents=POLLIN}, {fd=%d, events=POLLIN|POLLOUT, "
+		 "revents=POLLOUT}, {fd=-1, events=POLLIN, revents=0}]", p[0], p[1]);
+	cr_assert_str_eq(buf, want);
+
+	/* more than 32: the first 32, cut */
+	for (int i = 0; i < 40; i++)
+		many[i] = (struct pollfd){ .fd = -1, .events = POLLOUT };
+	many[39].fd = p[0];
+	many[39].events = POLLIN;
+	cr_assert_eq(poll(many, 40, 0), 1);
+	ev = core_expect(h, "poll", 1);
+	v = core_param(ev, "fds");
+	cr_assert_eq(v.len, 32 * sizeof(struct pollfd));
+	cr_assert(v.flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(memcmp(v.ptr, many, v.len), 0);
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert(strstr(buf, "{fd=-1, events=POLLOUT, revents=0}, ...]"), "%s", buf);
+
+	/* failed: the array could not be read (EFAULT), or the call did not
+	 * get to it (EINVAL, a bad timeout): no revents shown */
+	cr_assert_eq(syscall(SYS_poll, 8, 1, 0), -1); /* tests/valgrind.supp knows */
+	core_eq_null(core_expect(h, "poll", -EFAULT), "fds");
+	cr_assert_eq(syscall(SYS_ppoll, fds, 1, &bad, NULL, 8), -1);
+	ev = core_expect(h, "ppoll", -EINVAL);
+	core_eq_bytes(ev, "fds", fds, sizeof(fds[0]));
+	cr_assert_geq(kd_event_param_format(ev, 5, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "[{fd=%d, events=POLLIN}]", p[0]);
+	cr_assert_str_eq(buf, want);
+
+	fds[0].revents = 0;
+	cr_assert_eq(syscall(SYS_ppoll, fds, 1, &zero, NULL, 8), 1);
+	ev = core_expect(h, "ppoll", 1);
+	core_eq_u(ev, "nfds", 1);
+	core_eq_bytes(ev, "tsp", &zero, sizeof(zero));
+	core_eq_bytes(ev, "fds", fds, sizeof(fds[0]));
+	cr_assert_eq(fds[0].revents, POLLIN);
+	close(p[0]);
+	close(p[1]);
 	kd_close(h);
 }

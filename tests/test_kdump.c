@@ -299,10 +299,10 @@ Test(kdump, json_escapes_and_types)
 }
 
 /* Struct kinds render as JSON structures: sockaddr objects, fd pairs, argv
- * arrays, timespecs; signals by name, NULL pointers as null. */
+ * arrays, timespecs, poll fds; signals by name, NULL pointers as null. */
 Test(kdump, json_structs)
 {
-	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill"};
+	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -349,6 +349,20 @@ Test(kdump, json_structs)
 	rec_val(&rb, 42);
 	rec_val(&rb, SIGTERM);
 	rec_end(&rb);
+	/* struct pollfd: fd, events, revents; revents only of a call that succeeded */
+	static const int16_t pfd[8] = {3, 0, 0x1, 0x1 | 0x10, -1, -1, 0x4, 0};
+	rec_begin(&rb, "poll", 1, 0);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 2);
+	rec_val(&rb, (uint64_t)-1);
+	rec_bytes(&rb, pfd, sizeof(pfd));
+	rec_end(&rb);
+	rec_begin(&rb, "poll", -EINTR, 0);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 1);
+	rec_val(&rb, 100);
+	rec_bytes(&rb, pfd, 8);
+	rec_end(&rb);
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -361,6 +375,10 @@ Test(kdump, json_structs)
 		"\"args\":{\"filename\":\"/bin/true\",\"argv\":[\"true\",\"-x\"],\"envp\":null}}",
 		"\"args\":{\"rqtp\":{\"tv_sec\":1,\"tv_nsec\":500},\"rmtp\":null}}",
 		"\"args\":{\"pid\":42,\"sig\":\"SIGTERM\"}}",
+		"\"args\":{\"ufds\":4096,\"nfds\":2,\"timeout_msecs\":-1,\"fds\":[{\"fd\":3,\"events\":\"POLLIN\","
+		"\"revents\":\"POLLIN|POLLHUP\"},{\"fd\":-1,\"events\":\"POLLOUT\",\"revents\":\"0\"}]}}",
+		"\"args\":{\"ufds\":4096,\"nfds\":1,\"timeout_msecs\":100,\"fds\":[{\"fd\":3,\"events\":\"POLLIN\"}]},"
+		"\"error\":\"EINTR\"}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

@@ -309,7 +309,7 @@ ParameterizedTest(int *idp, schema, row)
 		case KD_WIRE_BYTES:
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
 					  cap == KD_CAP_SOCKTUPLE || cap == KD_CAP_WSTATUS ||
-					  (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_POLLFD || (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -330,13 +330,19 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect(ai < i && e->params[ai].kind == KD_PK_PTR,
 				  "%s.%s: MSG(%u) names a PTR argument before it", e->name, p->name, ai);
 		}
-		/* read through a pointer argument (clone3's flags, wait4's status) */
-		if (cap == KD_CAP_UVAL64 || cap == KD_CAP_WSTATUS) {
+		/* read through a pointer argument (clone3's flags, wait4's status,
+		 * poll's fds) */
+		if (cap == KD_CAP_UVAL64 || cap == KD_CAP_WSTATUS || cap == KD_CAP_POLLFD) {
 			cr_expect(sc && src == KD_LEN_ARG(0) && ai < e->nparams &&
 					  e->params[ai].kind == KD_PK_PTR,
 				  "%s.%s: read through a PTR argument", e->name, p->name);
-			if (cap == KD_CAP_UVAL64)
+			if (cap == KD_CAP_UVAL64 || cap == KD_CAP_POLLFD)
 				cr_expect_neq(p->set, 0, "%s.%s: flags need a set", e->name, p->name);
+			/* the count is the argument after the array's pointer */
+			if (cap == KD_CAP_POLLFD)
+				cr_expect(ai + 1 < e->nparams && kd__kind_wire(e->params[ai + 1].kind) ==
+									 KD_WIRE_VAL,
+					  "%s.%s: count after the pointer", e->name, p->name);
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
@@ -358,7 +364,8 @@ ParameterizedTest(int *idp, schema, row)
 				     p->name);
 		}
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
-		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS)
+		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
+		    cap != KD_CAP_POLLFD)
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)

@@ -551,6 +551,18 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		if (s->ret > 0 && KD_LEN_IDX(aux) < 6)
 			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], 4, 4, room);
 		break;
+	case KD_CAP_POLLFD:
+		/* the array as the call left it: its revents are the answer */
+		if (KD_LEN_IDX(aux) < 5) {
+			__u64 n = (__u32)s->args[KD_LEN_IDX(aux) + 1]; /* unsigned int nfds */
+
+			/* n * 8 must not wrap: one entry past the limit says "cut" */
+			if (n > KD_POLLFD_MAX)
+				n = KD_POLLFD_MAX + 1;
+			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], n * 8,
+					   KD_POLLFD_MAX * 8, room);
+		}
+		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */
 		if (s->mode == KD_MODE_EXEC)

@@ -382,6 +382,12 @@ enum kd_param_kind {
 	KD_PK_WSTATUS = 31,  /* not an argument: the int wait status a pointer argument
 			      * points to, read at exit when the call reported a child
 			      * (wait4's status); 4 bytes, or none */
+	KD_PK_POLLFDS = 32,  /* not an argument: the struct pollfd array a pointer argument
+			      * points to, read at exit (poll's and ppoll's fds): 8 bytes
+			      * per entry, as struct pollfd (int fd, short events, short
+			      * revents, little endian), up to 32 entries (then
+			      * KD_VAL_TRUNCATED); revents are the call's when its result
+			      * is >= 0; events and revents use the poll_events set */
 	KD_PK__COUNT
 };
 

@@ -456,6 +456,28 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 	}
 }
 
+/* poll's fds: [{fd=3, events=POLLIN, revents=POLLIN}, ...], revents only
+ * when the call succeeded (a failed one may not have written them). */
+static void put_pollfds(struct out *o, unsigned set, const struct kd_value *v, bool revents)
+{
+	const uint8_t *s = v->ptr;
+	uint16_t bits;
+
+	puts_(o, "[");
+	for (size_t off = 0; off + 8 <= v->len; off += 8) {
+		putf(o, "%s{fd=%" PRId32 ", events=", off ? ", " : "", le32(s + off));
+		memcpy(&bits, s + off + 4, sizeof(bits));
+		put_set(o, set, bits);
+		if (revents) {
+			puts_(o, ", revents=");
+			memcpy(&bits, s + off + 6, sizeof(bits));
+			put_set(o, set, bits);
+		}
+		puts_(o, "}");
+	}
+	puts_(o, v->flags & KD_VAL_TRUNCATED ? (v->len >= 8 ? ", ...]" : "...]") : "]");
+}
+
 int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
@@ -467,7 +489,9 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 	err = kd_event_param(ev, i, &v);
 	if (err)
 		return err;
-	if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
+	if (v.kind == KD_PK_POLLFDS && !(v.flags & KD_VAL_NULL))
+		put_pollfds(&o, ev->info->params[i].set, &v, kd_event_result(ev) >= 0);
+	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, &v);
 	else
 		put_value(&o, &ev->info->params[i], &v);

@@ -53,7 +53,9 @@
 	X(PFLAGS, "pflags", VAL, UVAL64, 0, NULL,                                             \
 	  "bit flags read through a pointer argument at exit (not an argument)")               \
 	X(WSTATUS, "wstatus", BYTES, WSTATUS, 0, "int",                                       \
-	  "wait status read through a pointer argument at exit (not an argument)")
+	  "wait status read through a pointer argument at exit (not an argument)")            \
+	X(POLLFDS, "pollfds", BYTES, POLLFD, 0, "struct pollfd *",                            \
+	  "struct pollfd array read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

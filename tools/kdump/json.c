@@ -230,6 +230,37 @@ static void put_wstatus(struct kdump_buf *b, uint32_t s)
 	kdump_buf_putc(b, '}');
 }
 
+/* Bits of poll_events: "POLLIN|POLLOUT", or the number. */
+static void put_poll_bits(struct kdump_buf *b, uint16_t v)
+{
+	char tmp[192];
+	int n = kd_flags_format("poll_events", v, tmp, sizeof(tmp));
+
+	if (n >= 0 && (size_t)n < sizeof(tmp))
+		put_cstr(b, tmp);
+	else
+		kdump_buf_printf(b, "%u", v);
+}
+
+/* poll's fds: [{"fd":3,"events":"POLLIN","revents":"POLLIN"},...], revents
+ * only when the call succeeded (a failed one may not have written them). */
+static void put_pollfds(struct kdump_buf *b, const unsigned char *p, size_t n, bool revents)
+{
+	kdump_buf_putc(b, '[');
+	for (size_t off = 0; off + 8 <= n; off += 8) {
+		if (off)
+			kdump_buf_putc(b, ',');
+		kdump_buf_printf(b, "{\"fd\":%" PRId32 ",\"events\":", (int32_t)get_le(p + off, 4));
+		put_poll_bits(b, (uint16_t)get_le(p + off + 4, 2));
+		if (revents) {
+			kdump_buf_puts(b, ",\"revents\":");
+			put_poll_bits(b, (uint16_t)get_le(p + off + 6, 2));
+		}
+		kdump_buf_putc(b, '}');
+	}
+	kdump_buf_putc(b, ']');
+}
+
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
 static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
 {
@@ -356,6 +387,10 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	}
 	if (v.kind == KD_PK_SOCKTUPLE && v.len >= sizeof(struct kd_sock_tuple)) {
 		put_socktuple(b, v.ptr);
+		return;
+	}
+	if (v.kind == KD_PK_POLLFDS) {
+		put_pollfds(b, v.ptr, v.len, kd_event_result(ev) >= 0);
 		return;
 	}
 	if (put_struct(b, (int)v.kind, v.ptr, v.len))

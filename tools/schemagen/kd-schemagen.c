@@ -261,6 +261,9 @@ static void put_meaning(FILE *f, const struct gevent *e, const struct gparam *p)
 		put_len(f, e, p->len, "the socket of the fd");
 	else if (strcmp(p->kind, "WSTATUS") == 0 || strcmp(p->kind, "PFLAGS") == 0)
 		put_len(f, e, p->len, "address");
+	else if (strcmp(p->kind, "POLLFDS") == 0)
+		fprintf(f, ", `%s` entries at `%s`, up to %u", arg_name(e, KD_LEN_IDX(p->len) + 1),
+			arg_name(e, KD_LEN_IDX(p->len)), KD_POLLFD_MAX);
 	else if (strcmp(p->kind, "IOVEC") == 0)
 		put_len(f, e, p->len, "count");
 	else
