@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -441,6 +442,36 @@ Test(core_file, attrs_sync_lock_cwd, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_eq(syscall(SYS_getcwd, cwd, 1), -1);
 	core_eq_u(core_expect(h, "getcwd", -ERANGE), "size", 1);
 	cr_assert_eq(chdir("/"), 0);
+	close(fd);
+	kd_close(h);
+}
+
+/* ioctl's cmd by name when the schema knows the request, else in hex. */
+Test(core_file, ioctl_cmd_names)
+{
+	struct kd_handle *h = core_open("ioctl");
+	const struct kd_event *ev;
+	char buf[64];
+	int p[2], n = -1, fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], "abc", 3), 3);
+	cr_assert_eq(ioctl(p[0], FIONREAD, &n), 0);
+	cr_assert_eq(n, 3);
+	ev = core_expect(h, "ioctl", 0);
+	core_eq_i(ev, "fd", p[0]);
+	core_eq_u(ev, "cmd", FIONREAD);
+	core_eq_ptr(ev, "arg", &n);
+	cr_assert_geq(kd_event_param_format(ev, 1, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "FIONREAD");
+
+	cr_assert_eq(ioctl(fd, 0x1234abcd, 0), -1);
+	ev = core_expect(h, "ioctl", -ENOTTY);
+	cr_assert_geq(kd_event_param_format(ev, 1, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "0x1234abcd");
+	close(p[0]);
+	close(p[1]);
 	close(fd);
 	kd_close(h);
 }

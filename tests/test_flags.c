@@ -13,9 +13,11 @@
 #include <linux/bpf.h>
 #include <linux/close_range.h>
 #include <linux/falloc.h>
+#include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/if_ether.h>
+#include <linux/if_tun.h>
 #include <linux/io_uring.h>
 #include <linux/kcmp.h>
 #include <linux/keyctl.h>
@@ -29,6 +31,7 @@
 #include <linux/reboot.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -39,6 +42,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
+#include <sys/ioctl.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>

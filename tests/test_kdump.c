@@ -299,10 +299,12 @@ Test(kdump, json_escapes_and_types)
 }
 
 /* Struct kinds render as JSON structures: sockaddr objects, fd pairs, argv
- * arrays, timespecs, poll fds; signals by name, NULL pointers as null. */
+ * arrays, timespecs, poll fds; signals and ioctl requests by name, NULL
+ * pointers as null. */
 Test(kdump, json_structs)
 {
-	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll"};
+	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
+					   "ioctl"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -363,6 +365,14 @@ Test(kdump, json_structs)
 	rec_val(&rb, 100);
 	rec_bytes(&rb, pfd, 8);
 	rec_end(&rb);
+	/* ioctl's cmd: named when known, else its hex, a string either way */
+	for (int i = 0; i < 2; i++) {
+		rec_begin(&rb, "ioctl", i ? -ENOTTY : 0, 0);
+		rec_val(&rb, 1);
+		rec_val(&rb, i ? 0x1234abcd : 0x5401);
+		rec_val(&rb, 4096);
+		rec_end(&rb);
+	}
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -379,6 +389,8 @@ Test(kdump, json_structs)
 		"\"revents\":\"POLLIN|POLLHUP\"},{\"fd\":-1,\"events\":\"POLLOUT\",\"revents\":\"0\"}]}}",
 		"\"args\":{\"ufds\":4096,\"nfds\":1,\"timeout_msecs\":100,\"fds\":[{\"fd\":3,\"events\":\"POLLIN\"}]},"
 		"\"error\":\"EINTR\"}",
+		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096}}",
+		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096},\"error\":\"ENOTTY\"}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

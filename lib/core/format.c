@@ -409,7 +409,12 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 			putf(o, "%" PRIu64, v->u);
 		break;
 	case KD_PK_HEX:
-		putf(o, v->u ? "%#" PRIx64 : "%" PRIu64, v->u);
+		/* a request code (ioctl's cmd) by name when its set knows it */
+		name = sp->set ? kd__set_lookup(sp->set, v->u) : NULL;
+		if (name)
+			puts_(o, name);
+		else
+			putf(o, v->u ? "%#" PRIx64 : "%" PRIu64, v->u);
 		break;
 	case KD_PK_PTR:
 		if (v->u)

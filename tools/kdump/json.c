@@ -346,6 +346,7 @@ static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_v
 	case KD_PK_FLAGS:
 	case KD_PK_PFLAGS:
 	case KD_PK_ENUM:
+	case KD_PK_HEX: /* with a set (ioctl's cmd): its name, or "0x..." */
 		name = kd_event_type_param_set(type, i);
 		if (name) {
 			int n = kd_flags_format(name, v->u, tmp, sizeof(tmp));
