@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sendfile.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,21 @@ static bool under_valgrind(void)
 	return vg;
 }
 
+/* A child, with dir (a mkdtemp template) made and path set to dir/file;
+ * the pid in the parent, 0 in the child (which dies with the test). */
+static pid_t fork_in_tempdir(char *dir, char *path, size_t n)
+{
+	pid_t pid;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, n, "%s/file", dir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		et_child();
+	return pid;
+}
+
 /* ------------------------------------------------------------ files */
 
 Test(enrich, open_dup_write_close)
@@ -118,12 +134,8 @@ Test(enrich, open_dup_write_close)
 	int fd = -1, d = -1;
 	pid_t pid;
 
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/file", dir);
-	pid = fork();
-	cr_assert_geq(pid, 0);
+	pid = fork_in_tempdir(dir, path, sizeof(path));
 	if (pid == 0) {
-		et_child();
 		int a = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), b = dup(a);
 
 		if (a < 0 || b < 0 || write(b, "x", 1) != 1)
@@ -166,6 +178,58 @@ Test(enrich, open_dup_write_close)
 	cr_assert(kd_thread_flags(kd_event_thread(ev)) & KD_THREAD_EXITING);
 	reap(pid);
 	cr_assert(et_until(h, et_gone, (uint32_t)pid), "the exited process left the table");
+	unlink(path);
+	rmdir(dir);
+	et_close(h);
+}
+
+/* Every fd param names its fd: both of sendfile's, dup2's newfd (the copy,
+ * once the call is delivered), a dirfd's directory; other params none. */
+Test(enrich, every_fd_param_named)
+{
+	int t_dup2 = need_type("dup2"), t_send = need_type("sendfile"), t_open = need_type("openat");
+	struct kd_handle *h = et_open("openat,dup2,sendfile,close,exit_group,clone,clone3,fork", 0);
+	char dir[] = "/tmp/kd-enrich-XXXXXX", path[64];
+	const struct kd_event *ev;
+	const struct kd_fd *f;
+	pid_t pid;
+
+	pid = fork_in_tempdir(dir, path, sizeof(path));
+	if (pid == 0) {
+		int d = open(dir, O_RDONLY | O_DIRECTORY), a = openat(d, "file", O_RDWR | O_CREAT, 0600);
+		int p[2];
+
+		if (d < 0 || a < 0 || pipe(p) || write(a, "xy", 2) != 2 || dup2(a, 100) != 100 ||
+		    sendfile(p[1], 100, &(off_t){ 0 }, 2) != 2)
+			_exit(1);
+		_exit(0);
+	}
+	ev = et_wait(h, t_open, (uint32_t)pid, et_res_ge0, NULL);
+	while (kd_event_param_fd(ev, 0) == NULL) /* open(dir) is an openat(AT_FDCWD, ..) */
+		ev = et_wait(h, t_open, (uint32_t)pid, et_res_ge0, NULL);
+	f = kd_event_param_fd(ev, 0);
+	cr_assert_eq(kd_fd_type(f), KD_FD_DIR);
+	cr_assert_str_eq(kd_fd_path(f), dir);
+	cr_assert_null(kd_event_param_fd(ev, 1), "a path is no fd");
+	cr_assert_null(kd_event_param_fd(ev, 9), "no param 9");
+	cr_assert_str_eq(fd_path(ev), path);
+
+	ev = et_wait(h, t_dup2, (uint32_t)pid, et_res_ge0, NULL);
+	f = kd_event_param_fd(ev, 0);
+	cr_assert_not_null(f);
+	cr_assert_str_eq(kd_fd_path(f), path);
+	f = kd_event_param_fd(ev, 1);
+	cr_assert_not_null(f);
+	cr_assert_eq(kd_fd_num(f), 100);
+	cr_assert_str_eq(kd_fd_path(f), path);
+
+	ev = et_wait(h, t_send, (uint32_t)pid, et_res_ge0, NULL);
+	cr_assert_eq(kd_fd_type(kd_event_param_fd(ev, 0)), KD_FD_PIPE);
+	f = kd_event_param_fd(ev, 1);
+	cr_assert_eq(kd_fd_num(f), 100);
+	cr_assert_str_eq(kd_fd_path(f), path);
+	cr_assert_null(kd_event_param_fd(ev, 2), "offset is a pointer");
+	reap(pid);
 	unlink(path);
 	rmdir(dir);
 	et_close(h);

@@ -892,3 +892,18 @@ Test(kdump, pid_not_running_is_an_error)
 	cr_assert_str_empty(r.out);
 	run_free(&r);
 }
+
+/* Text: every fd param carries what it names, not only the first. */
+Test(kdump, text_names_every_fd)
+{
+	const char *args[] = {"-E", "dup2", "--", "sh", "-c", "exec 3</etc/hostname; exec 4>&3", NULL};
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture");
+	struct run r = run_live(args);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.out, "dup2(oldfd=3<file:/etc/hostname>, newfd=4<file:/etc/hostname>) "
+					 "= 4<file:/etc/hostname>"),
+			   "%s", r.out);
+	run_free(&r);
+}

@@ -567,6 +567,13 @@ KD_API const struct kd_thread *kd_event_thread(const struct kd_event *ev);
  * enrichment.
  */
 KD_API const struct kd_fd *kd_event_fd(const struct kd_event *ev);
+/**
+ * @brief **kd_event_param_fd()** the fd that param i (an fd or dirfd param) names, as
+ * the table has it while ev is delivered: both fds of sendfile, splice or dup2 (whose
+ * newfd is then the copy), a dirfd's directory. NULL when param i is no fd, the fd is
+ * not known (AT_FDCWD), or without enrichment.
+ */
+KD_API const struct kd_fd *kd_event_param_fd(const struct kd_event *ev, unsigned i);
 /** @brief **kd_thread_lookup()** the table's thread tid (no /proc lookup); NULL if unknown. */
 KD_API const struct kd_thread *kd_thread_lookup(struct kd_handle *h, uint32_t tid);
 /**

@@ -404,6 +404,21 @@ const struct kd_fd *kd_event_fd(const struct kd_event *ev)
 	return e->cur_fd;
 }
 
+const struct kd_fd *kd_event_param_fd(const struct kd_event *ev, unsigned i)
+{
+	struct kd__enrich *e = ev_enrich(ev);
+	int64_t v;
+	int kind;
+
+	if (!e || !e->cur_thread || i >= kd_event_nparams(ev) || i >= ev->info->nparams)
+		return NULL;
+	kind = ev->info->params[i].kind;
+	if ((kind != KD_PK_FD && kind != KD_PK_DIRFD) || !kd__ev_int(ev, i, &v))
+		return NULL;
+	/* an fd is an int whatever width the kernel declares (AT_FDCWD finds nothing) */
+	return kd__fd_find(e->cur_thread->proc, (int32_t)(uint32_t)v);
+}
+
 const struct kd_thread *kd_thread_lookup(struct kd_handle *h, uint32_t tid)
 {
 	if (!h || !h->enrich)

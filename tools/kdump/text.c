@@ -23,13 +23,12 @@ static void put_time(struct kdump_buf *b, uint64_t ts)
 	kdump_buf_printf(b, "%s.%09" PRIu64, last_hms, ts % 1000000000u);
 }
 
-/* "<file:/etc/hosts>" after the fd (value v) when it is the one the event uses or creates. */
-static void put_fd_info(struct kdump_buf *b, const struct kd_event *ev, int64_t v)
+/* "<file:/etc/hosts>" after an fd the table knows. */
+static void put_fd_info(struct kdump_buf *b, const struct kd_fd *f)
 {
-	const struct kd_fd *f = kd_event_fd(ev);
 	char s[512];
 
-	if (f && kd_fd_num(f) == (int32_t)v && kd_fd_format(f, s, sizeof(s)) >= 0)
+	if (f && kd_fd_format(f, s, sizeof(s)) >= 0)
 		kdump_buf_printf(b, "<%s>", s);
 }
 
@@ -39,7 +38,6 @@ void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char
 	unsigned n = kd_event_nparams(ev);
 	const struct kd_thread *t = kd_event_thread(ev);
 	const char *cid = t ? kd_thread_container_id(t) : "";
-	struct kd_value v;
 
 	put_time(b, kd_event_ts(ev));
 	kdump_buf_printf(b, " %" PRIu32 " %s(%" PRIu32 ":%" PRIu32 ") ", kd_event_cpu(ev),
@@ -51,8 +49,7 @@ void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char
 		const char *name = kd_event_type_param_name(type, i);
 		kdump_buf_printf(b, "%s%s=", i ? ", " : "", name ? name : "?");
 		kdump_buf_fmt_param(b, ev, (int)i);
-		if (kd_event_type_param_kind(type, i) == KD_PK_FD && kd_event_param(ev, i, &v) == 0)
-			put_fd_info(b, ev, v.i);
+		put_fd_info(b, kd_event_param_fd(ev, i));
 	}
 	kdump_buf_putc(b, ')');
 	if (kd_event_type_flags(type) & KD_EF_SYSCALL) {
@@ -61,8 +58,11 @@ void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char
 		} else {
 			kdump_buf_puts(b, " = ");
 			kdump_buf_fmt_param(b, ev, -1);
-			if (kd_event_type_result_kind(type) == KD_PK_FD && kd_event_result(ev) >= 0)
-				put_fd_info(b, ev, kd_event_result(ev));
+			const struct kd_fd *f = kd_event_fd(ev);
+
+			if (kd_event_type_result_kind(type) == KD_PK_FD && kd_event_result(ev) >= 0 &&
+			    f && kd_fd_num(f) == (int32_t)kd_event_result(ev))
+				put_fd_info(b, f);
 		}
 	}
 	if (kd_event_has_latency(ev)) {
