@@ -36,7 +36,8 @@
  *      packet_drop gains reason_name (the producing kernel's name of it);
  *      wait4 gains status (KD_CAP_WSTATUS)
  *   5  poll and ppoll gain fds (KD_CAP_POLLFD: the pollfd array with the
- *      revents the call returned) */
+ *      revents the call returned); sendmmsg and recvmmsg gain addr and
+ *      data, of their first message (KD_LEN_MMSG), sendmmsg a tuple */
 #define KD_SCHEMA_VERSION 5
 
 struct kd_rec_hdr {
@@ -122,8 +123,13 @@ struct kd_rec_hdr {
  * it (recvmsg), so only when the call succeeded. */
 #define KD_LEN_MSG(i)     (0x50 | (i))
 #define KD_LEN_MSG_OUT(i) (0x60 | (i))
+/* The first struct mmsghdr of the array argument i points to (sendmmsg,
+ * recvmmsg): its msghdr as for MSG_OUT, its data up to its msg_len, only
+ * when the call moved at least one message. */
+#define KD_LEN_MMSG(i)    (0x80 | (i))
 #define KD_LEN_IS_MSG(aux) \
-	(KD_LEN_SRC(aux) == KD_LEN_MSG(0) || KD_LEN_SRC(aux) == KD_LEN_MSG_OUT(0))
+	(KD_LEN_SRC(aux) == KD_LEN_MSG(0) || KD_LEN_SRC(aux) == KD_LEN_MSG_OUT(0) || \
+	 KD_LEN_SRC(aux) == KD_LEN_MMSG(0))
 /* A SOCKTUPLE param: the socket of the fd in argument 0, only when param i
  * (a sockaddr, captured before it) has bytes: a send to an explicit address
  * may bind the port, a send on a connected socket has nothing new to say

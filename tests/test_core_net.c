@@ -333,3 +333,66 @@ Test(core_net, msg_calls_and_send_tuple)
 	close(v);
 	kd_close(h);
 }
+
+/* sendmmsg and recvmmsg (schema 5): the first message's address and data,
+ * its data up to its own msg_len (the call returns a count of messages);
+ * nothing when no message moved. */
+Test(core_net, mmsg_first_message)
+{
+	struct kd_handle *h = core_open("sendmmsg,recvmmsg");
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in from[2];
+	socklen_t slen = sizeof(srv);
+	char b[2][16];
+	struct iovec out[3] = { { "dns", 3 }, { "-query", 6 }, { "second", 6 } };
+	struct iovec in[2] = { { b[0], 16 }, { b[1], 16 } };
+	struct mmsghdr mm[2];
+	const struct kd_event *ev;
+	int s, c;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	c = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(s >= 0 && c >= 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&srv, sizeof(srv)), 0);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&srv, &slen), 0);
+
+	memset(mm, 0, sizeof(mm));
+	mm[0].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv), .msg_iov = out,
+					 .msg_iovlen = 2 };
+	mm[1].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv), .msg_iov = out + 2,
+					 .msg_iovlen = 1 };
+	cr_assert_eq(sendmmsg(c, mm, 2, 0), 2);
+	cr_assert_eq(mm[0].msg_len, 9);
+	ev = core_expect(h, "sendmmsg", 2);
+	core_eq_i(ev, "fd", c);
+	core_eq_ptr(ev, "mmsg", mm);
+	core_eq_u(ev, "vlen", 2);
+	core_eq_bytes(ev, "addr", &srv, sizeof(srv));
+	core_eq_bytes(ev, "data", "dns-query", 9);
+	cr_assert_eq(tuple_of(ev).sport, port_of(c), "the port the first send bound");
+
+	memset(mm, 0, sizeof(mm));
+	for (int i = 0; i < 2; i++)
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+						 .msg_iov = &in[i], .msg_iovlen = 1 };
+	cr_assert_eq(recvmmsg(s, mm, 2, 0, NULL), 2);
+	ev = core_expect(h, "recvmmsg", 2);
+	core_eq_i(ev, "fd", s);
+	core_eq_bytes(ev, "addr", &from[0], sizeof(from[0]));
+	cr_assert_eq(ntohs(from[0].sin_port), port_of(c));
+	core_eq_bytes(ev, "data", "dns-query", 9);
+
+	/* nothing waiting, a bad fd: no message moved, none shown */
+	cr_assert_eq(recvmmsg(s, mm, 2, 0, NULL), -1);
+	ev = core_expect(h, "recvmmsg", -EAGAIN);
+	core_eq_null(ev, "addr");
+	core_eq_null(ev, "data");
+	cr_assert_eq(sendmmsg(CORE_BAD_FD, mm, 2, 0), -1);
+	ev = core_expect(h, "sendmmsg", -EBADF);
+	core_eq_null(ev, "addr");
+	core_eq_null(ev, "data");
+	core_eq_null(ev, "tuple");
+	close(s);
+	close(c);
+	kd_close(h);
+}

@@ -362,15 +362,15 @@ Test(core_tuples, ipv4_without_socket_events)
 	short_lived(AF_INET, "bind,listen,connect,accept,accept4");
 }
 
-/* An unbound UDP socket's first sendto/sendmsg binds its port; the child is
- * gone before its events are read, so only the send's tuple can say which
- * port (schema 4). */
+/* An unbound UDP socket's first sendto/sendmsg/sendmmsg binds its port; the
+ * child is gone before its events are read, so only the send's tuple can say
+ * which port (schema 4, sendmmsg 5). */
 Test(core_tuples, udp_send_binds_short_lived)
 {
-	struct kd_handle *h = et_open("sendto,sendmsg", 0);
+	struct kd_handle *h = et_open("sendto,sendmsg,sendmmsg", 0);
 	struct sockaddr_storage ss;
 	socklen_t sl = loopback(AF_INET, &ss, 0);
-	struct { int u, v; uint16_t uport, vport; } g;
+	struct { int u, v, w; uint16_t uport, vport, wport; } g;
 	int s = socket(AF_INET, SOCK_DGRAM, 0), pfd[2], st;
 	const struct kd_event *ev;
 	char want[200], a[64];
@@ -385,13 +385,17 @@ Test(core_tuples, udp_send_binds_short_lived)
 	if (pid == 0) {
 		struct iovec iov = { "x", 1 };
 		struct msghdr m = { .msg_name = &ss, .msg_namelen = sl, .msg_iov = &iov, .msg_iovlen = 1 };
+		struct mmsghdr mm = { .msg_hdr = m };
 
 		g.u = socket(AF_INET, SOCK_DGRAM, 0);
 		g.v = socket(AF_INET, SOCK_DGRAM, 0);
-		if (sendto(g.u, "x", 1, 0, (struct sockaddr *)&ss, sl) != 1 || sendmsg(g.v, &m, 0) != 1)
+		g.w = socket(AF_INET, SOCK_DGRAM, 0);
+		if (sendto(g.u, "x", 1, 0, (struct sockaddr *)&ss, sl) != 1 || sendmsg(g.v, &m, 0) != 1 ||
+		    sendmmsg(g.w, &mm, 1, 0) != 1)
 			_exit(3);
 		g.uport = local_port(g.u);
 		g.vport = local_port(g.v);
+		g.wport = local_port(g.w);
 		_exit(write(pfd[1], &g, sizeof(g)) == (ssize_t)sizeof(g) ? 0 : 9);
 	}
 	close(pfd[1]);
@@ -407,6 +411,10 @@ Test(core_tuples, udp_send_binds_short_lived)
 	ev = et_wait(h, kd_event_type_by_name("sendmsg"), (uint32_t)pid, fd0_is, &g.v);
 	snprintf(want, sizeof(want), "udp:0.0.0.0:%u->%s", g.vport, ep(AF_INET, local_port(s), a, sizeof(a)));
 	fd_str_eq(ev, want);
+	ev = et_wait(h, kd_event_type_by_name("sendmmsg"), (uint32_t)pid, fd0_is, &g.w);
+	snprintf(want, sizeof(want), "udp:0.0.0.0:%u->%s", g.wport, ep(AF_INET, local_port(s), a, sizeof(a)));
+	fd_str_eq(ev, want);
+	cr_assert_eq(kd_fd_role(kd_event_fd(ev)), KD_FD_ROLE_CLIENT);
 	close(s);
 	et_close(h);
 }

@@ -88,11 +88,12 @@ static __always_inline __u32 kd_cap_str(struct kd_scratch *s, __u32 off, __u64 p
 	return n & KD_BPF_REC_MASK;
 }
 
-/* Data of an iovec array, in order, up to what the syscall moved (ret). */
+/* Data of an iovec array, in order, up to what the syscall moved (ret, or
+ * a message's msg_len). */
 static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64 ptr,
-					  __u64 count, __u32 room)
+					  __u64 count, __s64 moved, __u32 room)
 {
-	__u64 total = s->ret > 0 ? (__u64)s->ret : 0;
+	__u64 total = moved > 0 ? (__u64)moved : 0;
 	struct kd_iov iov;
 	__u64 got = 0;
 	int j;
@@ -131,27 +132,41 @@ static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64
 	return got & KD_BPF_REC_MASK;
 }
 
-/* The head of struct user_msghdr (x86-64, the same on every kernel). */
+/* struct mmsghdr: struct user_msghdr, then msg_len (x86-64, the same on
+ * every kernel); the head is all a msghdr param needs. */
 struct kd_msghdr {
 	__u64 name;
 	__u32 namelen;
 	__u32 pad;
 	__u64 iov;
 	__u64 iovlen;
+	__u64 control;
+	__u64 controllen;
+	__u32 flags;
+	__u32 pad2;
+	__u32 msg_len; /* mmsghdr only */
 };
 
-/* The msghdr a KD_LEN_MSG/KD_LEN_MSG_OUT param reads through, as the call
- * left it; false when there is none to read (MSG_OUT: the call failed). */
-static __always_inline bool kd_msghdr(struct kd_scratch *s, __u8 aux, struct kd_msghdr *m)
+#define KD_MSGHDR_HEAD 32 /* name .. iovlen */
+
+/* The msghdr a KD_LEN_MSG/MSG_OUT/MMSG param reads through, as the call left
+ * it, and how many bytes it moved (ret, or the first mmsghdr's msg_len);
+ * false when there is none to read (MSG_OUT: the call failed, MMSG: it
+ * moved no message). */
+static __always_inline bool kd_msghdr(struct kd_scratch *s, __u8 aux, struct kd_msghdr *m,
+				      __s64 *moved)
 {
 	__u32 j = KD_LEN_IDX(aux);
+	bool mm = KD_LEN_SRC(aux) == KD_LEN_MMSG(0);
 
-	if (j >= 6 || (KD_LEN_SRC(aux) == KD_LEN_MSG_OUT(0) && s->ret < 0) || !s->args[j])
+	if (j >= 6 || (KD_LEN_SRC(aux) == KD_LEN_MSG_OUT(0) && s->ret < 0) || (mm && s->ret < 1) ||
+	    !s->args[j])
 		return false;
-	if (bpf_probe_read_user(m, sizeof(*m), (void *)s->args[j])) {
+	if (bpf_probe_read_user(m, mm ? sizeof(*m) : KD_MSGHDR_HEAD, (void *)s->args[j])) {
 		s->rflags |= KD_RF_READ_FAULT;
 		return false;
 	}
+	*moved = mm ? (__s64)m->msg_len : s->ret;
 	return true;
 }
 
@@ -159,8 +174,9 @@ static __always_inline bool kd_msghdr(struct kd_scratch *s, __u8 aux, struct kd_
 static __always_inline __u32 kd_cap_msg_name(struct kd_scratch *s, __u32 off, __u8 aux, __u32 room)
 {
 	struct kd_msghdr m;
+	__s64 moved;
 
-	if (!kd_msghdr(s, aux, &m))
+	if (!kd_msghdr(s, aux, &m, &moved))
 		return 0;
 	return kd_cap_bytes(s, off, m.name, m.namelen, KD_SOCKADDR_MAX, room);
 }
@@ -169,10 +185,11 @@ static __always_inline __u32 kd_cap_msg_name(struct kd_scratch *s, __u32 off, __
 static __always_inline __u32 kd_cap_msg_iov(struct kd_scratch *s, __u32 off, __u8 aux, __u32 room)
 {
 	struct kd_msghdr m;
+	__s64 moved;
 
-	if (!kd_msghdr(s, aux, &m))
+	if (!kd_msghdr(s, aux, &m, &moved))
 		return 0;
-	return kd_cap_iovec(s, off, m.iov, m.iovlen, room);
+	return kd_cap_iovec(s, off, m.iov, m.iovlen, moved, room);
 }
 
 /* A NULL-terminated char *[] as consecutive NUL-terminated strings. */
@@ -528,7 +545,7 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		if (KD_LEN_IS_MSG(aux))
 			len = kd_cap_msg_iov(s, off, aux, room);
 		else
-			len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), room);
+			len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), s->ret, room);
 		break;
 	case KD_CAP_SOCKTUPLE:
 		len = kd_cap_socktuple(s, off, kd_tuple_fd(s, aux), room);

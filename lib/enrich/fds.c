@@ -673,6 +673,8 @@ void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 	case KD_EV_RECVFROM:
 	case KD_EV_SENDMSG:
 	case KD_EV_RECVMSG:
+	case KD_EV_SENDMMSG:
+	case KD_EV_RECVMMSG:
 		kd__sock_event(e, p, ev);
 		break;
 	default:

@@ -257,6 +257,22 @@ static int param_addr(struct kd__enrich *e, const struct kd_event *ev, unsigned 
 	return fam;
 }
 
+/* Where a send's or receive's address param is: sendto/recvfrom's 5th,
+ * sendmsg/recvmsg's 4th (msg_name, schema 4), sendmmsg's 5th and recvmmsg's
+ * 6th (their first message's, schema 5). */
+static unsigned addr_param(int type)
+{
+	switch (type) {
+	case KD_EV_SENDMSG:
+	case KD_EV_RECVMSG:
+		return 3;
+	case KD_EV_RECVMMSG:
+		return 5;
+	default:
+		return 4;
+	}
+}
+
 /* The "tuple" param (schema 2+): the socket as the kernel had it at exit. */
 static bool ev_tuple(const struct kd_event *ev, struct kd_sock_tuple *t)
 {
@@ -334,7 +350,7 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 	int64_t r = ev->hdr->res, fd = -1, a = 0, b = 0, c = 0;
 	struct kd_fd *f, *lf, snap;
 	struct kd__addr addr;
-	bool send, msg;
+	bool send;
 	int fam;
 
 	switch (ev->hdr->type) {
@@ -443,17 +459,17 @@ void kd__sock_event(struct kd__enrich *e, struct kd__proc *p, const struct kd_ev
 	case KD_EV_RECVFROM:
 	case KD_EV_SENDMSG:
 	case KD_EV_RECVMSG:
+	case KD_EV_SENDMMSG:
+	case KD_EV_RECVMMSG:
 		if (r < 0)
 			return;
 		kd__ev_int(ev, 0, &fd);
 		f = sock_fd(e, p, fd, ev);
 		if (!f)
 			return;
-		/* the address: sendto/recvfrom's 5th param, sendmsg/recvmsg's 4th
-		 * (msg_name, schema 4) */
-		send = ev->hdr->type == KD_EV_SENDTO || ev->hdr->type == KD_EV_SENDMSG;
-		msg = ev->hdr->type == KD_EV_SENDMSG || ev->hdr->type == KD_EV_RECVMSG;
-		fam = param_addr(e, ev, msg ? 3 : 4, f, &addr, false);
+		send = ev->hdr->type == KD_EV_SENDTO || ev->hdr->type == KD_EV_SENDMSG ||
+		       ev->hdr->type == KD_EV_SENDMMSG;
+		fam = param_addr(e, ev, addr_param(ev->hdr->type), f, &addr, false);
 		if ((fam == AF_INET || fam == AF_INET6) && (f->sotype != SOCK_STREAM || !f->remote.set)) {
 			f->remote = addr;
 			if (f->role == KD_FD_ROLE_NONE)
