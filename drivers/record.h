@@ -37,7 +37,8 @@
  *      wait4 gains status (KD_CAP_WSTATUS)
  *   5  poll and ppoll gain fds (KD_CAP_POLLFD: the pollfd array with the
  *      revents the call returned); sendmmsg and recvmmsg gain addr and
- *      data, of their first message (KD_LEN_MMSG), sendmmsg a tuple */
+ *      data, of their first message (KD_LEN_MMSG), sendmmsg a tuple;
+ *      rt_sigaction gains action and old_action (KD_LEN_PTR, PTR_OUT) */
 #define KD_SCHEMA_VERSION 5
 
 struct kd_rec_hdr {
@@ -135,6 +136,13 @@ struct kd_rec_hdr {
  * may bind the port, a send on a connected socket has nothing new to say
  * and should not pay for reading the socket on every call. */
 #define KD_LEN_ADDR(i)    (0x70 | (i))
+/* A synthetic KD_CAP_FIXED param: the struct the pointer argument i points
+ * to, read at exit; PTR_OUT only when the call succeeded (the kernel writes
+ * it then: rt_sigaction's oact). */
+#define KD_LEN_PTR(i)     (0x90 | (i))
+#define KD_LEN_PTR_OUT(i) (0xa0 | (i))
+#define KD_LEN_IS_PTR(aux) \
+	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0))
 #define KD_LEN_SRC(aux)  ((aux) & 0xf0)
 #define KD_LEN_IDX(aux)  ((aux) & 0x0f)
 

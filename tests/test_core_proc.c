@@ -215,6 +215,32 @@ Test(core_proc, sigaction_sigprocmask)
 	sigaction(SIGUSR1, &old, NULL);
 	core_expect(h, "rt_sigaction", 0);
 
+	/* raw, with the kernel's struct: action and old_action (schema 5) are
+	 * what act and oact point to; old_action only when the call succeeded */
+	struct { uint64_t handler, flags, restorer, mask; } kact = { 1, SA_RESTART, 0, 1ull << (SIGINT - 1) },
+							  kold, kcur, kdef;
+	char buf[256];
+
+	cr_assert_eq(syscall(SYS_rt_sigaction, SIGUSR2, &kact, &kdef, 8), 0);
+	ev = core_expect(h, "rt_sigaction", 0);
+	core_eq_bytes(ev, "action", &kact, sizeof(kact));
+	core_eq_bytes(ev, "old_action", &kdef, sizeof(kdef));
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{handler=SIG_IGN, flags=SA_RESTART, mask=[SIGINT]}");
+	cr_assert_eq(syscall(SYS_rt_sigaction, SIGUSR2, NULL, &kcur, 8), 0);
+	ev = core_expect(h, "rt_sigaction", 0);
+	core_eq_null(ev, "action");
+	core_eq_bytes(ev, "old_action", &kcur, sizeof(kcur));
+	cr_assert_geq(kd_event_param_format(ev, 5, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{handler=SIG_IGN, flags=SA_RESTART, mask=[SIGINT]}");
+	memset(&kold, 0x55, sizeof(kold));
+	cr_assert_eq(syscall(SYS_rt_sigaction, SIGKILL, &kact, &kold, 8), -1);
+	ev = core_expect(h, "rt_sigaction", -EINVAL);
+	core_eq_bytes(ev, "action", &kact, sizeof(kact));
+	core_eq_null(ev, "old_action");
+	cr_assert_eq(syscall(SYS_rt_sigaction, SIGUSR2, &kdef, NULL, 8), 0);
+	core_expect(h, "rt_sigaction", 0);
+
 	/* raw: glibc would add its own bits to the set */
 	cr_assert_eq(syscall(SYS_rt_sigprocmask, SIG_BLOCK, &set, &oset, 8), 0);
 	ev = core_expect(h, "rt_sigprocmask", 0);

@@ -304,7 +304,7 @@ Test(kdump, json_escapes_and_types)
 Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
-					   "ioctl"};
+					   "ioctl", "rt_sigaction"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -365,6 +365,16 @@ Test(kdump, json_structs)
 	rec_val(&rb, 100);
 	rec_bytes(&rb, pfd, 8);
 	rec_end(&rb);
+	/* struct sigaction: SA_RESTORER|SA_RESTART, mask SIGINT */
+	static const uint64_t sa[4] = {1, 0x14000000, 0x401000, 2};
+	rec_begin(&rb, "rt_sigaction", 0, 0);
+	rec_val(&rb, SIGINT);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 0);
+	rec_val(&rb, 8);
+	rec_bytes(&rb, sa, sizeof(sa));
+	rec_bytes(&rb, "", 0);
+	rec_end(&rb);
 	/* ioctl's cmd: named when known, else its hex, a string either way */
 	for (int i = 0; i < 2; i++) {
 		rec_begin(&rb, "ioctl", i ? -ENOTTY : 0, 0);
@@ -389,6 +399,8 @@ Test(kdump, json_structs)
 		"\"revents\":\"POLLIN|POLLHUP\"},{\"fd\":-1,\"events\":\"POLLOUT\",\"revents\":\"0\"}]}}",
 		"\"args\":{\"ufds\":4096,\"nfds\":1,\"timeout_msecs\":100,\"fds\":[{\"fd\":3,\"events\":\"POLLIN\"}]},"
 		"\"error\":\"EINTR\"}",
+		"\"args\":{\"sig\":\"SIGINT\",\"act\":4096,\"oact\":0,\"sigsetsize\":8,\"action\":{\"handler\":\"SIG_IGN\","
+		"\"flags\":\"SA_RESTORER|SA_RESTART\",\"mask\":2},\"old_action\":null}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096},\"error\":\"ENOTTY\"}",
 	};

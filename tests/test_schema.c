@@ -363,9 +363,17 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
+		/* a synthetic struct, through a pointer argument before it */
+		if (KD_LEN_IS_PTR(src)) {
+			cr_expect(sc && cap == KD_CAP_FIXED && ai < i && e->params[ai].kind == KD_PK_PTR,
+				  "%s.%s: PTR(%u) names a PTR argument before it", e->name, p->name, ai);
+			for (unsigned j = i + 1; j < e->nparams; j++)
+				cr_expect(KD_LEN_IS_PTR(e->params[j].len), "%s.%s: synthetic params come last",
+					  e->name, p->name);
+		}
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
-		    cap != KD_CAP_POLLFD)
+		    cap != KD_CAP_POLLFD && !KD_LEN_IS_PTR(src))
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)
@@ -375,7 +383,7 @@ ParameterizedTest(int *idp, schema, row)
 			if (ai < e->nparams)
 				cr_expect_eq(kd__kind_wire(e->params[ai].kind), KD_WIRE_VAL,
 					     "%s.%s: length from a value argument", e->name, p->name);
-		} else if (!KD_LEN_IS_MSG(src) && src != KD_LEN_ADDR(0)) {
+		} else if (!KD_LEN_IS_MSG(src) && src != KD_LEN_ADDR(0) && !KD_LEN_IS_PTR(src)) {
 			cr_expect(p->len == KD_LEN_NONE || p->len == KD_LEN_RET, "%s.%s: len 0x%x",
 				  e->name, p->name, p->len);
 		}

@@ -99,7 +99,7 @@ static bool synthetic(int id, unsigned i)
 	unsigned len = e && i < e->nparams ? e->params[i].len : 0;
 
 	return kind == KD_PK_SOCKTUPLE || kind == KD_PK_PFLAGS || kind == KD_PK_WSTATUS ||
-	       kind == KD_PK_POLLFDS || KD_LEN_IS_MSG(len);
+	       kind == KD_PK_POLLFDS || KD_LEN_IS_MSG(len) || KD_LEN_IS_PTR(len);
 }
 
 static int kernel_args(int id)

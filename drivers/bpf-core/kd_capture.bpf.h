@@ -539,6 +539,12 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 			len = kd_cap_bytes(s, off, a, kd_aux_len(s, aux), KD_SOCKADDR_MAX, room);
 		break;
 	case KD_CAP_FIXED:
+		/* a synthetic struct: through the pointer argument aux names */
+		if (KD_LEN_IS_PTR(aux)) {
+			if (KD_LEN_IDX(aux) >= 6 || (KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) && s->ret < 0))
+				break;
+			a = s->args[KD_LEN_IDX(aux)];
+		}
 		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);
 		break;
 	case KD_CAP_IOVEC:

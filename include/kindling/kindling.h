@@ -388,6 +388,11 @@ enum kd_param_kind {
 			      * revents, little endian), up to 32 entries (then
 			      * KD_VAL_TRUNCATED); revents are the call's when its result
 			      * is >= 0; events and revents use the poll_events set */
+	KD_PK_SIGACTION = 33, /* not an argument: the kernel's struct sigaction a pointer
+			       * argument points to, read at exit (rt_sigaction's action and
+			       * old_action): u64 handler (0 SIG_DFL, 1 SIG_IGN), u64 flags
+			       * (set sa_flags), u64 restorer, u64 mask (bit n-1: signal n),
+			       * 32 bytes little endian, or none */
 	KD_PK__COUNT
 };
 

@@ -289,6 +289,23 @@ static void put_sigset(struct out *o, uint64_t mask)
 	put(o, "]", 1);
 }
 
+/* The kernel's struct sigaction: {handler=SIG_IGN, flags=SA_RESTART, mask=[SIGINT]}. */
+static void put_sigaction(struct out *o, const uint8_t *s)
+{
+	uint64_t handler = (uint64_t)le64(s), flags = (uint64_t)le64(s + 8);
+	char f[256];
+
+	if (handler <= 1)
+		putf(o, "{handler=%s", handler ? "SIG_IGN" : "SIG_DFL");
+	else
+		putf(o, "{handler=%#" PRIx64, handler);
+	if (kd_flags_format("sa_flags", flags, f, sizeof(f)) < 0)
+		snprintf(f, sizeof(f), "%#" PRIx64, flags);
+	putf(o, ", flags=%s, mask=", f);
+	put_sigset(o, (uint64_t)le64(s + 24));
+	puts_(o, "}");
+}
+
 /* Fixed-size struct kinds: bytes needed, 0 for the others. */
 static size_t struct_size(int kind)
 {
@@ -305,6 +322,8 @@ static size_t struct_size(int kind)
 		return 8;
 	case KD_PK_WSTATUS:
 		return 4;
+	case KD_PK_SIGACTION:
+		return 32;
 	case KD_PK_SOCKTUPLE:
 		return KD_SOCKTUPLE_SIZE;
 	default:
@@ -367,6 +386,9 @@ static void put_bytes_kind(struct out *o, const struct kd_value *v)
 		break;
 	case KD_PK_WSTATUS:
 		put_wstatus(o, (uint32_t)le32(s));
+		break;
+	case KD_PK_SIGACTION:
+		put_sigaction(o, s);
 		break;
 	case KD_PK_RLIMIT:
 		puts_(o, "{cur=");

@@ -55,7 +55,9 @@
 	X(WSTATUS, "wstatus", BYTES, WSTATUS, 0, "int",                                       \
 	  "wait status read through a pointer argument at exit (not an argument)")            \
 	X(POLLFDS, "pollfds", BYTES, POLLFD, 0, "struct pollfd *",                            \
-	  "struct pollfd array read through a pointer argument at exit (not an argument)")
+	  "struct pollfd array read through a pointer argument at exit (not an argument)")    \
+	X(SIGACTION, "sigaction", BYTES, FIXED, 32, "struct sigaction *",                     \
+	  "struct sigaction read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

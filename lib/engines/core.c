@@ -270,8 +270,9 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 		k->flags |= KD_KSC_DIRECT;
 		return;
 	}
-	/* in place, a param is read from the registers, not through a msghdr */
-	if (nvar > 1 || KD_LEN_IS_MSG(k->p[v].aux))
+	/* in place, a param is read from its own register, not through a
+	 * msghdr or another argument */
+	if (nvar > 1 || KD_LEN_IS_MSG(k->p[v].aux) || KD_LEN_IS_PTR(k->p[v].aux))
 		return;
 	switch (k->p[v].cap) {
 	case KD_CAP_BUF:

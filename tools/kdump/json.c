@@ -261,6 +261,26 @@ static void put_pollfds(struct kdump_buf *b, const unsigned char *p, size_t n, b
 	kdump_buf_putc(b, ']');
 }
 
+/* {"handler":"SIG_IGN","flags":"SA_RESTART","mask":2}: SIG_DFL and SIG_IGN by
+ * name, a function by its address; the mask as sigsets are. */
+static void put_sigaction(struct kdump_buf *b, const unsigned char *p)
+{
+	uint64_t handler = get_le(p, 8);
+	char f[256];
+
+	kdump_buf_puts(b, "{\"handler\":");
+	if (handler <= 1)
+		put_cstr(b, handler ? "SIG_IGN" : "SIG_DFL");
+	else
+		kdump_buf_printf(b, "%" PRIu64, handler);
+	kdump_buf_puts(b, ",\"flags\":");
+	if (kd_flags_format("sa_flags", get_le(p + 8, 8), f, sizeof(f)) >= 0)
+		put_cstr(b, f);
+	else
+		kdump_buf_printf(b, "%" PRIu64, get_le(p + 8, 8));
+	kdump_buf_printf(b, ",\"mask\":%" PRIu64 "}", get_le(p + 24, 8));
+}
+
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
 static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
 {
@@ -302,6 +322,11 @@ static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, si
 		if (n < 4)
 			return false;
 		put_wstatus(b, (uint32_t)get_le(p, 4));
+		return true;
+	case KD_PK_SIGACTION:
+		if (n < 32)
+			return false;
+		put_sigaction(b, p);
 		return true;
 	case KD_PK_FDPAIR:
 		if (n < 8)

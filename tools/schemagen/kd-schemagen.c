@@ -241,6 +241,13 @@ static void put_len(FILE *f, const struct gevent *e, unsigned len, const char *w
 		fprintf(f, ", read through the msghdr `%s` at exit, when the call succeeded",
 			arg_name(e, i));
 		break;
+	case KD_LEN_PTR(0):
+		fprintf(f, ", what argument `%s` points to at exit", arg_name(e, i));
+		break;
+	case KD_LEN_PTR_OUT(0):
+		fprintf(f, ", what argument `%s` points to at exit, when the call succeeded",
+			arg_name(e, i));
+		break;
 	case KD_LEN_MMSG(0):
 		fprintf(f, ", of the first message of `%s` at exit, when the call moved one",
 			arg_name(e, i));
