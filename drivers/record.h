@@ -38,7 +38,8 @@
  *   5  poll and ppoll gain fds (KD_CAP_POLLFD: the pollfd array with the
  *      revents the call returned); sendmmsg and recvmmsg gain addr and
  *      data, of their first message (KD_LEN_MMSG), sendmmsg a tuple;
- *      rt_sigaction gains action and old_action (KD_LEN_PTR, PTR_OUT) */
+ *      rt_sigaction gains action and old_action (KD_LEN_PTR, PTR_OUT),
+ *      waitid info */
 #define KD_SCHEMA_VERSION 5
 
 struct kd_rec_hdr {

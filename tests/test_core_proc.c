@@ -5,6 +5,7 @@
  */
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
@@ -38,6 +39,22 @@ Test(core_proc, ids)
  * path dropped reads as definitely lost (exit status 1, not 3). */
 static struct kd_handle *volatile fork_handle;
 
+/* A child that exits with 3 at once, or (paused) waits to be killed. */
+static pid_t child_of(struct kd_handle *h, bool paused)
+{
+	pid_t pid;
+
+	fork_handle = h;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (paused)
+			pause();
+		_exit(paused ? 0 : 3);
+	}
+	return pid;
+}
+
 Test(core_proc, fork_wait_exit_group)
 {
 	struct kd_handle *h = core_open("clone,wait4,exit_group");
@@ -49,11 +66,7 @@ Test(core_proc, fork_wait_exit_group)
 	int status = 0;
 	pid_t pid;
 
-	fork_handle = h;
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0)
-		_exit(3);
+	pid = child_of(h, false);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 3);
 	deadline = core_now_ns() + CORE_WAIT_MS * 1000000ull;
@@ -104,12 +117,7 @@ Test(core_proc, fork_wait_exit_group)
 	core_eq_null(ev, "status"); /* nothing reported, nothing written */
 
 	/* killed: the signal; a running child with WNOHANG: no status */
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		pause();
-		_exit(0);
-	}
+	pid = child_of(h, true);
 	status = 12345;
 	cr_assert_eq(waitpid(pid, &status, WNOHANG), 0);
 	ev = core_expect(h, "wait4", 0);
@@ -121,6 +129,44 @@ Test(core_proc, fork_wait_exit_group)
 	core_eq_bytes(ev, "status", &status, sizeof(status));
 	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "killed(SIGKILL)");
+	kd_close(h);
+}
+
+/* waitid's info (schema 5): the siginfo head the call wrote, by name; none
+ * when the call failed. */
+Test(core_proc, waitid_info)
+{
+	struct kd_handle *h = core_open("waitid");
+	const struct kd_event *ev;
+	siginfo_t si;
+	char buf[128], want[128];
+	pid_t pid;
+
+	pid = child_of(h, false);
+	memset(&si, 0, sizeof(si));
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED), 0);
+	cr_assert_eq(si.si_code, CLD_EXITED);
+	ev = core_expect(h, "waitid", 0);
+	core_eq_i(ev, "which", P_PID);
+	core_eq_i(ev, "upid", pid);
+	core_eq_ptr(ev, "infop", &si);
+	core_eq_bytes(ev, "info", &si, 32);
+	cr_assert_geq(kd_event_param_format(ev, 5, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "{code=CLD_EXITED, pid=%d, uid=%u, status=3}", pid, getuid());
+	cr_assert_str_eq(buf, want);
+
+	pid = child_of(h, true);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED), 0);
+	ev = core_expect(h, "waitid", 0);
+	core_eq_bytes(ev, "info", &si, 32);
+	cr_assert_geq(kd_event_param_format(ev, 5, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "{code=CLD_KILLED, pid=%d, uid=%u, status=SIGKILL}", pid, getuid());
+	cr_assert_str_eq(buf, want);
+
+	memset(&si, 0x55, sizeof(si));
+	cr_assert_eq(waitid(P_PID, (id_t)pid, &si, WEXITED), -1);
+	core_eq_null(core_expect(h, "waitid", -ECHILD), "info");
 	kd_close(h);
 }
 

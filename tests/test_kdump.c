@@ -304,7 +304,7 @@ Test(kdump, json_escapes_and_types)
 Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
-					   "ioctl", "rt_sigaction"};
+					   "ioctl", "rt_sigaction", "waitid"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -375,6 +375,16 @@ Test(kdump, json_structs)
 	rec_bytes(&rb, sa, sizeof(sa));
 	rec_bytes(&rb, "", 0);
 	rec_end(&rb);
+	/* waitid's info: a child killed by SIGKILL */
+	static const int32_t si[8] = {SIGCHLD, 0, 2, 0, 42, 1000, SIGKILL, 0};
+	rec_begin(&rb, "waitid", 0, 0);
+	rec_val(&rb, P_PID);
+	rec_val(&rb, 42);
+	rec_val(&rb, 4096);
+	rec_val(&rb, WEXITED);
+	rec_val(&rb, 0);
+	rec_bytes(&rb, si, sizeof(si));
+	rec_end(&rb);
 	/* ioctl's cmd: named when known, else its hex, a string either way */
 	for (int i = 0; i < 2; i++) {
 		rec_begin(&rb, "ioctl", i ? -ENOTTY : 0, 0);
@@ -401,6 +411,8 @@ Test(kdump, json_structs)
 		"\"error\":\"EINTR\"}",
 		"\"args\":{\"sig\":\"SIGINT\",\"act\":4096,\"oact\":0,\"sigsetsize\":8,\"action\":{\"handler\":\"SIG_IGN\","
 		"\"flags\":\"SA_RESTORER|SA_RESTART\",\"mask\":2},\"old_action\":null}}",
+		"\"args\":{\"which\":\"P_PID\",\"upid\":42,\"infop\":4096,\"options\":\"WEXITED\",\"ru\":0,"
+		"\"info\":{\"code\":\"CLD_KILLED\",\"pid\":42,\"uid\":1000,\"status\":\"SIGKILL\"}}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096},\"error\":\"ENOTTY\"}",
 	};

@@ -393,6 +393,11 @@ enum kd_param_kind {
 			       * old_action): u64 handler (0 SIG_DFL, 1 SIG_IGN), u64 flags
 			       * (set sa_flags), u64 restorer, u64 mask (bit n-1: signal n),
 			       * 32 bytes little endian, or none */
+	KD_PK_CHLDINFO = 34, /* not an argument: the head of the siginfo_t a pointer argument
+			      * points to, read at exit when the call succeeded (waitid's
+			      * info): i32 si_signo (SIGCHLD, 0: no child), i32 si_errno,
+			      * i32 si_code (set cld_code), pad, i32 si_pid, u32 si_uid,
+			      * i32 si_status (exit code, or the signal), pad; 32 bytes */
 	KD_PK__COUNT
 };
 

@@ -306,6 +306,26 @@ static void put_sigaction(struct out *o, const uint8_t *s)
 	puts_(o, "}");
 }
 
+/* waitid's info: {code=CLD_EXITED, pid=42, uid=0, status=3}, the status a
+ * signal for the codes that carry one. */
+static void put_chldinfo(struct out *o, const uint8_t *s)
+{
+	int32_t code = le32(s + 8), st = le32(s + 24);
+	int set = kd__set_by_name("cld_code");
+	const char *name = set > 0 ? kd__set_lookup((uint16_t)set, (uint32_t)code) : NULL;
+
+	if (name)
+		putf(o, "{code=%s", name);
+	else
+		putf(o, "{code=%" PRId32, code);
+	putf(o, ", pid=%" PRId32 ", uid=%" PRIu32 ", status=", le32(s + 16), (uint32_t)le32(s + 20));
+	if (code >= 2 && code <= 5) /* killed, dumped, trapped, stopped */
+		put_signal(o, st);
+	else
+		putf(o, "%" PRId32, st);
+	puts_(o, "}");
+}
+
 /* Fixed-size struct kinds: bytes needed, 0 for the others. */
 static size_t struct_size(int kind)
 {
@@ -323,6 +343,7 @@ static size_t struct_size(int kind)
 	case KD_PK_WSTATUS:
 		return 4;
 	case KD_PK_SIGACTION:
+	case KD_PK_CHLDINFO:
 		return 32;
 	case KD_PK_SOCKTUPLE:
 		return KD_SOCKTUPLE_SIZE;
@@ -389,6 +410,9 @@ static void put_bytes_kind(struct out *o, const struct kd_value *v)
 		break;
 	case KD_PK_SIGACTION:
 		put_sigaction(o, s);
+		break;
+	case KD_PK_CHLDINFO:
+		put_chldinfo(o, s);
 		break;
 	case KD_PK_RLIMIT:
 		puts_(o, "{cur=");

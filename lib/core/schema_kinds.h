@@ -57,7 +57,10 @@
 	X(POLLFDS, "pollfds", BYTES, POLLFD, 0, "struct pollfd *",                            \
 	  "struct pollfd array read through a pointer argument at exit (not an argument)")    \
 	X(SIGACTION, "sigaction", BYTES, FIXED, 32, "struct sigaction *",                     \
-	  "struct sigaction read through a pointer argument at exit (not an argument)")
+	  "struct sigaction read through a pointer argument at exit (not an argument)")        \
+	X(CHLDINFO, "chldinfo", BYTES, FIXED, 32, "siginfo_t *",                              \
+	  "a child's siginfo (code, pid, uid, status) read through a pointer argument at exit " \
+	  "(not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -281,6 +281,29 @@ static void put_sigaction(struct kdump_buf *b, const unsigned char *p)
 	kdump_buf_printf(b, ",\"mask\":%" PRIu64 "}", get_le(p + 24, 8));
 }
 
+/* waitid's info: {"code":"CLD_EXITED","pid":42,"uid":0,"status":3}, the
+ * status a signal name for the codes that carry one; an unknown code (0: no
+ * child yet, WNOHANG) as its number. */
+static void put_chldinfo(struct kdump_buf *b, const unsigned char *p)
+{
+	int32_t code = (int32_t)get_le(p + 8, 4), st = (int32_t)get_le(p + 24, 4);
+	const char *sig = code >= 2 && code <= 5 ? kd_signal_name(st) : NULL;
+	char name[64];
+
+	kdump_buf_puts(b, "{\"code\":");
+	if (kd_flags_format("cld_code", (uint32_t)code, name, sizeof(name)) > 0 && name[0] == 'C')
+		put_cstr(b, name);
+	else
+		kdump_buf_printf(b, "%" PRId32, code);
+	kdump_buf_printf(b, ",\"pid\":%" PRId32 ",\"uid\":%" PRIu32 ",\"status\":",
+			 (int32_t)get_le(p + 16, 4), (uint32_t)get_le(p + 20, 4));
+	if (sig)
+		put_cstr(b, sig);
+	else
+		kdump_buf_printf(b, "%" PRId32, st);
+	kdump_buf_putc(b, '}');
+}
+
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
 static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
 {
@@ -327,6 +350,11 @@ static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, si
 		if (n < 32)
 			return false;
 		put_sigaction(b, p);
+		return true;
+	case KD_PK_CHLDINFO:
+		if (n < 32)
+			return false;
+		put_chldinfo(b, p);
 		return true;
 	case KD_PK_FDPAIR:
 		if (n < 8)
