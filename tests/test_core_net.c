@@ -343,7 +343,7 @@ Test(core_net, mmsg_first_message)
 	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr_in from[2];
 	socklen_t slen = sizeof(srv);
-	char b[2][16];
+	char b[2][16] = { { 0 } }; /* valgrind: sendmmsg below reads both */
 	struct iovec out[3] = { { "dns", 3 }, { "-query", 6 }, { "second", 6 } };
 	struct iovec in[2] = { { b[0], 16 }, { b[1], 16 } };
 	struct mmsghdr mm[2];

@@ -370,7 +370,7 @@ Test(core_tuples, udp_send_binds_short_lived)
 	struct kd_handle *h = et_open("sendto,sendmsg,sendmmsg", 0);
 	struct sockaddr_storage ss;
 	socklen_t sl = loopback(AF_INET, &ss, 0);
-	struct { int u, v, w; uint16_t uport, vport, wport; } g;
+	struct { int u, v, w; uint16_t uport, vport, wport; } g = { 0 }; /* padding written too */
 	int s = socket(AF_INET, SOCK_DGRAM, 0), pfd[2], st;
 	const struct kd_event *ev;
 	char want[200], a[64];
