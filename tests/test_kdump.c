@@ -259,11 +259,12 @@ Test(kdump, json_escapes_and_types)
 	if (kd_event_type_by_name("openat") < 0 || kd_event_type_by_name("write") < 0)
 		cr_skip_test("openat/write not in the schema yet");
 	struct recbuf rb = {0};
-	static const unsigned char data[] = {0, 0x7f, '\\', 'a', 'b', '\n'};
+	/* a buffer's bytes, even valid UTF-8 (c3 a9), come back one per char or \xNN */
+	static const unsigned char data[] = {0, 0x7f, '\\', 'a', 'b', '\n', 0xc3, 0xa9};
 	char path[] = "/tmp/kd_test_rec_XXXXXX";
 
 	openat_record(&rb);
-	rec_begin(&rb, "write", 6, 0);
+	rec_begin(&rb, "write", 8, 0);
 	rec_val(&rb, 1);
 	rec_bytes(&rb, data, sizeof(data));
 	rec_val(&rb, sizeof(data));
@@ -291,8 +292,8 @@ Test(kdump, json_escapes_and_types)
 			 ",\"cpu\":1,\"pid\":4242,\"tid\":4243,\"comm\":null,\"event\":\"write\","
 			 "\"category\":\"file\",\"thread\":{\"tid\":4243,\"pid\":4242,\"ppid\":0,"
 			 "\"comm\":\"\",\"exe\":\"\",\"args\":[],\"cwd\":\"\",\"uid\":0,\"user\":null},"
-			 "\"res\":6,\"latency_ns\":0,\"args\":{\"fd\":1,"
-			 "\"buf\":\"\\\\x00\\\\x7f\\\\x5cab\\\\x0a\",\"count\":6}}");
+			 "\"res\":8,\"latency_ns\":0,\"args\":{\"fd\":1,"
+			 "\"buf\":\"\\\\x00\\\\x7f\\\\x5cab\\\\x0a\\\\xc3\\\\xa9\",\"count\":8}}");
 	cr_assert_str_empty(nl + 1);
 	unlink(path);
 	run_free(&r);

@@ -1,9 +1,10 @@
 /* tools/kdump/json.c: one JSON object per event.
  *
  * Keys: ts cpu pid tid comm event category [res] latency_ns args [error].
- * Integer kinds are numbers, flags/enums/signals symbolic strings, byte
- * kinds strings with \xNN for what is not printable ASCII or valid UTF-8,
- * structs (sockaddr, timespec, ...) objects, argv an array. */
+ * Integer kinds are numbers, flags/enums/signals symbolic strings, paths
+ * and strings with \xNN for what is not printable ASCII or valid UTF-8,
+ * buffers with \xNN for every byte that is not printable ASCII (one char
+ * or one \xNN per byte, so the bytes come back exactly), structs (sockaddr, timespec, ...) objects, argv an array. */
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -50,7 +51,9 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-void kdump_json_str(struct kdump_buf *b, const void *p, size_t n)
+/* Text (utf8: valid UTF-8 passes through) or bytes (every byte past ASCII
+ * as \xNN: a buffer's random bytes are not characters). */
+static void json_bytes(struct kdump_buf *b, const void *p, size_t n, bool utf8)
 {
 	const unsigned char *s = p;
 
@@ -65,7 +68,7 @@ void kdump_json_str(struct kdump_buf *b, const void *p, size_t n)
 		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
 			kdump_buf_putc(b, (char)c);
 			i++;
-		} else if (c >= 0x80 && (u = utf8_len(s + i, n - i))) {
+		} else if (utf8 && c >= 0x80 && (u = utf8_len(s + i, n - i))) {
 			for (size_t k = 0; k < u; k++)
 				kdump_buf_putc(b, (char)s[i + k]);
 			i += u;
@@ -77,6 +80,11 @@ void kdump_json_str(struct kdump_buf *b, const void *p, size_t n)
 		}
 	}
 	kdump_buf_putc(b, '"');
+}
+
+void kdump_json_str(struct kdump_buf *b, const void *p, size_t n)
+{
+	json_bytes(b, p, n, true);
 }
 
 static void put_cstr(struct kdump_buf *b, const char *s)
@@ -449,7 +457,7 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	}
 	if (put_struct(b, (int)v.kind, v.ptr, v.len))
 		return;
-	kdump_json_str(b, v.ptr, v.len);
+	json_bytes(b, v.ptr, v.len, v.kind == KD_PK_PATH || v.kind == KD_PK_STR);
 }
 
 /* "thread":{...} and, in a container, "container":{"id":...,"runtime":...}. */
