@@ -39,8 +39,10 @@
  *      revents the call returned); sendmmsg and recvmmsg gain addr and
  *      data, of their first message (KD_LEN_MMSG), sendmmsg a tuple;
  *      rt_sigaction gains action and old_action (KD_LEN_PTR, PTR_OUT),
- *      waitid info */
-#define KD_SCHEMA_VERSION 5
+ *      waitid info
+ *   6  stat, fstat, lstat and newfstatat gain stat (the struct stat they
+ *      wrote), statx its struct statx, as stat (KD_LEN_PTR_OUT) */
+#define KD_SCHEMA_VERSION 6
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */

@@ -11,6 +11,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 
 #include "core_test.h"
@@ -210,6 +211,131 @@ Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
 	close(100);
 	close(101);
 	close(200);
+	close(fd);
+	kd_close(h);
+}
+
+/* The stat param's fields against what the call gave userspace. */
+static void stat_fields_eq(const struct kd_event *ev, const struct stat *st)
+{
+	struct kd_value v = core_param(ev, "stat");
+	struct kd_stat ks;
+
+	cr_assert_eq(kd_value_stat(&v, &ks), 0, "%s: no stat", kd_event_name(ev));
+	cr_assert_eq(ks.dev, (uint64_t)st->st_dev);
+	cr_assert_eq(ks.ino, (uint64_t)st->st_ino);
+	cr_assert_eq(ks.nlink, (uint64_t)st->st_nlink);
+	cr_assert_eq(ks.mode, (uint32_t)st->st_mode, "mode %o, want %o", ks.mode, st->st_mode);
+	cr_assert_eq(ks.uid, (uint32_t)st->st_uid);
+	cr_assert_eq(ks.gid, (uint32_t)st->st_gid);
+	cr_assert_eq(ks.rdev, (uint64_t)st->st_rdev);
+	cr_assert_eq(ks.size, (int64_t)st->st_size);
+	cr_assert_eq(ks.blocks, (int64_t)st->st_blocks);
+	cr_assert_eq(ks.blksize, (uint32_t)st->st_blksize);
+	cr_assert_eq(ks.mtime_sec, (int64_t)st->st_mtim.tv_sec);
+	cr_assert_eq(ks.mtime_nsec, (uint32_t)st->st_mtim.tv_nsec);
+	cr_assert_eq(ks.atime_sec, (int64_t)st->st_atim.tv_sec);
+	cr_assert_eq(ks.ctime_nsec, (uint32_t)st->st_ctim.tv_nsec);
+	cr_assert_eq(ks.mask, 0x7ffu);
+}
+
+/* Schema 6: the struct the stat family and statx wrote, read at exit: the
+ * kernel's bytes, the same fields through kd_value_stat() for both layouts,
+ * a symlink's own mode for lstat, a device's rdev, none when the call failed. */
+Test(core_file, stat_structs, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("stat,lstat,fstat,newfstatat,statx");
+	char p[128], link[128], miss[128], buf[512], want[512];
+	const struct kd_event *ev;
+	struct kd_value v;
+	struct kd_stat ks;
+	struct statx stx;
+	struct stat st, lst, dst;
+	int fd;
+
+	in_dir("f", p, sizeof(p));
+	in_dir("l", link, sizeof(link));
+	in_dir("nope", miss, sizeof(miss));
+	fd = open(p, O_RDWR | O_CREAT, 04751);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "12345", 5), 5);
+	cr_assert_eq(symlink(p, link), 0);
+
+	cr_assert_eq(syscall(SYS_stat, link, &st), 0);
+	ev = core_expect(h, "stat", 0);
+	core_eq_str(ev, "filename", link);
+	core_eq_ptr(ev, "statbuf", &st);
+	core_eq_bytes(ev, "stat", &st, 120);
+	stat_fields_eq(ev, &st);
+	cr_assert(S_ISREG(st.st_mode) && st.st_size == 5);
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want),
+		 "{dev=%u:%u, ino=%llu, mode=S_IFREG|04751, nlink=1, uid=%u, gid=%u, size=5, "
+		 "blocks=%lld, mtime=%lld.%09ld}",
+		 major(st.st_dev), minor(st.st_dev), (unsigned long long)st.st_ino, st.st_uid,
+		 st.st_gid, (long long)st.st_blocks, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	cr_assert_str_eq(buf, want);
+
+	cr_assert_eq(syscall(SYS_lstat, link, &lst), 0);
+	ev = core_expect(h, "lstat", 0);
+	core_eq_bytes(ev, "stat", &lst, 120);
+	stat_fields_eq(ev, &lst);
+	cr_assert(S_ISLNK(lst.st_mode));
+	cr_assert_neq(lst.st_ino, st.st_ino);
+
+	cr_assert_eq(syscall(SYS_fstat, fd, &st), 0);
+	ev = core_expect(h, "fstat", 0);
+	core_eq_bytes(ev, "stat", &st, 120);
+	stat_fields_eq(ev, &st);
+
+	cr_assert_eq(syscall(SYS_newfstatat, AT_FDCWD, "/dev/null", &dst, 0), 0);
+	ev = core_expect(h, "newfstatat", 0);
+	stat_fields_eq(ev, &dst);
+	cr_assert(S_ISCHR(dst.st_mode) && dst.st_rdev == makedev(1, 3));
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "mode=S_IFCHR|0666, "), "%s", buf);
+	cr_assert_not_null(strstr(buf, ", rdev=1:3, size=0, "), "%s", buf);
+
+	/* failed: the buffer was not written, nothing read */
+	memset(&st, 0x5a, sizeof(st));
+	cr_assert_eq(syscall(SYS_newfstatat, AT_FDCWD, miss, &st, 0), -1);
+	core_eq_null(core_expect(h, "newfstatat", -ENOENT), "stat");
+	cr_assert_eq(syscall(SYS_stat, miss, &st), -1);
+	core_eq_null(core_expect(h, "stat", -ENOENT), "stat");
+	cr_assert_eq(syscall(SYS_fstat, CORE_BAD_FD, &st), -1);
+	core_eq_null(core_expect(h, "fstat", -EBADF), "stat");
+
+	/* statx: another layout, the same fields */
+	cr_assert_eq(syscall(SYS_fstat, fd, &st), 0);
+	core_expect(h, "fstat", 0);
+	memset(&stx, 0, sizeof(stx));
+	cr_assert_eq(syscall(SYS_statx, AT_FDCWD, p, 0, STATX_BASIC_STATS, &stx), 0);
+	ev = core_expect(h, "statx", 0);
+	core_eq_bytes(ev, "stat", &stx, 144);
+	v = core_param(ev, "stat");
+	cr_assert_eq(v.kind, KD_PK_STATX);
+	cr_assert_eq(kd_value_stat(&v, &ks), 0);
+	cr_assert_eq(ks.mask, stx.stx_mask);
+	cr_assert_eq(ks.dev, (uint64_t)st.st_dev);
+	cr_assert_eq(ks.ino, (uint64_t)st.st_ino);
+	cr_assert_eq(ks.mode, (uint32_t)st.st_mode);
+	cr_assert_eq(ks.size, 5);
+	cr_assert_eq(ks.nlink, 1);
+	cr_assert_eq(ks.uid, st.st_uid);
+	cr_assert_eq(ks.blocks, (int64_t)st.st_blocks);
+	cr_assert_eq(ks.mtime_sec, (int64_t)st.st_mtim.tv_sec);
+	cr_assert_eq(ks.mtime_nsec, (uint32_t)st.st_mtim.tv_nsec);
+	cr_assert_eq(ks.ctime_sec, (int64_t)st.st_ctim.tv_sec);
+	cr_assert_geq(kd_event_param_format(ev, 5, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "mode=S_IFREG|04751, nlink=1, "), "%s", buf);
+
+	cr_assert_eq(syscall(SYS_statx, AT_FDCWD, miss, 0, STATX_BASIC_STATS, &stx), -1);
+	core_eq_null(core_expect(h, "statx", -ENOENT), "stat");
+
+	/* anything but a stat value is refused */
+	v = core_param(ev, "filename");
+	cr_assert_eq(kd_value_stat(&v, &ks), -EINVAL);
+	cr_assert_eq(kd_value_stat(NULL, &ks), -EINVAL);
 	close(fd);
 	kd_close(h);
 }

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -305,7 +306,7 @@ Test(kdump, json_escapes_and_types)
 Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
-					   "ioctl", "rt_sigaction", "waitid"};
+					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -394,6 +395,56 @@ Test(kdump, json_structs)
 		rec_val(&rb, 4096);
 		rec_end(&rb);
 	}
+	/* the stat family's stat and statx's: one object for both layouts */
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	st.st_dev = makedev(8, 1);
+	st.st_ino = 12;
+	st.st_nlink = 1;
+	st.st_mode = S_IFREG | 0644;
+	st.st_uid = 1000;
+	st.st_gid = 100;
+	st.st_size = 5;
+	st.st_blksize = 4096;
+	st.st_blocks = 8;
+	st.st_atim = (struct timespec){1, 2};
+	st.st_mtim = (struct timespec){3, 4};
+	st.st_ctim = (struct timespec){5, 6};
+	rec_begin(&rb, "newfstatat", 0, 0);
+	rec_val(&rb, (uint64_t)-100);
+	rec_bytes(&rb, "/f", 3);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 0);
+	rec_bytes(&rb, &st, 120);
+	rec_end(&rb);
+	struct statx stx;
+	memset(&stx, 0, sizeof(stx));
+	stx.stx_mask = STATX_BASIC_STATS;
+	stx.stx_blksize = 1024;
+	stx.stx_nlink = 1;
+	stx.stx_uid = 1000;
+	stx.stx_gid = 5;
+	stx.stx_mode = S_IFCHR | 0620;
+	stx.stx_ino = 3;
+	stx.stx_atime.tv_sec = 7;
+	stx.stx_atime.tv_nsec = 8;
+	stx.stx_mtime.tv_sec = 9;
+	stx.stx_mtime.tv_nsec = 10;
+	stx.stx_ctime.tv_sec = 11;
+	stx.stx_ctime.tv_nsec = 12;
+	stx.stx_rdev_major = 136;
+	stx.stx_dev_major = 8;
+	stx.stx_dev_minor = 1;
+	for (int i = 0; i < 2; i++) {
+		rec_begin(&rb, "statx", i ? -ENOENT : 0, 0);
+		rec_val(&rb, (uint64_t)-100);
+		rec_bytes(&rb, "/dev/pts/0", 11);
+		rec_val(&rb, 0);
+		rec_val(&rb, STATX_BASIC_STATS);
+		rec_val(&rb, 4096);
+		rec_bytes(&rb, &stx, i ? 0 : 144);
+		rec_end(&rb);
+	}
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -416,6 +467,16 @@ Test(kdump, json_structs)
 		"\"info\":{\"code\":\"CLD_KILLED\",\"pid\":42,\"uid\":1000,\"status\":\"SIGKILL\"}}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096},\"error\":\"ENOTTY\"}",
+		"\"args\":{\"dfd\":-100,\"filename\":\"/f\",\"statbuf\":4096,\"flag\":\"0\",\"stat\":{\"dev\":2049,"
+		"\"ino\":12,\"mode\":\"S_IFREG|0644\",\"nlink\":1,\"uid\":1000,\"gid\":100,\"rdev\":0,\"size\":5,"
+		"\"blocks\":8,\"blksize\":4096,\"atime\":{\"tv_sec\":1,\"tv_nsec\":2},\"mtime\":{\"tv_sec\":3,"
+		"\"tv_nsec\":4},\"ctime\":{\"tv_sec\":5,\"tv_nsec\":6}}}}",
+		"\"args\":{\"dfd\":-100,\"filename\":\"/dev/pts/0\",\"flags\":\"0\",\"mask\":\"STATX_BASIC_STATS\","
+		"\"buffer\":4096,\"stat\":{\"dev\":2049,\"ino\":3,\"mode\":\"S_IFCHR|0620\",\"nlink\":1,\"uid\":1000,"
+		"\"gid\":5,\"rdev\":34816,\"size\":0,\"blocks\":0,\"blksize\":1024,\"atime\":{\"tv_sec\":7,"
+		"\"tv_nsec\":8},\"mtime\":{\"tv_sec\":9,\"tv_nsec\":10},\"ctime\":{\"tv_sec\":11,\"tv_nsec\":12}}}}",
+		"\"args\":{\"dfd\":-100,\"filename\":\"/dev/pts/0\",\"flags\":\"0\",\"mask\":\"STATX_BASIC_STATS\","
+		"\"buffer\":4096,\"stat\":null},\"error\":\"ENOENT\"}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

@@ -407,20 +407,23 @@ static __always_inline __u64 kd_fast_buf_len(const __u64 *a, long ret, __u8 aux)
  * a switch and nothing is spilled for the general case. Same record, same
  * return convention as kd_direct1().
  */
-static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap, const __u32 rsv,
-				    struct kd_ksc *k, __u64 *a, long ret, __u64 now, __u64 pid_tgid,
-				    __u32 cpu, __u32 rflags, __u64 lat)
+static __always_inline int kd_fast1t(const __u32 n, const __u32 v, const __u8 cap, const __u32 rsv,
+				     const __u32 tail, const __u32 tp, struct kd_ksc *k, __u64 *a,
+				     long ret, __u64 now, __u64 pid_tgid, __u32 cpu, __u32 rflags,
+				     __u64 lat)
 {
 	const __u32 room = rsv - KD_DIRECT1_FIXED;
 	const __u32 base = KD_REC_HDR_SIZE + 2 * n;
+	/* the params between the variable one and the tail (or the end) */
+	const __u32 nv = tail ? n - 1 : n;
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	__u64 ptr = a[v];
-	__u32 len = 0, i;
+	__u32 len = 0, tlen = 0, i;
 	struct kd_out o;
 	__u8 *r;
 	long got;
 
-	r = kd_out_reserve(&o, cpu, rsv);
+	r = kd_out_reserve(&o, cpu, rsv + tail);
 	if (!r)
 		goto drop;
 	if (cap == KD_CAP_STR) {
@@ -440,20 +443,39 @@ static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap
 		len = kd_user_into(r + base + 8 * v, room, ptr, kd_fast_buf_len(a, ret, k->p[v].aux),
 				   kd_snaplen, &rflags);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < nv; i++)
 		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * i) = i == v ? len : 8;
 	for (i = 0; i < v; i++)
 		*(__u64 *)(r + base + 8 * i) = a[i];
-	for (i = v + 1; i < n; i++)
+	for (i = v + 1; i < nv; i++)
 		*(__u64 *)(r + base + len + 8 * (i - 1)) = a[i];
-	len = base + 8 * (n - 1) + len;
+	if (tail) {
+		/* what the call wrote, so only when it succeeded */
+		if (ret >= 0 && a[tp]) {
+			if (bpf_probe_read_user(r + base + len + 8 * (n - 2), tail, (void *)a[tp]))
+				rflags |= KD_RF_READ_FAULT;
+			else
+				tlen = tail;
+		}
+		*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * (n - 1)) = tlen;
+		len = base + 8 * (n - 2) + len + tlen;
+	} else {
+		len = base + 8 * (n - 1) + len;
+	}
 	kd_hdr_fill((void *)r, k->id, n, len, ret, lat, now, pid_tgid, cpu, rflags);
 	/* a buffer shape has no other variable param, so no path to filter */
-	kd_direct1_send(&o, r, c, rsv, len, cpu, cap == KD_CAP_STR);
+	kd_direct1_send(&o, r, c, rsv + tail, len, cpu, cap == KD_CAP_STR);
 	return 0;
 drop:
 	kd_count_full(c);
 	return 0;
+}
+
+static __always_inline int kd_fast1(const __u32 n, const __u32 v, const __u8 cap, const __u32 rsv,
+				    struct kd_ksc *k, __u64 *a, long ret, __u64 now, __u64 pid_tgid,
+				    __u32 cpu, __u32 rflags, __u64 lat)
+{
+	return kd_fast1t(n, v, cap, rsv, 0, 0, k, a, ret, now, pid_tgid, cpu, rflags, lat);
 }
 
 static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret, __u64 now,
@@ -479,9 +501,21 @@ static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret,
 		if (v == 0 && k->nparams == 2)
 			return kd_fast1(2, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
-		if (v == 0 && k->nparams == 3)
+		if (v == 0 && k->nparams == 3) {
+			/* stat, lstat: a tail (KD_TAIL_STAT) */
+			if (k->p[2].cap == KD_CAP_FIXED)
+				return kd_fast1t(3, 0, KD_CAP_STR, KD_DIRECT1_STR, KD_TAIL_STAT, 1, k, a,
+						 ret, now, pid_tgid, cpu, rflags, lat);
 			return kd_fast1(3, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
+		}
+		/* newfstatat, statx: the only tails second of 5 and 6 */
+		if (v == 1 && k->nparams == 5 && k->p[4].cap == KD_CAP_FIXED)
+			return kd_fast1t(5, 1, KD_CAP_STR, KD_DIRECT1_STR, KD_TAIL_STAT, 2, k, a, ret,
+					 now, pid_tgid, cpu, rflags, lat);
+		if (v == 1 && k->nparams == 6 && k->p[5].cap == KD_CAP_FIXED)
+			return kd_fast1t(6, 1, KD_CAP_STR, KD_DIRECT1_STR, KD_TAIL_STATX, 4, k, a, ret,
+					 now, pid_tgid, cpu, rflags, lat);
 		if (v == 1 && k->nparams == 3)
 			return kd_fast1(3, 1, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);

@@ -35,6 +35,16 @@
 #define KD_KSC_VAR_SHIFT  3
 #define KD_KSC_VAR_IDX(f) (((f) >> KD_KSC_VAR_SHIFT) & 7u)
 
+/* DIRECT1 rows may end in a "tail": a synthetic KD_CAP_FIXED struct read
+ * through a pointer argument when the call succeeded (KD_LEN_PTR_OUT), after
+ * their string. Only these shapes are written in place (kd_fast1() has them
+ * with constant offsets); lib/engines/core.c marks no other tail row DIRECT1.
+ *   (path, statbuf, stat)                          stat, lstat
+ *   (dfd, path, statbuf, flag, stat)                newfstatat
+ *   (dfd, path, flags, mask, buffer, stat)          statx */
+#define KD_TAIL_STAT   120u /* the struct stat bytes the schema keeps */
+#define KD_TAIL_STATX  144u /* the struct statx bytes */
+
 /* kd_fast_tab (kd_fast.bpf.h): the fast lane's record shapes: 3 or 4
  * params, the buffer second, its length from ret or from the third arg. */
 #define KD_FAST_BUF3_RET 1 /* read */

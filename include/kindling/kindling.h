@@ -398,6 +398,13 @@ enum kd_param_kind {
 			      * info): i32 si_signo (SIGCHLD, 0: no child), i32 si_errno,
 			      * i32 si_code (set cld_code), pad, i32 si_pid, u32 si_uid,
 			      * i32 si_status (exit code, or the signal), pad; 32 bytes */
+	KD_PK_STAT = 35,     /* not an argument: the struct stat a pointer argument points to,
+			      * read at exit when the call succeeded (stat, fstat, lstat,
+			      * newfstatat): its first 120 bytes, x86-64 layout (through
+			      * st_ctime_nsec); read it with kd_value_stat() */
+	KD_PK_STATX = 36,    /* not an argument: the struct statx statx() filled, read at
+			      * exit when the call succeeded: its first 144 bytes (through
+			      * stx_dev_minor); read it with kd_value_stat() */
 	KD_PK__COUNT
 };
 
@@ -472,6 +479,28 @@ struct kd_sock_tuple {
 	uint8_t daddr[16];  /* remote address; all 0 when not connected */
 };
 
+/*
+ * A file's status, one shape for the struct stat of a KD_PK_STAT param and
+ * the struct statx of a KD_PK_STATX param (the "stat" param of stat, fstat,
+ * lstat, newfstatat and statx since schema 6), filled by kd_value_stat().
+ */
+struct kd_stat {
+	uint64_t dev;       /* device of the file, encoded as stat(2)'s st_dev (makedev()) */
+	uint64_t ino;
+	uint64_t nlink;
+	uint32_t mode;      /* file type (S_IFMT bits) and permissions */
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t mask;      /* STATX_* of the fields the kernel filled: statx's stx_mask,
+			     * STATX_BASIC_STATS (0x7ff) for a struct stat */
+	uint64_t rdev;      /* the device a device file stands for, encoded as dev */
+	int64_t size;
+	int64_t blocks;     /* 512-byte blocks allocated */
+	int64_t atime_sec, mtime_sec, ctime_sec;
+	uint32_t atime_nsec, mtime_nsec, ctime_nsec;
+	uint32_t blksize;
+};
+
 #define KD_VAL_NULL      (1u << 0) /* NULL or unreadable pointer: no bytes */
 #define KD_VAL_TRUNCATED (1u << 1) /* bytes cut at snaplen or a limit */
 #define KD_VAL_BYTES     (1u << 2) /* ptr/len are valid (string and byte kinds) */
@@ -497,6 +526,9 @@ KD_API uint32_t kd_event_record_flags(const struct kd_event *ev); /* KD_RF_* bel
 KD_API unsigned kd_event_nparams(const struct kd_event *ev);
 /** @brief **kd_event_param()** param i. Errors: -EINVAL, KD_ENOPARAM (i out of range). */
 KD_API int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out);
+/** @brief **kd_value_stat()** fills st from a KD_PK_STAT or KD_PK_STATX value.
+ * -EINVAL when v is anything else, null, or shorter than its struct. */
+KD_API int kd_value_stat(const struct kd_value *v, struct kd_stat *st);
 /** @brief **kd_event_param_by_name()** as kd_event_param(); KD_ENOPARAM for an unknown name. */
 KD_API int kd_event_param_by_name(const struct kd_event *ev, const char *name, struct kd_value *out);
 /**

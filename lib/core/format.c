@@ -326,6 +326,51 @@ static void put_chldinfo(struct out *o, const uint8_t *s)
 	puts_(o, "}");
 }
 
+/* "S_IFREG|0644": the file type by name, the other bits in octal. */
+static void put_file_mode(struct out *o, uint32_t mode)
+{
+	int set = kd__set_by_name("s_ifmt");
+	const char *type = set > 0 ? kd__set_lookup((uint16_t)set, mode & 0170000) : NULL;
+
+	if (type)
+		putf(o, "%s|%#04" PRIo32, type, mode & 07777);
+	else
+		putf(o, "%#" PRIo32, mode);
+}
+
+/* major:minor of a dev_t as stat(2) encodes it (glibc's major()/minor()) */
+static void put_dev(struct out *o, uint64_t d)
+{
+	putf(o, "%" PRIu64 ":%" PRIu64, (d >> 8 & 0xfff) | (d >> 32 & 0xfffff000u),
+	     (d & 0xff) | (d >> 12 & 0xffffff00u));
+}
+
+/* The stat family's stat and statx's, one form: {dev=8:1, ino=12, mode=S_IFREG|0644,
+ * nlink=1, uid=0, gid=0, size=5, blocks=8, mtime=1700000000.123456789}; a
+ * device file gains rdev. */
+static void put_stat(struct out *o, const struct kd_value *v)
+{
+	struct kd_stat st;
+	uint32_t type;
+
+	if (kd_value_stat(v, &st) < 0) {
+		put_hexbytes(o, v->ptr, v->len);
+		return;
+	}
+	type = st.mode & 0170000;
+	puts_(o, "{dev=");
+	put_dev(o, st.dev);
+	putf(o, ", ino=%" PRIu64 ", mode=", st.ino);
+	put_file_mode(o, st.mode);
+	putf(o, ", nlink=%" PRIu64 ", uid=%" PRIu32 ", gid=%" PRIu32, st.nlink, st.uid, st.gid);
+	if (type == 0020000 || type == 0060000) {
+		puts_(o, ", rdev=");
+		put_dev(o, st.rdev);
+	}
+	putf(o, ", size=%" PRId64 ", blocks=%" PRId64 ", mtime=%" PRId64 ".%09" PRIu32 "}", st.size,
+	     st.blocks, st.mtime_sec, st.mtime_nsec);
+}
+
 /* Fixed-size struct kinds: bytes needed, 0 for the others. */
 static size_t struct_size(int kind)
 {
@@ -345,6 +390,10 @@ static size_t struct_size(int kind)
 	case KD_PK_SIGACTION:
 	case KD_PK_CHLDINFO:
 		return 32;
+	case KD_PK_STAT:
+		return 120;
+	case KD_PK_STATX:
+		return 144;
 	case KD_PK_SOCKTUPLE:
 		return KD_SOCKTUPLE_SIZE;
 	default:
@@ -413,6 +462,10 @@ static void put_bytes_kind(struct out *o, const struct kd_value *v)
 		break;
 	case KD_PK_CHLDINFO:
 		put_chldinfo(o, s);
+		break;
+	case KD_PK_STAT:
+	case KD_PK_STATX:
+		put_stat(o, v);
 		break;
 	case KD_PK_RLIMIT:
 		puts_(o, "{cur=");

@@ -60,7 +60,11 @@
 	  "struct sigaction read through a pointer argument at exit (not an argument)")        \
 	X(CHLDINFO, "chldinfo", BYTES, FIXED, 32, "siginfo_t *",                              \
 	  "a child's siginfo (code, pid, uid, status) read through a pointer argument at exit " \
-	  "(not an argument)")
+	  "(not an argument)")                                                                 \
+	X(STAT, "stat", BYTES, FIXED, 120, "struct stat *",                                   \
+	  "struct stat read through a pointer argument at exit (not an argument)")             \
+	X(STATX, "statx", BYTES, FIXED, 144, "struct statx *",                                \
+	  "struct statx read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -254,6 +254,29 @@ static uint32_t direct1_buf(uint32_t snaplen)
 /* Mark the records the exit program writes straight into the ring: register
  * values only (DIRECT), or those plus one variable param that fits a fixed
  * reservation (DIRECT1). The rest are built in the scratch and copied. */
+/* One of kd_fast1t()'s tail shapes: n params, the string at v, the tail's
+ * struct of size bytes through argument tp when the call succeeded. */
+static bool tail_shape(const struct kd_ksc *k)
+{
+	static const struct { uint8_t n, v, tp; uint16_t size; } shapes[] = {
+		{ 3, 0, 1, KD_TAIL_STAT }, { 5, 1, 2, KD_TAIL_STAT }, { 6, 1, 4, KD_TAIL_STATX },
+	};
+	const struct kd_kparam *t = &k->p[k->nparams - 1];
+
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		if (k->nparams != shapes[i].n || k->p[shapes[i].v].cap != KD_CAP_STR ||
+		    t->cap != KD_CAP_FIXED || t->aux != KD_LEN_PTR_OUT(shapes[i].tp) ||
+		    t->size != shapes[i].size)
+			continue;
+		/* every other param a register value */
+		for (unsigned j = 0; j + 1 < k->nparams; j++)
+			if (j != shapes[i].v && k->p[j].cap != KD_CAP_VAL)
+				return false;
+		return true;
+	}
+	return false;
+}
+
 static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 {
 	unsigned nvar = 0, v = 0;
@@ -268,6 +291,14 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 		}
 	if (nvar == 0) {
 		k->flags |= KD_KSC_DIRECT;
+		return;
+	}
+	/* a string and a tail (drivers/bpf-core/kd_core.h): the shapes the
+	 * program writes in place, nothing else */
+	if (nvar == 2 && tail_shape(k)) {
+		for (v = 0; k->p[v].cap != KD_CAP_STR; v++)
+			;
+		k->flags |= KD_KSC_DIRECT1 | (uint8_t)(v << KD_KSC_VAR_SHIFT);
 		return;
 	}
 	/* in place, a param is read from its own register, not through a
@@ -842,6 +873,15 @@ int kd__core_fast_shape(const struct kd_handle *h, unsigned nr)
 	if (h->ops != &kd__engine_core || !c || nr >= KD_MAX_SYSCALL_NR)
 		return -1;
 	return __atomic_load_n(&c->skel->bss->kd_fast_tab[nr], __ATOMIC_RELAXED);
+}
+
+int kd__core_ksc_flags(const struct kd_handle *h, unsigned nr)
+{
+	const struct core *c = h->engine;
+
+	if (h->ops != &kd__engine_core || !c || nr >= KD_MAX_SYSCALL_NR)
+		return -1;
+	return __atomic_load_n(&c->skel->bss->kd_ksc_tab[nr].flags, __ATOMIC_RELAXED);
 }
 
 const struct kd_engine_ops kd__engine_core = {

@@ -50,5 +50,8 @@ KD__HIDDEN const struct kd__core_debug *kd__core_debug(void);
  * engine behind h gives syscall nr now, 0 for none; -1 when h does not run
  * the core engine (lib/engines/core.c). */
 KD__HIDDEN int kd__core_fast_shape(const struct kd_handle *h, unsigned nr);
+/* The kd_ksc flags (KD_KSC_*) of syscall nr as the program sees them, -1
+ * when h does not run the core engine. */
+KD__HIDDEN int kd__core_ksc_flags(const struct kd_handle *h, unsigned nr);
 
 #endif

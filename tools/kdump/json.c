@@ -312,6 +312,39 @@ static void put_chldinfo(struct kdump_buf *b, const unsigned char *p)
 	kdump_buf_putc(b, '}');
 }
 
+/* {"tv_sec":..,"tv_nsec":..} of a stat time */
+static void put_stat_time(struct kdump_buf *b, const char *key, int64_t sec, uint32_t nsec)
+{
+	kdump_buf_printf(b, ",\"%s\":{\"tv_sec\":%" PRId64 ",\"tv_nsec\":%" PRIu32 "}", key, sec, nsec);
+}
+
+/* The stat family's stat and statx's, one object: {"dev":..,"ino":..,
+ * "mode":"S_IFREG|0644",...}; dev and rdev as stat(2)'s st_dev encodes
+ * them. False for a short struct (shown as its bytes). */
+static bool put_stat(struct kdump_buf *b, const struct kd_value *v)
+{
+	struct kd_stat st;
+	char type[32];
+
+	if (kd_value_stat(v, &st) < 0)
+		return false;
+	kdump_buf_printf(b, "{\"dev\":%" PRIu64 ",\"ino\":%" PRIu64 ",\"mode\":", st.dev, st.ino);
+	if ((st.mode & 0170000) && kd_flags_format("s_ifmt", st.mode & 0170000, type, sizeof(type)) >= 0 &&
+	    strncmp(type, "S_IF", 4) == 0)
+		kdump_buf_printf(b, "\"%s|%#04" PRIo32 "\"", type, st.mode & 07777);
+	else
+		kdump_buf_printf(b, "\"%#" PRIo32 "\"", st.mode);
+	kdump_buf_printf(b,
+			 ",\"nlink\":%" PRIu64 ",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32 ",\"rdev\":%" PRIu64
+			 ",\"size\":%" PRId64 ",\"blocks\":%" PRId64 ",\"blksize\":%" PRIu32,
+			 st.nlink, st.uid, st.gid, st.rdev, st.size, st.blocks, st.blksize);
+	put_stat_time(b, "atime", st.atime_sec, st.atime_nsec);
+	put_stat_time(b, "mtime", st.mtime_sec, st.mtime_nsec);
+	put_stat_time(b, "ctime", st.ctime_sec, st.ctime_nsec);
+	kdump_buf_putc(b, '}');
+	return true;
+}
+
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
 static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
 {
@@ -455,6 +488,8 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 		put_pollfds(b, v.ptr, v.len, kd_event_result(ev) >= 0);
 		return;
 	}
+	if ((v.kind == KD_PK_STAT || v.kind == KD_PK_STATX) && put_stat(b, &v))
+		return;
 	if (put_struct(b, (int)v.kind, v.ptr, v.len))
 		return;
 	json_bytes(b, v.ptr, v.len, v.kind == KD_PK_PATH || v.kind == KD_PK_STR);
