@@ -41,7 +41,9 @@
  *      rt_sigaction gains action and old_action (KD_LEN_PTR, PTR_OUT),
  *      waitid info
  *   6  stat, fstat, lstat and newfstatat gain stat (the struct stat they
- *      wrote), statx its struct statx, as stat (KD_LEN_PTR_OUT) */
+ *      wrote), statx its struct statx, as stat (KD_LEN_PTR_OUT);
+ *      epoll_ctl gains ev (its struct epoll_event, KD_LEN_PTR), epoll_wait,
+ *      epoll_pwait and epoll_pwait2 ready (KD_CAP_EPOLLEV) */
 #define KD_SCHEMA_VERSION 6
 
 struct kd_rec_hdr {
@@ -114,6 +116,12 @@ struct kd_rec_hdr {
  * argument aux (KD_LEN_ARG(i)) points to, argument i+1 entries of 8 bytes,
  * up to KD_POLLFD_MAX (then KD_RF_TRUNCATED), read at exit. */
 #define KD_CAP_POLLFD    10
+/* Not a syscall argument: the struct epoll_event array the user pointer in
+ * argument aux (KD_LEN_ARG(i)) points to, as many entries as the call
+ * returned (when > 0), 12 bytes each (the struct is packed on x86-64: u32
+ * events, u64 data), up to KD_EPOLLEV_MAX (then KD_RF_TRUNCATED), read at
+ * exit: the events epoll_wait reported. */
+#define KD_CAP_EPOLLEV   11
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00
@@ -154,6 +162,7 @@ struct kd_rec_hdr {
 #define KD_STRARR_COUNT  64u   /* argv entries limit */
 #define KD_SOCKADDR_MAX  128u
 #define KD_POLLFD_MAX    32u   /* struct pollfd entries of a POLLFD param */
+#define KD_EPOLLEV_MAX   32u   /* struct epoll_event entries of an EPOLLEV param */
 
 /*
  * Wire form of a KD_CAP_SOCKTUPLE param (40 bytes, little endian). Ports in

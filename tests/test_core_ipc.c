@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <linux/futex.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -207,6 +208,91 @@ Test(core_ipc, poll_ppoll_fds)
 	core_eq_bytes(ev, "tsp", &zero, sizeof(zero));
 	core_eq_bytes(ev, "fds", fds, sizeof(fds[0]));
 	cr_assert_eq(fds[0].revents, POLLIN);
+	close(p[0]);
+	close(p[1]);
+	kd_close(h);
+}
+
+/* Schema 6: epoll_ctl's ev (the struct epoll_event it was given) and
+ * epoll_wait's, epoll_pwait's and epoll_pwait2's ready (the events the call
+ * reported, as many as it returned, up to 32). */
+Test(core_ipc, epoll_ctl_wait_events)
+{
+	struct kd_handle *h = core_open("epoll_create1,epoll_ctl,epoll_wait,epoll_pwait,epoll_pwait2");
+	struct epoll_event e, out[40];
+	struct timespec zero = { 0, 0 };
+	const struct kd_event *ev;
+	struct kd_value v;
+	char want[256], buf[4096];
+	int ep, p[2], efd[35];
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	cr_assert_geq(ep, 0);
+	core_eq_u(core_expect(h, "epoll_create1", ep), "flags", EPOLL_CLOEXEC);
+	cr_assert_eq(pipe(p), 0);
+
+	e.events = EPOLLIN | EPOLLET;
+	e.data.u64 = 0x1122334455667788ull;
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e), 0);
+	ev = core_expect(h, "epoll_ctl", 0);
+	core_eq_i(ev, "epfd", ep);
+	core_eq_i(ev, "op", EPOLL_CTL_ADD);
+	core_eq_i(ev, "fd", p[0]);
+	core_eq_ptr(ev, "event", &e);
+	core_eq_bytes(ev, "ev", &e, 12);
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{events=EPOLLIN|EPOLLET, data=0x1122334455667788}");
+	/* a second add fails; the event it was given is still shown */
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &e), -1);
+	core_eq_bytes(core_expect(h, "epoll_ctl", -EEXIST), "ev", &e, 12);
+
+	/* nothing ready: no events */
+	cr_assert_eq(epoll_wait(ep, out, 40, 0), 0);
+	ev = core_expect(h, "epoll_wait", 0);
+	core_eq_ptr(ev, "events", out);
+	core_eq_i(ev, "maxevents", 40);
+	core_eq_null(ev, "ready");
+
+	cr_assert_eq(write(p[1], "x", 1), 1);
+	memset(out, 0, sizeof(out));
+	cr_assert_eq(epoll_wait(ep, out, 40, 0), 1);
+	ev = core_expect(h, "epoll_wait", 1);
+	core_eq_bytes(ev, "ready", out, 12);
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "[{events=EPOLLIN, data=0x1122334455667788}]");
+
+	/* 35 ready eventfds: the first 32, cut */
+	for (int i = 0; i < 35; i++) {
+		efd[i] = eventfd(1, EFD_CLOEXEC);
+		cr_assert_geq(efd[i], 0);
+		e.events = EPOLLIN | EPOLLOUT;
+		e.data.u64 = (uint64_t)i;
+		cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_ADD, efd[i], &e), 0);
+	}
+	cr_assert_eq(epoll_pwait(ep, out, 40, 0, NULL), 35);
+	ev = core_expect(h, "epoll_pwait", 35);
+	v = core_param(ev, "ready");
+	cr_assert_eq(v.len, 32 * 12);
+	cr_assert(v.flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(memcmp(v.ptr, out, v.len), 0);
+	cr_assert_geq(kd_event_param_format(ev, 6, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "{events=EPOLLIN|EPOLLOUT, data=%#llx}, ...]",
+		 (unsigned long long)out[31].data.u64);
+	cr_assert(strstr(buf, want), "%s", buf);
+
+	cr_assert_eq(syscall(SYS_epoll_pwait2, ep, out, 2, &zero, NULL, 8), 2);
+	ev = core_expect(h, "epoll_pwait2", 2);
+	core_eq_bytes(ev, "ready", out, 24);
+	cr_assert_not(core_param(ev, "ready").flags & KD_VAL_TRUNCATED);
+
+	/* a delete without an event: none; a failed wait: none */
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
+	core_eq_null(core_expect(h, "epoll_ctl", 0), "ev");
+	cr_assert_eq(epoll_wait(CORE_BAD_FD, out, 4, 0), -1);
+	core_eq_null(core_expect(h, "epoll_wait", -EBADF), "ready");
+	for (int i = 0; i < 35; i++)
+		close(efd[i]);
+	close(ep);
 	close(p[0]);
 	close(p[1]);
 	kd_close(h);

@@ -306,7 +306,8 @@ Test(kdump, json_escapes_and_types)
 Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
-					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx"};
+					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx",
+					   "epoll_ctl", "epoll_wait"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -445,6 +446,23 @@ Test(kdump, json_structs)
 		rec_bytes(&rb, &stx, i ? 0 : 144);
 		rec_end(&rb);
 	}
+	/* epoll: the event given, the events reported (12 packed bytes each) */
+	static const unsigned char epev[24] = {0x01, 0, 0, 0x80, 3, 0, 0, 0, 0, 0, 0, 0,
+					       0x05, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+	rec_begin(&rb, "epoll_ctl", 0, 0);
+	rec_val(&rb, 5);
+	rec_val(&rb, 1);
+	rec_val(&rb, 3);
+	rec_val(&rb, 4096);
+	rec_bytes(&rb, epev, 12);
+	rec_end(&rb);
+	rec_begin(&rb, "epoll_wait", 2, 0);
+	rec_val(&rb, 5);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 8);
+	rec_val(&rb, (uint64_t)-1);
+	rec_bytes(&rb, epev, 24);
+	rec_end(&rb);
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -477,6 +495,11 @@ Test(kdump, json_structs)
 		"\"tv_nsec\":8},\"mtime\":{\"tv_sec\":9,\"tv_nsec\":10},\"ctime\":{\"tv_sec\":11,\"tv_nsec\":12}}}}",
 		"\"args\":{\"dfd\":-100,\"filename\":\"/dev/pts/0\",\"flags\":\"0\",\"mask\":\"STATX_BASIC_STATS\","
 		"\"buffer\":4096,\"stat\":null},\"error\":\"ENOENT\"}",
+		"\"args\":{\"epfd\":5,\"op\":\"EPOLL_CTL_ADD\",\"fd\":3,\"event\":4096,"
+		"\"ev\":{\"events\":\"EPOLLIN|EPOLLET\",\"data\":3}}}",
+		"\"args\":{\"epfd\":5,\"events\":4096,\"maxevents\":8,\"timeout\":-1,"
+		"\"ready\":[{\"events\":\"EPOLLIN|EPOLLET\",\"data\":3},{\"events\":\"EPOLLIN|EPOLLOUT\","
+		"\"data\":4294967295}]}}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

@@ -309,7 +309,8 @@ ParameterizedTest(int *idp, schema, row)
 		case KD_WIRE_BYTES:
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
 					  cap == KD_CAP_SOCKTUPLE || cap == KD_CAP_WSTATUS ||
-					  cap == KD_CAP_POLLFD || (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_POLLFD || cap == KD_CAP_EPOLLEV ||
+					  (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -332,11 +333,12 @@ ParameterizedTest(int *idp, schema, row)
 		}
 		/* read through a pointer argument (clone3's flags, wait4's status,
 		 * poll's fds) */
-		if (cap == KD_CAP_UVAL64 || cap == KD_CAP_WSTATUS || cap == KD_CAP_POLLFD) {
+		if (cap == KD_CAP_UVAL64 || cap == KD_CAP_WSTATUS || cap == KD_CAP_POLLFD ||
+		    cap == KD_CAP_EPOLLEV) {
 			cr_expect(sc && src == KD_LEN_ARG(0) && ai < e->nparams &&
 					  e->params[ai].kind == KD_PK_PTR,
 				  "%s.%s: read through a PTR argument", e->name, p->name);
-			if (cap == KD_CAP_UVAL64 || cap == KD_CAP_POLLFD)
+			if (cap == KD_CAP_UVAL64 || cap == KD_CAP_POLLFD || cap == KD_CAP_EPOLLEV)
 				cr_expect_neq(p->set, 0, "%s.%s: flags need a set", e->name, p->name);
 			/* the count is the argument after the array's pointer */
 			if (cap == KD_CAP_POLLFD)
@@ -373,7 +375,7 @@ ParameterizedTest(int *idp, schema, row)
 		}
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
-		    cap != KD_CAP_POLLFD && !KD_LEN_IS_PTR(src))
+		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && !KD_LEN_IS_PTR(src))
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)

@@ -586,6 +586,17 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 					   KD_POLLFD_MAX * 8, room);
 		}
 		break;
+	case KD_CAP_EPOLLEV:
+		/* the events the call reported: as many as it returned */
+		if (KD_LEN_IDX(aux) < 6 && s->ret > 0) {
+			__u64 n = (__u64)s->ret;
+
+			if (n > KD_EPOLLEV_MAX)
+				n = KD_EPOLLEV_MAX + 1;
+			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], n * 12,
+					   KD_EPOLLEV_MAX * 12, room);
+		}
+		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */
 		if (s->mode == KD_MODE_EXEC)

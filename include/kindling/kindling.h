@@ -405,6 +405,12 @@ enum kd_param_kind {
 	KD_PK_STATX = 36,    /* not an argument: the struct statx statx() filled, read at
 			      * exit when the call succeeded: its first 144 bytes (through
 			      * stx_dev_minor); read it with kd_value_stat() */
+	KD_PK_EPOLLEVENT = 37, /* not an argument: the struct epoll_event a pointer argument
+				* points to, read at exit (epoll_ctl's ev): u32 events (set
+				* epoll_events), u64 data, 12 bytes little endian, packed */
+	KD_PK_EPOLLEVENTS = 38, /* not an argument: the struct epoll_event array the call
+				 * filled, read at exit (epoll_wait's ready): as many 12-byte
+				 * entries as it returned, up to 32 (then KD_VAL_TRUNCATED) */
 	KD_PK__COUNT
 };
 

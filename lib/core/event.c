@@ -105,6 +105,12 @@ static bool was_cut(const struct kd_event *ev, const struct kd__param *sp, size_
 
 	if (!(ev->hdr->flags & KD_RF_TRUNCATED))
 		return false;
+	/* arrays: len names their pointer; poll's count is the next argument,
+	 * epoll_wait's the result; 8 and 12 bytes an entry */
+	if (sp->kind == KD_PK_POLLFDS)
+		return arg_val(ev, KD_LEN_IDX(sp->len) + 1, &src) && n < (uint64_t)(uint32_t)src * 8;
+	if (sp->kind == KD_PK_EPOLLEVENTS)
+		return res > 0 && n < (uint64_t)res * 12;
 	switch (KD_LEN_SRC(sp->len)) {
 	case KD_LEN_SRC(KD_LEN_ARG(0)):
 		if (sp->kind != KD_PK_IOVEC && arg_val(ev, KD_LEN_IDX(sp->len), &src))

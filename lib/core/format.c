@@ -582,6 +582,29 @@ static void put_pollfds(struct out *o, unsigned set, const struct kd_value *v, b
 	puts_(o, v->flags & KD_VAL_TRUNCATED ? (v->len >= 8 ? ", ...]" : "...]") : "]");
 }
 
+/* epoll_ctl's ev, {events=EPOLLIN, data=0x3}, and epoll_wait's ready, an
+ * array of them: 12 bytes each, u32 events then u64 data (packed). */
+static void put_epoll_events(struct out *o, unsigned set, const struct kd_value *v, bool array)
+{
+	const uint8_t *s = v->ptr;
+	size_t off;
+
+	if (v->len < 12) {
+		put_hexbytes(o, s, v->len);
+		return;
+	}
+	if (array)
+		puts_(o, "[");
+	for (off = 0; off + 12 <= v->len; off += 12) {
+		putf(o, "%s{events=", off ? ", " : "");
+		put_set(o, set, (uint32_t)le32(s + off));
+		putf(o, ", data=%#" PRIx64 "}", (uint64_t)le64(s + off + 4));
+		if (!array)
+			return;
+	}
+	puts_(o, v->flags & KD_VAL_TRUNCATED ? ", ...]" : "]");
+}
+
 int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
@@ -595,6 +618,9 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 		return err;
 	if (v.kind == KD_PK_POLLFDS && !(v.flags & KD_VAL_NULL))
 		put_pollfds(&o, ev->info->params[i].set, &v, kd_event_result(ev) >= 0);
+	else if ((v.kind == KD_PK_EPOLLEVENT || v.kind == KD_PK_EPOLLEVENTS) &&
+		 !(v.flags & KD_VAL_NULL))
+		put_epoll_events(&o, ev->info->params[i].set, &v, v.kind == KD_PK_EPOLLEVENTS);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, &v);
 	else

@@ -64,7 +64,11 @@
 	X(STAT, "stat", BYTES, FIXED, 120, "struct stat *",                                   \
 	  "struct stat read through a pointer argument at exit (not an argument)")             \
 	X(STATX, "statx", BYTES, FIXED, 144, "struct statx *",                                \
-	  "struct statx read through a pointer argument at exit (not an argument)")
+	  "struct statx read through a pointer argument at exit (not an argument)")            \
+	X(EPOLLEVENT, "epollevent", BYTES, FIXED, 12, "struct epoll_event *",                 \
+	  "struct epoll_event read through a pointer argument at exit (not an argument)")      \
+	X(EPOLLEVENTS, "epollevents", BYTES, EPOLLEV, 0, "struct epoll_event *",              \
+	  "struct epoll_event array the call filled, read at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -238,16 +238,40 @@ static void put_wstatus(struct kdump_buf *b, uint32_t s)
 	kdump_buf_putc(b, '}');
 }
 
-/* Bits of poll_events: "POLLIN|POLLOUT", or the number. */
-static void put_poll_bits(struct kdump_buf *b, uint16_t v)
+/* Bits of a set: "POLLIN|POLLOUT", or the number. */
+static void put_bits(struct kdump_buf *b, const char *set, uint32_t v)
 {
-	char tmp[192];
-	int n = kd_flags_format("poll_events", v, tmp, sizeof(tmp));
+	char tmp[256];
+	int n = set ? kd_flags_format(set, v, tmp, sizeof(tmp)) : -1;
 
 	if (n >= 0 && (size_t)n < sizeof(tmp))
 		put_cstr(b, tmp);
 	else
-		kdump_buf_printf(b, "%u", v);
+		kdump_buf_printf(b, "%" PRIu32, v);
+}
+
+static void put_poll_bits(struct kdump_buf *b, uint16_t v)
+{
+	put_bits(b, "poll_events", v);
+}
+
+/* epoll_ctl's ev {"events":"EPOLLIN","data":3}, epoll_wait's ready an array
+ * of them: 12 bytes each, u32 events then u64 data (packed). */
+static void put_epoll_events(struct kdump_buf *b, const char *set, const unsigned char *p, size_t n,
+			     bool array)
+{
+	if (array)
+		kdump_buf_putc(b, '[');
+	for (size_t off = 0; off + 12 <= n; off += 12) {
+		if (off)
+			kdump_buf_putc(b, ',');
+		kdump_buf_puts(b, "{\"events\":");
+		put_bits(b, set, (uint32_t)get_le(p + off, 4));
+		kdump_buf_printf(b, ",\"data\":%" PRIu64 "}", get_le(p + off + 4, 8));
+		if (!array)
+			return;
+	}
+	kdump_buf_putc(b, ']');
 }
 
 /* poll's fds: [{"fd":3,"events":"POLLIN","revents":"POLLIN"},...], revents
@@ -490,6 +514,11 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	}
 	if ((v.kind == KD_PK_STAT || v.kind == KD_PK_STATX) && put_stat(b, &v))
 		return;
+	if ((v.kind == KD_PK_EPOLLEVENT || v.kind == KD_PK_EPOLLEVENTS) && v.len >= 12) {
+		put_epoll_events(b, kd_event_type_param_set(type, i), v.ptr, v.len,
+				 v.kind == KD_PK_EPOLLEVENTS);
+		return;
+	}
 	if (put_struct(b, (int)v.kind, v.ptr, v.len))
 		return;
 	json_bytes(b, v.ptr, v.len, v.kind == KD_PK_PATH || v.kind == KD_PK_STR);

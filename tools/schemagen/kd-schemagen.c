@@ -275,6 +275,9 @@ static void put_meaning(FILE *f, const struct gevent *e, const struct gparam *p)
 	else if (strcmp(p->kind, "POLLFDS") == 0)
 		fprintf(f, ", `%s` entries at `%s`, up to %u", arg_name(e, KD_LEN_IDX(p->len) + 1),
 			arg_name(e, KD_LEN_IDX(p->len)), KD_POLLFD_MAX);
+	else if (strcmp(p->kind, "EPOLLEVENTS") == 0)
+		fprintf(f, ", at `%s`, as many as the call returned, up to %u",
+			arg_name(e, KD_LEN_IDX(p->len)), KD_EPOLLEV_MAX);
 	else if (strcmp(p->kind, "IOVEC") == 0)
 		put_len(f, e, p->len, "count");
 	else
