@@ -153,3 +153,30 @@ Test(flags, entries_format_to_their_name)
 		}
 	}
 }
+
+/* kd_flags_name(): the entry whose value is v, by the public set name. */
+Test(flags, name_of_one_value)
+{
+	for (size_t s = 1; s < kd__set_count(); s++) {
+		size_t n;
+		const struct kd__flag *f = kd__set_entries((uint16_t)s, &n);
+		const char *set = kd__set_name((uint16_t)s), *name;
+
+		for (size_t i = 0; i < n; i++) {
+			name = kd_flags_name(set, f[i].value);
+			cr_assert_not_null(name, "%s: %s", set, f[i].name);
+			/* the first entry of that value (aliases share it) */
+			for (size_t j = 0; j < n; j++)
+				if (f[j].value == f[i].value) {
+					cr_expect_str_eq(name, f[j].name, "%s: %s", set, f[i].name);
+					break;
+				}
+		}
+	}
+	cr_assert_str_eq(kd_flags_name("cld_code", CLD_KILLED), "CLD_KILLED");
+	cr_assert_str_eq(kd_flags_name("open_flags", O_CREAT), "O_CREAT");
+	cr_assert_null(kd_flags_name("open_flags", O_CREAT | O_EXCL)); /* two entries */
+	cr_assert_null(kd_flags_name("cld_code", 99));
+	cr_assert_null(kd_flags_name("no_such_set", 1));
+	cr_assert_null(kd_flags_name(NULL, 1));
+}

@@ -450,6 +450,9 @@ KD_API int kd_category_by_name(const char *name);   /* KD_EUNKNOWN if none */
 KD_API const char *kd_param_kind_name(int kind);    /* "fd", "path", ... */
 /** @brief **kd_flags_format()** renders v with a named set ("O_RDWR|O_CREAT"); snprintf-like. */
 KD_API int kd_flags_format(const char *set, uint64_t v, char *buf, size_t len);
+/** @brief **kd_flags_name()** the name of the entry of a set whose value is v ("CLD_KILLED");
+ * NULL when none is (or the set is unknown). For enums and single flags. */
+KD_API const char *kd_flags_name(const char *set, uint64_t v);
 
 /* ------------------------------------------------------------------ events */
 

@@ -289,30 +289,33 @@ static void put_sigset(struct out *o, uint64_t mask)
 	put(o, "]", 1);
 }
 
+static void put_set(struct out *o, unsigned set, uint64_t v);
+
 /* The kernel's struct sigaction: {handler=SIG_IGN, flags=SA_RESTART, mask=[SIGINT]}. */
-static void put_sigaction(struct out *o, const uint8_t *s)
+static void put_sigaction(struct out *o, unsigned set, const uint8_t *s)
 {
 	uint64_t handler = (uint64_t)le64(s), flags = (uint64_t)le64(s + 8);
-	char f[256];
 
 	if (handler <= 1)
 		putf(o, "{handler=%s", handler ? "SIG_IGN" : "SIG_DFL");
 	else
 		putf(o, "{handler=%#" PRIx64, handler);
-	if (kd_flags_format("sa_flags", flags, f, sizeof(f)) < 0)
-		snprintf(f, sizeof(f), "%#" PRIx64, flags);
-	putf(o, ", flags=%s, mask=", f);
+	puts_(o, ", flags=");
+	if (set)
+		put_set(o, set, flags);
+	else
+		putf(o, "%#" PRIx64, flags);
+	puts_(o, ", mask=");
 	put_sigset(o, (uint64_t)le64(s + 24));
 	puts_(o, "}");
 }
 
 /* waitid's info: {code=CLD_EXITED, pid=42, uid=0, status=3}, the status a
  * signal for the codes that carry one. */
-static void put_chldinfo(struct out *o, const uint8_t *s)
+static void put_chldinfo(struct out *o, unsigned set, const uint8_t *s)
 {
 	int32_t code = le32(s + 8), st = le32(s + 24);
-	int set = kd__set_by_name("cld_code");
-	const char *name = set > 0 ? kd__set_lookup((uint16_t)set, (uint32_t)code) : NULL;
+	const char *name = set ? kd__set_lookup((uint16_t)set, (uint32_t)code) : NULL;
 
 	if (name)
 		putf(o, "{code=%s", name);
@@ -401,7 +404,8 @@ static size_t struct_size(int kind)
 	}
 }
 
-static void put_bytes_kind(struct out *o, const struct kd_value *v)
+/* v with its row's flag set (0: none), for the structs that hold flags */
+static void put_bytes_kind(struct out *o, unsigned set, const struct kd_value *v)
 {
 	const uint8_t *s = v->ptr;
 	bool cut = v->flags & KD_VAL_TRUNCATED;
@@ -458,10 +462,10 @@ static void put_bytes_kind(struct out *o, const struct kd_value *v)
 		put_wstatus(o, (uint32_t)le32(s));
 		break;
 	case KD_PK_SIGACTION:
-		put_sigaction(o, s);
+		put_sigaction(o, set, s);
 		break;
 	case KD_PK_CHLDINFO:
-		put_chldinfo(o, s);
+		put_chldinfo(o, set, s);
 		break;
 	case KD_PK_STAT:
 	case KD_PK_STATX:
@@ -622,7 +626,7 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 		 !(v.flags & KD_VAL_NULL))
 		put_epoll_events(&o, ev->info->params[i].set, &v, v.kind == KD_PK_EPOLLEVENTS);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
-		put_bytes_kind(&o, &v);
+		put_bytes_kind(&o, ev->info->params[i].set, &v);
 	else
 		put_value(&o, &ev->info->params[i], &v);
 	return finish(&o);

@@ -176,6 +176,13 @@ int kd_flags_format(const char *set, uint64_t v, char *buf, size_t len)
 	return kd__set_format((uint16_t)s, v, buf, len);
 }
 
+const char *kd_flags_name(const char *set, uint64_t v)
+{
+	int s = set ? kd__set_by_name(set) : -1;
+
+	return s < 0 ? NULL : kd__set_lookup((uint16_t)s, v);
+}
+
 const char *kd_errno_name(int errnum)
 {
 	idx_init();

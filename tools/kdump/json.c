@@ -239,7 +239,7 @@ static void put_wstatus(struct kdump_buf *b, uint32_t s)
 }
 
 /* Bits of a set: "POLLIN|POLLOUT", or the number. */
-static void put_bits(struct kdump_buf *b, const char *set, uint32_t v)
+static void put_bits(struct kdump_buf *b, const char *set, uint64_t v)
 {
 	char tmp[256];
 	int n = set ? kd_flags_format(set, v, tmp, sizeof(tmp)) : -1;
@@ -247,7 +247,7 @@ static void put_bits(struct kdump_buf *b, const char *set, uint32_t v)
 	if (n >= 0 && (size_t)n < sizeof(tmp))
 		put_cstr(b, tmp);
 	else
-		kdump_buf_printf(b, "%" PRIu32, v);
+		kdump_buf_printf(b, "%" PRIu64, v);
 }
 
 static void put_poll_bits(struct kdump_buf *b, uint16_t v)
@@ -295,10 +295,9 @@ static void put_pollfds(struct kdump_buf *b, const unsigned char *p, size_t n, b
 
 /* {"handler":"SIG_IGN","flags":"SA_RESTART","mask":2}: SIG_DFL and SIG_IGN by
  * name, a function by its address; the mask as sigsets are. */
-static void put_sigaction(struct kdump_buf *b, const unsigned char *p)
+static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned char *p)
 {
 	uint64_t handler = get_le(p, 8);
-	char f[256];
 
 	kdump_buf_puts(b, "{\"handler\":");
 	if (handler <= 1)
@@ -306,24 +305,21 @@ static void put_sigaction(struct kdump_buf *b, const unsigned char *p)
 	else
 		kdump_buf_printf(b, "%" PRIu64, handler);
 	kdump_buf_puts(b, ",\"flags\":");
-	if (kd_flags_format("sa_flags", get_le(p + 8, 8), f, sizeof(f)) >= 0)
-		put_cstr(b, f);
-	else
-		kdump_buf_printf(b, "%" PRIu64, get_le(p + 8, 8));
+	put_bits(b, set, (uint32_t)get_le(p + 8, 8));
 	kdump_buf_printf(b, ",\"mask\":%" PRIu64 "}", get_le(p + 24, 8));
 }
 
 /* waitid's info: {"code":"CLD_EXITED","pid":42,"uid":0,"status":3}, the
  * status a signal name for the codes that carry one; an unknown code (0: no
  * child yet, WNOHANG) as its number. */
-static void put_chldinfo(struct kdump_buf *b, const unsigned char *p)
+static void put_chldinfo(struct kdump_buf *b, const char *set, const unsigned char *p)
 {
 	int32_t code = (int32_t)get_le(p + 8, 4), st = (int32_t)get_le(p + 24, 4);
 	const char *sig = code >= 2 && code <= 5 ? kd_signal_name(st) : NULL;
-	char name[64];
+	const char *name = kd_flags_name(set, (uint32_t)code);
 
 	kdump_buf_puts(b, "{\"code\":");
-	if (kd_flags_format("cld_code", (uint32_t)code, name, sizeof(name)) > 0 && name[0] == 'C')
+	if (name)
 		put_cstr(b, name);
 	else
 		kdump_buf_printf(b, "%" PRId32, code);
@@ -370,7 +366,8 @@ static bool put_stat(struct kdump_buf *b, const struct kd_value *v)
 }
 
 /* Struct kinds need their whole struct; a short one shows as its bytes. */
-static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, size_t n)
+static bool put_struct(struct kdump_buf *b, int kind, const char *set, const unsigned char *p,
+		       size_t n)
 {
 	switch (kind) {
 	case KD_PK_SOCKADDR:
@@ -414,12 +411,12 @@ static bool put_struct(struct kdump_buf *b, int kind, const unsigned char *p, si
 	case KD_PK_SIGACTION:
 		if (n < 32)
 			return false;
-		put_sigaction(b, p);
+		put_sigaction(b, set, p);
 		return true;
 	case KD_PK_CHLDINFO:
 		if (n < 32)
 			return false;
-		put_chldinfo(b, p);
+		put_chldinfo(b, set, p);
 		return true;
 	case KD_PK_FDPAIR:
 		if (n < 8)
@@ -519,7 +516,7 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 				 v.kind == KD_PK_EPOLLEVENTS);
 		return;
 	}
-	if (put_struct(b, (int)v.kind, v.ptr, v.len))
+	if (put_struct(b, (int)v.kind, kd_event_type_param_set(type, i), v.ptr, v.len))
 		return;
 	json_bytes(b, v.ptr, v.len, v.kind == KD_PK_PATH || v.kind == KD_PK_STR);
 }
