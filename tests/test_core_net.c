@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -45,9 +46,21 @@ Test(core_net, tcp4_lifecycle)
 	core_eq_i(ev, "optname", SO_REUSEADDR);
 	core_eq_bytes(ev, "optval", &one, sizeof(one));
 	core_eq_i(ev, "optlen", sizeof(one));
+	/* the option by name at its level, an unknown one by number */
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "SO_REUSEADDR");
 
 	cr_assert_eq(setsockopt(ls, SOL_SOCKET, 9999, &one, sizeof(one)), -1);
-	core_eq_i(core_expect(h, "setsockopt", -ENOPROTOOPT), "optname", 9999);
+	ev = core_expect(h, "setsockopt", -ENOPROTOOPT);
+	core_eq_i(ev, "optname", 9999);
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "9999");
+	cr_assert_eq(setsockopt(ls, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	ev = core_expect(h, "setsockopt", 0);
+	cr_assert_geq(kd_event_param_format(ev, 1, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "SOL_TCP");
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "TCP_NODELAY");
 
 	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ev = core_expect(h, "bind", 0);

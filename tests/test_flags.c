@@ -180,3 +180,19 @@ Test(flags, name_of_one_value)
 	cr_assert_null(kd_flags_name("no_such_set", 1));
 	cr_assert_null(kd_flags_name(NULL, 1));
 }
+
+/* kd_sockopt_name(): the option's name at its level, NULL elsewhere. */
+Test(flags, sockopt_names_by_level)
+{
+	cr_assert_str_eq(kd_sockopt_name(SOL_SOCKET, SO_ERROR), "SO_ERROR");
+	cr_assert_str_eq(kd_sockopt_name(SOL_SOCKET, SO_KEEPALIVE), "SO_KEEPALIVE");
+	cr_assert_str_eq(kd_sockopt_name(IPPROTO_TCP, TCP_NODELAY), "TCP_NODELAY");
+	cr_assert_str_eq(kd_sockopt_name(IPPROTO_TCP, TCP_KEEPIDLE), "TCP_KEEPIDLE");
+	cr_assert_str_eq(kd_sockopt_name(IPPROTO_IP, IP_TTL), "IP_TTL");
+	cr_assert_str_eq(kd_sockopt_name(IPPROTO_IPV6, IPV6_V6ONLY), "IPV6_V6ONLY");
+	/* 1 is SO_DEBUG, TCP_NODELAY, IP_TOS or IPV6_ADDRFORM: the level decides */
+	cr_assert_str_eq(kd_sockopt_name(IPPROTO_IP, 1), "IP_TOS");
+	cr_assert_null(kd_sockopt_name(SOL_SOCKET, 9999));
+	cr_assert_null(kd_sockopt_name(IPPROTO_UDP, 1));
+	cr_assert_null(kd_sockopt_name(SOL_SOCKET, -1));
+}

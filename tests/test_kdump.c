@@ -307,7 +307,7 @@ Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
 					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx",
-					   "epoll_ctl", "epoll_wait"};
+					   "epoll_ctl", "epoll_wait", "setsockopt"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -463,6 +463,16 @@ Test(kdump, json_structs)
 	rec_val(&rb, (uint64_t)-1);
 	rec_bytes(&rb, epev, 24);
 	rec_end(&rb);
+	/* socket options by name at their level, an unknown one as a number */
+	for (int i = 0; i < 2; i++) {
+		rec_begin(&rb, "setsockopt", i ? -ENOPROTOOPT : 0, 0);
+		rec_val(&rb, 3);
+		rec_val(&rb, i ? SOL_SOCKET : IPPROTO_TCP);
+		rec_val(&rb, i ? 9999 : 1);
+		rec_bytes(&rb, "\1\0\0\0", 4);
+		rec_val(&rb, 4);
+		rec_end(&rb);
+	}
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -500,6 +510,10 @@ Test(kdump, json_structs)
 		"\"args\":{\"epfd\":5,\"events\":4096,\"maxevents\":8,\"timeout\":-1,"
 		"\"ready\":[{\"events\":\"EPOLLIN|EPOLLET\",\"data\":3},{\"events\":\"EPOLLIN|EPOLLOUT\","
 		"\"data\":4294967295}]}}",
+		"\"args\":{\"fd\":3,\"level\":\"SOL_TCP\",\"optname\":\"TCP_NODELAY\",\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","
+		"\"optlen\":4}}",
+		"\"args\":{\"fd\":3,\"level\":\"SOL_SOCKET\",\"optname\":9999,\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","
+		"\"optlen\":4},\"error\":\"ENOPROTOOPT\"}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

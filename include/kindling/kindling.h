@@ -411,6 +411,8 @@ enum kd_param_kind {
 	KD_PK_EPOLLEVENTS = 38, /* not an argument: the struct epoll_event array the call
 				 * filled, read at exit (epoll_wait's ready): as many 12-byte
 				 * entries as it returned, up to 32 (then KD_VAL_TRUNCATED) */
+	KD_PK_SOCKOPT = 39,  /* a socket option (setsockopt's and getsockopt's optname), named
+			      * by the level param before it: kd_sockopt_name() */
 	KD_PK__COUNT
 };
 
@@ -453,6 +455,9 @@ KD_API int kd_flags_format(const char *set, uint64_t v, char *buf, size_t len);
 /** @brief **kd_flags_name()** the name of the entry of a set whose value is v ("CLD_KILLED");
  * NULL when none is (or the set is unknown). For enums and single flags. */
 KD_API const char *kd_flags_name(const char *set, uint64_t v);
+/** @brief **kd_sockopt_name()** the name of socket option optname at level ("SO_ERROR" at
+ * SOL_SOCKET, "TCP_NODELAY" at IPPROTO_TCP; SOL_SOCKET, IP, IPv6 and TCP levels), or NULL. */
+KD_API const char *kd_sockopt_name(int level, int optname);
 
 /* ------------------------------------------------------------------ events */
 

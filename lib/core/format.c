@@ -609,6 +609,21 @@ static void put_epoll_events(struct out *o, unsigned set, const struct kd_value 
 	puts_(o, v->flags & KD_VAL_TRUNCATED ? ", ...]" : "]");
 }
 
+/* A socket option by name at the level param before it (SO_ERROR), else
+ * its number. */
+static void put_sockopt(struct out *o, const struct kd_event *ev, unsigned i,
+			const struct kd_value *v)
+{
+	struct kd_value level;
+	const char *name = i > 0 && kd_event_param(ev, i - 1, &level) == 0 ?
+				   kd_sockopt_name((int)level.i, (int)v->i) : NULL;
+
+	if (name)
+		puts_(o, name);
+	else
+		putf(o, "%" PRId64, v->i);
+}
+
 int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size_t len)
 {
 	struct out o = { buf, len, 0 };
@@ -625,6 +640,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 	else if ((v.kind == KD_PK_EPOLLEVENT || v.kind == KD_PK_EPOLLEVENTS) &&
 		 !(v.flags & KD_VAL_NULL))
 		put_epoll_events(&o, ev->info->params[i].set, &v, v.kind == KD_PK_EPOLLEVENTS);
+	else if (v.kind == KD_PK_SOCKOPT)
+		put_sockopt(&o, ev, i, &v);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, ev->info->params[i].set, &v);
 	else

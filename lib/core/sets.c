@@ -38,6 +38,7 @@ static const struct {
 static struct {
 	uint16_t by_name[NSETS - 1];
 	int errno_set, signal_set;
+	int so_set, ip_set, ipv6_set, tcp_set; /* socket options per level */
 } idx;
 static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 
@@ -66,6 +67,10 @@ static void idx_build(void)
 	qsort(idx.by_name, NSETS - 1, sizeof(idx.by_name[0]), cmp_set);
 	idx.errno_set = find("errno");
 	idx.signal_set = find("signals");
+	idx.so_set = find("so_optname");
+	idx.ip_set = find("ip_optname");
+	idx.ipv6_set = find("ipv6_optname");
+	idx.tcp_set = find("tcp_optname");
 }
 
 static void idx_init(void)
@@ -181,6 +186,30 @@ const char *kd_flags_name(const char *set, uint64_t v)
 	int s = set ? kd__set_by_name(set) : -1;
 
 	return s < 0 ? NULL : kd__set_lookup((uint16_t)s, v);
+}
+
+const char *kd_sockopt_name(int level, int optname)
+{
+	int set;
+
+	idx_init();
+	switch (level) {
+	case 1: /* SOL_SOCKET */
+		set = idx.so_set;
+		break;
+	case 0: /* IPPROTO_IP */
+		set = idx.ip_set;
+		break;
+	case 41: /* IPPROTO_IPV6 */
+		set = idx.ipv6_set;
+		break;
+	case 6: /* IPPROTO_TCP */
+		set = idx.tcp_set;
+		break;
+	default:
+		return NULL;
+	}
+	return set < 0 || optname < 0 ? NULL : kd__set_lookup((uint16_t)set, (uint64_t)optname);
 }
 
 const char *kd_errno_name(int errnum)

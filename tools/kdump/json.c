@@ -497,6 +497,18 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 		kdump_buf_puts(b, "null");
 		return;
 	}
+	if (v.kind == KD_PK_SOCKOPT) {
+		/* by name at the level param before it, else the number */
+		struct kd_value level;
+		const char *name = i > 0 && kd_event_param(ev, i - 1, &level) == 0 ?
+					   kd_sockopt_name((int)level.i, (int)v.i) : NULL;
+
+		if (name)
+			put_cstr(b, name);
+		else
+			kdump_buf_printf(b, "%" PRId32, (int32_t)v.i);
+		return;
+	}
 	if (!(v.flags & KD_VAL_BYTES)) {
 		put_int(b, type, i, &v);
 		return;
