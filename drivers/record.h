@@ -43,7 +43,8 @@
  *   6  stat, fstat, lstat and newfstatat gain stat (the struct stat they
  *      wrote), statx its struct statx, as stat (KD_LEN_PTR_OUT);
  *      epoll_ctl gains ev (its struct epoll_event, KD_LEN_PTR), epoll_wait,
- *      epoll_pwait and epoll_pwait2 ready (KD_CAP_EPOLLEV) */
+ *      epoll_pwait and epoll_pwait2 ready (KD_CAP_EPOLLEV); openat2 gains
+ *      open_how (its struct open_how, KD_LEN_PTR) */
 #define KD_SCHEMA_VERSION 6
 
 struct kd_rec_hdr {

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -337,6 +338,45 @@ Test(core_file, stat_structs, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_eq(kd_value_stat(&v, &ks), -EINVAL);
 	cr_assert_eq(kd_value_stat(NULL, &ks), -EINVAL);
 	close(fd);
+	kd_close(h);
+}
+
+/* Schema 6: openat2's open_how, the struct the call was given: flags, mode
+ * and resolve by name, also for a call the resolve rules refuse. */
+Test(core_file, openat2_how, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("openat2");
+	struct open_how how = { .flags = O_RDWR | O_CREAT | O_CLOEXEC, .mode = 0640,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
+	const struct kd_event *ev;
+	char buf[256];
+	long fd, dfd;
+
+	dfd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(dfd, 0);
+	fd = syscall(SYS_openat2, dfd, "f2", &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS)
+		cr_skip_test("no openat2 on this kernel");
+	cr_assert_geq(fd, 0, "openat2: %s", strerror(errno));
+	ev = core_expect(h, "openat2", fd);
+	core_eq_i(ev, "dfd", dfd);
+	core_eq_str(ev, "filename", "f2");
+	core_eq_ptr(ev, "how", &how);
+	core_eq_u(ev, "usize", sizeof(how));
+	core_eq_bytes(ev, "open_how", &how, 24);
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{flags=O_RDWR|O_CREAT|O_CLOEXEC, mode=0640, "
+			      "resolve=RESOLVE_NO_SYMLINKS|RESOLVE_BENEATH}");
+	close((int)fd);
+
+	/* out of the directory: refused, the struct still shown */
+	how = (struct open_how){ .flags = O_RDONLY, .resolve = RESOLVE_BENEATH };
+	cr_assert_eq(syscall(SYS_openat2, dfd, "../etc", &how, sizeof(how)), -1);
+	ev = core_expect(h, "openat2", -EXDEV);
+	core_eq_bytes(ev, "open_how", &how, 24);
+	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{flags=O_RDONLY, mode=000, resolve=RESOLVE_BENEATH}");
+	close((int)dfd);
 	kd_close(h);
 }
 

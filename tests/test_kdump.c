@@ -307,7 +307,7 @@ Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
 					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx",
-					   "epoll_ctl", "epoll_wait", "setsockopt"};
+					   "epoll_ctl", "epoll_wait", "setsockopt", "openat2"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -463,6 +463,15 @@ Test(kdump, json_structs)
 	rec_val(&rb, (uint64_t)-1);
 	rec_bytes(&rb, epev, 24);
 	rec_end(&rb);
+	/* openat2's open_how: flags, mode, resolve */
+	static const uint64_t how[3] = {O_RDWR | O_CREAT, 0640, 0x08};
+	rec_begin(&rb, "openat2", 3, 0);
+	rec_val(&rb, (uint64_t)-100);
+	rec_bytes(&rb, "x", 2);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 24);
+	rec_bytes(&rb, how, sizeof(how));
+	rec_end(&rb);
 	/* socket options by name at their level, an unknown one as a number */
 	for (int i = 0; i < 2; i++) {
 		rec_begin(&rb, "setsockopt", i ? -ENOPROTOOPT : 0, 0);
@@ -510,6 +519,8 @@ Test(kdump, json_structs)
 		"\"args\":{\"epfd\":5,\"events\":4096,\"maxevents\":8,\"timeout\":-1,"
 		"\"ready\":[{\"events\":\"EPOLLIN|EPOLLET\",\"data\":3},{\"events\":\"EPOLLIN|EPOLLOUT\","
 		"\"data\":4294967295}]}}",
+		"\"args\":{\"dfd\":-100,\"filename\":\"x\",\"how\":4096,\"usize\":24,\"open_how\":{\"flags\":"
+		"\"O_RDWR|O_CREAT\",\"mode\":416,\"resolve\":\"RESOLVE_BENEATH\"}}}",
 		"\"args\":{\"fd\":3,\"level\":\"SOL_TCP\",\"optname\":\"TCP_NODELAY\",\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","
 		"\"optlen\":4}}",
 		"\"args\":{\"fd\":3,\"level\":\"SOL_SOCKET\",\"optname\":9999,\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","

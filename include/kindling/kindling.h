@@ -413,6 +413,10 @@ enum kd_param_kind {
 				 * entries as it returned, up to 32 (then KD_VAL_TRUNCATED) */
 	KD_PK_SOCKOPT = 39,  /* a socket option (setsockopt's and getsockopt's optname), named
 			      * by the level param before it: kd_sockopt_name() */
+	KD_PK_OPENHOW = 40,  /* not an argument: the struct open_how a pointer argument points
+			      * to, read at exit (openat2's open_how): u64 flags (the row's
+			      * set, open_flags), u64 mode, u64 resolve (set resolve_flags),
+			      * 24 bytes little endian */
 	KD_PK__COUNT
 };
 

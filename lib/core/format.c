@@ -310,6 +310,24 @@ static void put_sigaction(struct out *o, unsigned set, const uint8_t *s)
 	puts_(o, "}");
 }
 
+/* openat2's struct open_how: {flags=O_RDWR|O_CREAT, mode=0640, resolve=RESOLVE_BENEATH}. */
+static void put_openhow(struct out *o, unsigned set, const uint8_t *s)
+{
+	int resolve = kd__set_by_name("resolve_flags");
+
+	puts_(o, "{flags=");
+	if (set)
+		put_set(o, set, (uint64_t)le64(s));
+	else
+		putf(o, "%#" PRIx64, (uint64_t)le64(s));
+	putf(o, ", mode=%#03" PRIo64 ", resolve=", (uint64_t)le64(s + 8));
+	if (resolve > 0)
+		put_set(o, (unsigned)resolve, (uint64_t)le64(s + 16));
+	else
+		putf(o, "%#" PRIx64, (uint64_t)le64(s + 16));
+	puts_(o, "}");
+}
+
 /* waitid's info: {code=CLD_EXITED, pid=42, uid=0, status=3}, the status a
  * signal for the codes that carry one. */
 static void put_chldinfo(struct out *o, unsigned set, const uint8_t *s)
@@ -393,6 +411,8 @@ static size_t struct_size(int kind)
 	case KD_PK_SIGACTION:
 	case KD_PK_CHLDINFO:
 		return 32;
+	case KD_PK_OPENHOW:
+		return 24;
 	case KD_PK_STAT:
 		return 120;
 	case KD_PK_STATX:
@@ -466,6 +486,9 @@ static void put_bytes_kind(struct out *o, unsigned set, const struct kd_value *v
 		break;
 	case KD_PK_CHLDINFO:
 		put_chldinfo(o, set, s);
+		break;
+	case KD_PK_OPENHOW:
+		put_openhow(o, set, s);
 		break;
 	case KD_PK_STAT:
 	case KD_PK_STATX:

@@ -69,7 +69,9 @@
 	  "struct epoll_event read through a pointer argument at exit (not an argument)")      \
 	X(EPOLLEVENTS, "epollevents", BYTES, EPOLLEV, 0, "struct epoll_event *",              \
 	  "struct epoll_event array the call filled, read at exit (not an argument)")          \
-	X(SOCKOPT, "sockopt", VAL, VAL, 0, NULL, "socket option, named by the level before it")
+	X(SOCKOPT, "sockopt", VAL, VAL, 0, NULL, "socket option, named by the level before it") \
+	X(OPENHOW, "openhow", BYTES, FIXED, 24, "struct open_how *",                          \
+	  "struct open_how read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -309,6 +309,16 @@ static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned c
 	kdump_buf_printf(b, ",\"mask\":%" PRIu64 "}", get_le(p + 24, 8));
 }
 
+/* openat2's struct open_how: {"flags":"O_RDWR|O_CREAT","mode":416,"resolve":"RESOLVE_BENEATH"}. */
+static void put_openhow(struct kdump_buf *b, const char *set, const unsigned char *p)
+{
+	kdump_buf_puts(b, "{\"flags\":");
+	put_bits(b, set, get_le(p, 8));
+	kdump_buf_printf(b, ",\"mode\":%" PRIu64 ",\"resolve\":", get_le(p + 8, 8));
+	put_bits(b, "resolve_flags", get_le(p + 16, 8));
+	kdump_buf_putc(b, '}');
+}
+
 /* waitid's info: {"code":"CLD_EXITED","pid":42,"uid":0,"status":3}, the
  * status a signal name for the codes that carry one; an unknown code (0: no
  * child yet, WNOHANG) as its number. */
@@ -417,6 +427,11 @@ static bool put_struct(struct kdump_buf *b, int kind, const char *set, const uns
 		if (n < 32)
 			return false;
 		put_chldinfo(b, set, p);
+		return true;
+	case KD_PK_OPENHOW:
+		if (n < 24)
+			return false;
+		put_openhow(b, set, p);
 		return true;
 	case KD_PK_FDPAIR:
 		if (n < 8)
