@@ -520,6 +520,33 @@ Test(core_file, names_and_dirs, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_eq(v.len, 80, "snaplen 80: got %zu", v.len);
 	cr_assert_eq(memcmp(v.ptr, buf, 80), 0);
 	cr_assert(kd_event_record_flags(ev) & KD_RF_TRUNCATED);
+	{
+		/* the whole entries of those 80 bytes by name, then "..." */
+		char text[1024], one[300];
+		size_t off = 0, whole = 0;
+		const char *at = text;
+
+		cr_assert_geq(kd_event_param_format(ev, 1, text, sizeof(text)), 0);
+		while (off + 19 <= 80) {
+			uint16_t reclen;
+			uint64_t ino;
+
+			memcpy(&reclen, buf + off + 16, 2);
+			memcpy(&ino, buf + off, 8);
+			if (off + reclen > 80)
+				break;
+			snprintf(one, sizeof(one), "{ino=%llu, type=%s, name=\"%s\"}",
+				 (unsigned long long)ino,
+				 buf[off + 18] == DT_DIR ? "DT_DIR" : buf[off + 18] == DT_REG ? "DT_REG" :
+				 buf[off + 18] == DT_LNK ? "DT_LNK" : "?", buf + off + 19);
+			at = strstr(at, one);
+			cr_assert_not_null(at, "%s not in %s", one, text);
+			whole++;
+			off += reclen;
+		}
+		cr_assert_geq(whole, 1, "%s", text);
+		cr_assert(strlen(text) > 6 && strcmp(text + strlen(text) - 6, ", ...]") == 0, "%s", text);
+	}
 
 	cr_assert_eq(syscall(SYS_getdents64, CORE_BAD_FD, buf, sizeof(buf)), -1);
 	core_expect(h, "getdents64", -EBADF);

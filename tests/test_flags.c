@@ -8,6 +8,7 @@
 /* Every header that defines a name flags.def may use; the linux/ ones add
  * what glibc leaves out or declares as enum constants only (PTRACE_*). */
 #include <asm/prctl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>

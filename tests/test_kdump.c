@@ -2,6 +2,7 @@
  * options and exit codes, --list-events, and the JSON/text rendering of
  * crafted records (replayed through the hidden KDUMP_TEST_RECORDS hook). */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -307,7 +308,7 @@ Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
 					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx",
-					   "epoll_ctl", "epoll_wait", "setsockopt", "openat2"};
+					   "epoll_ctl", "epoll_wait", "setsockopt", "openat2", "getdents64"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -463,6 +464,20 @@ Test(kdump, json_structs)
 	rec_val(&rb, (uint64_t)-1);
 	rec_bytes(&rb, epev, 24);
 	rec_end(&rb);
+	/* getdents64: the whole entries (24 bytes each here), not the cut one */
+	unsigned char de[60] = {0};
+	for (int k = 0; k < 2; k++) {
+		de[k * 24] = (unsigned char)(2 + k);     /* ino */
+		de[k * 24 + 16] = 24;                    /* reclen */
+		de[k * 24 + 18] = k ? DT_REG : DT_DIR;   /* type */
+		memcpy(de + k * 24 + 19, k ? "a\"b" : ".", k ? 4 : 2);
+	}
+	de[48] = 4; /* a third entry, cut after 12 bytes */
+	rec_begin(&rb, "getdents64", 72, 0);
+	rec_val(&rb, 3);
+	rec_bytes(&rb, de, sizeof(de));
+	rec_val(&rb, 4096);
+	rec_end(&rb);
 	/* openat2's open_how: flags, mode, resolve */
 	static const uint64_t how[3] = {O_RDWR | O_CREAT, 0640, 0x08};
 	rec_begin(&rb, "openat2", 3, 0);
@@ -519,6 +534,8 @@ Test(kdump, json_structs)
 		"\"args\":{\"epfd\":5,\"events\":4096,\"maxevents\":8,\"timeout\":-1,"
 		"\"ready\":[{\"events\":\"EPOLLIN|EPOLLET\",\"data\":3},{\"events\":\"EPOLLIN|EPOLLOUT\","
 		"\"data\":4294967295}]}}",
+		"\"args\":{\"fd\":3,\"dirent\":[{\"ino\":2,\"type\":\"DT_DIR\",\"name\":\".\"},{\"ino\":3,"
+		"\"type\":\"DT_REG\",\"name\":\"a\\\"b\"}],\"count\":4096}}",
 		"\"args\":{\"dfd\":-100,\"filename\":\"x\",\"how\":4096,\"usize\":24,\"open_how\":{\"flags\":"
 		"\"O_RDWR|O_CREAT\",\"mode\":416,\"resolve\":\"RESOLVE_BENEATH\"}}}",
 		"\"args\":{\"fd\":3,\"level\":\"SOL_TCP\",\"optname\":\"TCP_NODELAY\",\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","

@@ -417,6 +417,9 @@ enum kd_param_kind {
 			      * to, read at exit (openat2's open_how): u64 flags (the row's
 			      * set, open_flags), u64 mode, u64 resolve (set resolve_flags),
 			      * 24 bytes little endian */
+	KD_PK_DIRENTS = 41,  /* getdents64's buffer, read as BUF (up to snaplen): struct
+			      * linux_dirent64 entries (u64 ino, s64 off, u16 reclen, u8 type
+			      * (set dirent_type), name), the last one possibly cut */
 	KD_PK__COUNT
 };
 

@@ -609,6 +609,32 @@ static void put_pollfds(struct out *o, unsigned set, const struct kd_value *v, b
 	puts_(o, v->flags & KD_VAL_TRUNCATED ? (v->len >= 8 ? ", ...]" : "...]") : "]");
 }
 
+/* getdents64's entries: [{ino=2, type=DT_DIR, name="."}, ...], "..." when the
+ * capture ends inside one (snaplen) or before the last the call returned. */
+static void put_dirents(struct out *o, unsigned set, const struct kd_value *v)
+{
+	const uint8_t *s = v->ptr;
+	size_t off = 0;
+	uint16_t reclen;
+
+	puts_(o, "[");
+	while (off + 19 <= v->len) {
+		const uint8_t *name = s + off + 19, *nul;
+
+		memcpy(&reclen, s + off + 16, sizeof(reclen));
+		if (reclen < 20 || off + reclen > v->len)
+			break;
+		nul = memchr(name, 0, reclen - 19);
+		putf(o, "%s{ino=%" PRIu64 ", type=", off ? ", " : "", (uint64_t)le64(s + off));
+		put_set(o, set, s[off + 18]);
+		puts_(o, ", name=");
+		put_quoted(o, name, nul ? (size_t)(nul - name) : reclen - 19u, false);
+		puts_(o, "}");
+		off += reclen;
+	}
+	puts_(o, off < v->len || (v->flags & KD_VAL_TRUNCATED) ? (off ? ", ...]" : "...]") : "]");
+}
+
 /* epoll_ctl's ev, {events=EPOLLIN, data=0x3}, and epoll_wait's ready, an
  * array of them: 12 bytes each, u32 events then u64 data (packed). */
 static void put_epoll_events(struct out *o, unsigned set, const struct kd_value *v, bool array)
@@ -665,6 +691,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 		put_epoll_events(&o, ev->info->params[i].set, &v, v.kind == KD_PK_EPOLLEVENTS);
 	else if (v.kind == KD_PK_SOCKOPT)
 		put_sockopt(&o, ev, i, &v);
+	else if (v.kind == KD_PK_DIRENTS && (v.flags & KD_VAL_BYTES))
+		put_dirents(&o, ev->info->params[i].set, &v);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, ev->info->params[i].set, &v);
 	else

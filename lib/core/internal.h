@@ -66,7 +66,7 @@ static inline int64_t kd__param_sval(const struct kd__param *sp, uint64_t raw)
  * buffer is a real value, an empty struct is a NULL pointer. */
 static inline bool kd__param_bytes_null(const struct kd__param *sp, size_t n)
 {
-	return n == 0 && sp->kind != KD_PK_BUF && sp->kind != KD_PK_IOVEC;
+	return n == 0 && sp->kind != KD_PK_BUF && sp->kind != KD_PK_IOVEC && sp->kind != KD_PK_DIRENTS;
 }
 /* Fill the kernel capture table (by syscall nr) for the selected ids. */
 KD__HIDDEN void kd__ksc_build(struct kd_ksc *tab, size_t n, const uint8_t *enabled);

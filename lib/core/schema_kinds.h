@@ -71,7 +71,9 @@
 	  "struct epoll_event array the call filled, read at exit (not an argument)")          \
 	X(SOCKOPT, "sockopt", VAL, VAL, 0, NULL, "socket option, named by the level before it") \
 	X(OPENHOW, "openhow", BYTES, FIXED, 24, "struct open_how *",                          \
-	  "struct open_how read through a pointer argument at exit (not an argument)")
+	  "struct open_how read through a pointer argument at exit (not an argument)")         \
+	X(DIRENTS, "dirents", BYTES, BUF, 0, "struct linux_dirent64 *",                       \
+	  "directory entries (struct linux_dirent64), up to snaplen")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -255,6 +255,30 @@ static void put_poll_bits(struct kdump_buf *b, uint16_t v)
 	put_bits(b, "poll_events", v);
 }
 
+/* getdents64's entries: [{"ino":2,"type":"DT_DIR","name":"."},...], the
+ * whole ones the capture holds (an entry cut at snaplen is left out). */
+static void put_dirents(struct kdump_buf *b, const char *set, const unsigned char *p, size_t n)
+{
+	size_t off = 0;
+
+	kdump_buf_putc(b, '[');
+	while (off + 19 <= n) {
+		size_t reclen = (size_t)get_le(p + off + 16, 2);
+		const unsigned char *name = p + off + 19, *nul;
+
+		if (reclen < 20 || off + reclen > n)
+			break;
+		nul = memchr(name, 0, reclen - 19);
+		kdump_buf_printf(b, "%s{\"ino\":%" PRIu64 ",\"type\":", off ? "," : "", get_le(p + off, 8));
+		put_bits(b, set, p[off + 18]);
+		kdump_buf_puts(b, ",\"name\":");
+		kdump_json_str(b, name, nul ? (size_t)(nul - name) : reclen - 19);
+		kdump_buf_putc(b, '}');
+		off += reclen;
+	}
+	kdump_buf_putc(b, ']');
+}
+
 /* epoll_ctl's ev {"events":"EPOLLIN","data":3}, epoll_wait's ready an array
  * of them: 12 bytes each, u32 events then u64 data (packed). */
 static void put_epoll_events(struct kdump_buf *b, const char *set, const unsigned char *p, size_t n,
@@ -538,6 +562,10 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	}
 	if ((v.kind == KD_PK_STAT || v.kind == KD_PK_STATX) && put_stat(b, &v))
 		return;
+	if (v.kind == KD_PK_DIRENTS) {
+		put_dirents(b, kd_event_type_param_set(type, i), v.ptr, v.len);
+		return;
+	}
 	if ((v.kind == KD_PK_EPOLLEVENT || v.kind == KD_PK_EPOLLEVENTS) && v.len >= 12) {
 		put_epoll_events(b, kd_event_type_param_set(type, i), v.ptr, v.len,
 				 v.kind == KD_PK_EPOLLEVENTS);
