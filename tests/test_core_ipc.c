@@ -248,7 +248,8 @@ Test(core_ipc, epoll_ctl_wait_events)
 
 	/* nothing ready: no events */
 	cr_assert_eq(epoll_wait(ep, out, 40, 0), 0);
-	ev = core_expect(h, "epoll_wait", 0);
+	/* by epfd: kd_next() calls epoll_wait too, from this thread */
+	ev = core_expect_where(h, "epoll_wait", "epfd", ep, 0);
 	core_eq_ptr(ev, "events", out);
 	core_eq_i(ev, "maxevents", 40);
 	core_eq_null(ev, "ready");
@@ -256,7 +257,7 @@ Test(core_ipc, epoll_ctl_wait_events)
 	cr_assert_eq(write(p[1], "x", 1), 1);
 	memset(out, 0, sizeof(out));
 	cr_assert_eq(epoll_wait(ep, out, 40, 0), 1);
-	ev = core_expect(h, "epoll_wait", 1);
+	ev = core_expect_where(h, "epoll_wait", "epfd", ep, 1);
 	core_eq_bytes(ev, "ready", out, 12);
 	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "[{events=EPOLLIN, data=0x1122334455667788}]");
@@ -280,16 +281,23 @@ Test(core_ipc, epoll_ctl_wait_events)
 		 (unsigned long long)out[31].data.u64);
 	cr_assert(strstr(buf, want), "%s", buf);
 
-	cr_assert_eq(syscall(SYS_epoll_pwait2, ep, out, 2, &zero, NULL, 8), 2);
-	ev = core_expect(h, "epoll_pwait2", 2);
-	core_eq_bytes(ev, "ready", out, 24);
-	cr_assert_not(core_param(ev, "ready").flags & KD_VAL_TRUNCATED);
+	/* epoll_pwait2 came with 5.11: on 5.10 the call fails with ENOSYS;
+	 * memcheck does not know it and fails it without a syscall */
+	if (syscall(SYS_epoll_pwait2, ep, out, 2, &zero, NULL, 8) == 2) {
+		ev = core_expect(h, "epoll_pwait2", 2);
+		core_eq_bytes(ev, "ready", out, 24);
+		cr_assert_not(core_param(ev, "ready").flags & KD_VAL_TRUNCATED);
+	} else {
+		cr_assert_eq(errno, ENOSYS);
+		if (!core_under_valgrind())
+			core_eq_null(core_expect(h, "epoll_pwait2", -ENOSYS), "ready");
+	}
 
 	/* a delete without an event: none; a failed wait: none */
 	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
 	core_eq_null(core_expect(h, "epoll_ctl", 0), "ev");
 	cr_assert_eq(epoll_wait(CORE_BAD_FD, out, 4, 0), -1);
-	core_eq_null(core_expect(h, "epoll_wait", -EBADF), "ready");
+	core_eq_null(core_expect_where(h, "epoll_wait", "epfd", CORE_BAD_FD, -EBADF), "ready");
 	for (int i = 0; i < 35; i++)
 		close(efd[i]);
 	close(ep);

@@ -483,6 +483,13 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 			return room + 1;
 		return n;
 	}
+	if (cap == KD_CAP_EPOLLEV) {
+		/* at the events argument, as many as the call returned (one
+		 * more than fits says "cut", as in the scratch) */
+		ptr = kd_arg(a, KD_LEN_IDX(kp->aux));
+		want = ret <= 0 ? 0 : (__u64)ret > KD_EPOLLEV_MAX ? KD_EPOLLEV_MAX + 1 : (__u64)ret;
+		return kd_user_into(dst, room, ptr, want * 12, KD_EPOLLEV_MAX * 12, rflags);
+	}
 	if (cap == KD_CAP_FIXED) {
 		want = kp->size;
 		limit = KD_PARAM_MAX_LEN;

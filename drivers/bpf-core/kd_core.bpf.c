@@ -534,6 +534,9 @@ static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret,
 	case KD_CAP_FIXED:
 		return kd_direct1(KD_CAP_FIXED, KD_DIRECT1_STRUCT, k, a, ret, now, pid_tgid, cpu, rflags,
 				  lat);
+	case KD_CAP_EPOLLEV:
+		return kd_direct1(KD_CAP_EPOLLEV, KD_DIRECT1_EPOLL, k, a, ret, now, pid_tgid, cpu, rflags,
+				  lat);
 	}
 	return -1;
 }

@@ -58,6 +58,7 @@
 #define KD_DIRECT1_STR    256u  /* reservation for a string record */
 #define KD_DIRECT1_SOCK   232u  /* sockaddr: 100 + 128 */
 #define KD_DIRECT1_STRUCT 256u  /* KD_CAP_FIXED structs up to 156 bytes */
+#define KD_DIRECT1_EPOLL  (KD_DIRECT1_FIXED + KD_EPOLLEV_MAX * 12) /* epoll_wait's ready */
 #define KD_DIRECT1_MAX    4096u /* buffer records reserve snaplen + 100 up to this */
 
 struct kd_bpf_cnt {

@@ -316,6 +316,9 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 	case KD_CAP_FIXED:
 		fits = k->p[v].size <= KD_DIRECT1_STRUCT - KD_DIRECT1_FIXED;
 		break;
+	case KD_CAP_EPOLLEV:
+		fits = true; /* KD_DIRECT1_EPOLL holds the most it takes */
+		break;
 	}
 	if (fits)
 		k->flags |= KD_KSC_DIRECT1 | (uint8_t)(v << KD_KSC_VAR_SHIFT);
