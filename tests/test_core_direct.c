@@ -502,6 +502,23 @@ Test(core_direct, fast_lane_matches_the_general_path, .timeout = 120)
 
 enum { TAIL_CALLS = 9 };
 
+/* ours, not a stat the library makes (enrichment reads /proc) */
+static bool on_our_paths(const struct kd_event *ev)
+{
+	static const char *const ours[] = { "/etc/hostname", "/proc/self", "/dev/null",
+					    "/nonexistent", "/" };
+	struct kd_value v;
+
+	if (kd_event_param_by_name(ev, "filename", &v) || !v.ptr)
+		return false;
+	if (strncmp(v.ptr, "/etc/./.", 8) == 0) /* the long path */
+		return true;
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strcmp(v.ptr, ours[i]) == 0)
+			return true;
+	return false;
+}
+
 /* The stat family's tails: success with a short path, with one past the
  * direct reservation (rebuilt in the scratch), a symlink, a device, a
  * failure, a bad buffer; statx's larger struct. */
@@ -567,7 +584,7 @@ Test(core_direct, stat_tails_match_the_scratch, .timeout = 120)
 			cr_assert(f >= 0 && (f & KD_KSC_DIRECT1), "syscall %u: flags %#x", nrs[i], f);
 		}
 		cr_assert_eq(tail_workload(longp), TAIL_CALLS);
-		collect(h, types, 4, TAIL_CALLS, recs[run], lens[run]);
+		collect_if(h, types, 4, TAIL_CALLS, recs[run], lens[run], on_our_paths);
 		kd_close(h);
 	}
 	same_records(recs[0], lens[0], recs[1], lens[1], TAIL_CALLS);
