@@ -65,6 +65,16 @@ static __always_inline __u32 kd_cap_bytes(struct kd_scratch *s, __u32 off, __u64
 	return want;
 }
 
+/* Bytes of epoll_wait's ready for result ret, in the scratch and in place
+ * alike: 12 per event it returned, at most one past KD_EPOLLEV_MAX (which
+ * says "cut"; the product cannot wrap). */
+static __always_inline __u64 kd_epollev_want(long ret)
+{
+	if (ret <= 0)
+		return 0;
+	return ((__u64)ret > KD_EPOLLEV_MAX ? KD_EPOLLEV_MAX + 1 : (__u64)ret) * 12;
+}
+
 static __always_inline __u32 kd_cap_str(struct kd_scratch *s, __u32 off, __u64 ptr, __u32 room)
 {
 	__u32 sz = room < KD_STR_MAX ? room : KD_STR_MAX;
@@ -484,11 +494,9 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 		return n;
 	}
 	if (cap == KD_CAP_EPOLLEV) {
-		/* at the events argument, as many as the call returned (one
-		 * more than fits says "cut", as in the scratch) */
+		/* at the events argument, as many as the call returned */
 		ptr = kd_arg(a, KD_LEN_IDX(kp->aux));
-		want = ret <= 0 ? 0 : (__u64)ret > KD_EPOLLEV_MAX ? KD_EPOLLEV_MAX + 1 : (__u64)ret;
-		return kd_user_into(dst, room, ptr, want * 12, KD_EPOLLEV_MAX * 12, rflags);
+		return kd_user_into(dst, room, ptr, kd_epollev_want(ret), KD_EPOLLEV_MAX * 12, rflags);
 	}
 	if (cap == KD_CAP_FIXED) {
 		want = kp->size;
@@ -595,14 +603,9 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		break;
 	case KD_CAP_EPOLLEV:
 		/* the events the call reported: as many as it returned */
-		if (KD_LEN_IDX(aux) < 6 && s->ret > 0) {
-			__u64 n = (__u64)s->ret;
-
-			if (n > KD_EPOLLEV_MAX)
-				n = KD_EPOLLEV_MAX + 1;
-			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], n * 12,
+		if (KD_LEN_IDX(aux) < 6)
+			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], kd_epollev_want(s->ret),
 					   KD_EPOLLEV_MAX * 12, room);
-		}
 		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */

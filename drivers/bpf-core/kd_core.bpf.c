@@ -495,27 +495,22 @@ static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret,
 					rflags, lat);
 	}
 	if (k->p[v].cap == KD_CAP_STR) {
+		/* a string and a tail: only KD_TAIL_SHAPES are marked so */
+#define KD_TAIL_EMIT(n_, v_, tp_, size_)                                                     \
+		if (v == v_ && k->nparams == n_ && k->p[n_ - 1].cap == KD_CAP_FIXED)           \
+			return kd_fast1t(n_, v_, KD_CAP_STR, KD_DIRECT1_STR, size_, tp_, k, a, ret, \
+					 now, pid_tgid, cpu, rflags, lat);
+		KD_TAIL_SHAPES(KD_TAIL_EMIT)
+#undef KD_TAIL_EMIT
 		if (v == 0 && k->nparams == 1)
 			return kd_fast1(1, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
 		if (v == 0 && k->nparams == 2)
 			return kd_fast1(2, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
-		if (v == 0 && k->nparams == 3) {
-			/* stat, lstat: a tail (KD_TAIL_STAT) */
-			if (k->p[2].cap == KD_CAP_FIXED)
-				return kd_fast1t(3, 0, KD_CAP_STR, KD_DIRECT1_STR, KD_TAIL_STAT, 1, k, a,
-						 ret, now, pid_tgid, cpu, rflags, lat);
+		if (v == 0 && k->nparams == 3)
 			return kd_fast1(3, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
-		}
-		/* newfstatat, statx: the only tails second of 5 and 6 */
-		if (v == 1 && k->nparams == 5 && k->p[4].cap == KD_CAP_FIXED)
-			return kd_fast1t(5, 1, KD_CAP_STR, KD_DIRECT1_STR, KD_TAIL_STAT, 2, k, a, ret,
-					 now, pid_tgid, cpu, rflags, lat);
-		if (v == 1 && k->nparams == 6 && k->p[5].cap == KD_CAP_FIXED)
-			return kd_fast1t(6, 1, KD_CAP_STR, KD_DIRECT1_STR, KD_TAIL_STATX, 4, k, a, ret,
-					 now, pid_tgid, cpu, rflags, lat);
 		if (v == 1 && k->nparams == 3)
 			return kd_fast1(3, 1, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);

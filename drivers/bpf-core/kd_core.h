@@ -39,11 +39,17 @@
  * through a pointer argument when the call succeeded (KD_LEN_PTR_OUT), after
  * their string. Only these shapes are written in place (kd_fast1() has them
  * with constant offsets); lib/engines/core.c marks no other tail row DIRECT1.
+ * Both take the shapes from KD_TAIL_SHAPES: X(n params, the string at v, the
+ * struct through argument tp, its bytes).
  *   (path, statbuf, stat)                          stat, lstat
  *   (dfd, path, statbuf, flag, stat)                newfstatat
  *   (dfd, path, flags, mask, buffer, stat)          statx */
 #define KD_TAIL_STAT   120u /* the struct stat bytes the schema keeps */
 #define KD_TAIL_STATX  144u /* the struct statx bytes */
+#define KD_TAIL_SHAPES(X)            \
+	X(3, 0, 1, KD_TAIL_STAT)     \
+	X(5, 1, 2, KD_TAIL_STAT)     \
+	X(6, 1, 4, KD_TAIL_STATX)
 
 /* kd_fast_tab (kd_fast.bpf.h): the fast lane's record shapes: 3 or 4
  * params, the buffer second, its length from ret or from the third arg. */

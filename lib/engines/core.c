@@ -259,7 +259,9 @@ static uint32_t direct1_buf(uint32_t snaplen)
 static bool tail_shape(const struct kd_ksc *k)
 {
 	static const struct { uint8_t n, v, tp; uint16_t size; } shapes[] = {
-		{ 3, 0, 1, KD_TAIL_STAT }, { 5, 1, 2, KD_TAIL_STAT }, { 6, 1, 4, KD_TAIL_STATX },
+#define KD__TAIL(n, v, tp, size) { n, v, tp, size },
+		KD_TAIL_SHAPES(KD__TAIL)
+#undef KD__TAIL
 	};
 	const struct kd_kparam *t = &k->p[k->nparams - 1];
 
