@@ -68,6 +68,18 @@ static inline bool core_valgrind_own(const struct kd_event *ev)
 
 /* Skip what was captured before now (kd_open's own syscalls after attach),
  * so "the next openat of this thread" is the test's. */
+/* Reading until the stream is quiet (5 timeouts in a row... or not) also
+ * ends after CORE_WAIT_MS: a busy machine may never go quiet. */
+static inline uint64_t core_deadline(void)
+{
+	return core_now_ns() + CORE_WAIT_MS * 1000000ull;
+}
+
+static inline bool core_until_quiet(int quiet, uint64_t deadline)
+{
+	return quiet < 5 && core_now_ns() < deadline;
+}
+
 static inline void core_drain(struct kd_handle *h)
 {
 	uint64_t t0 = core_now_ns(), deadline = t0 + 1000000000ull;

@@ -62,7 +62,7 @@ static inline int et_next(struct kd_handle *h, const struct kd_event **ev)
 {
 	int err;
 
-	kd__enrich_release(h); /* as kd_next does */
+	kd__enrich_flush(h); /* as kd_next does */
 	err = kd_next(h, ev);
 	cr_assert_geq(err, 0, "kd_next: %s: %s", kd_strerror(err), kd_last_error(h));
 	if (err == 0)

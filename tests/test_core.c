@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -305,6 +306,49 @@ Test(core, selection_only_selected_reach_userspace)
 	cr_assert_eq(param(ev, "fd").i, p[1]);
 	close(p[0]);
 	close(p[1]);
+	kd_close(h);
+}
+
+/* A child opens and closes without end; the selection is getppid: its
+ * events are followed for the tables only, and never hold kd_next past its
+ * timeout (it once read them until the stream went quiet: never, here). */
+Test(core, timeout_holds_while_followed_events_flow)
+{
+	struct kd_stats st = { .sz = sizeof(st) };
+	const struct kd_event *ev;
+	struct kd_handle *h;
+	int ready[2], err;
+	uint64_t t0, t1;
+	int32_t pid;
+	char c;
+
+	cr_assert_eq(pipe(ready), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			close(open("/dev/null", O_RDONLY));
+	}
+	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .flags = KD_OPEN_TRACE_SELF, .timeout_ms = 100,
+		.events = "getppid", .pids = &pid, .npids = 1);
+	h = core_open_opts(&o);
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	t0 = now_ns();
+	err = kd_next(h, &ev);
+	t1 = now_ns();
+	cr_assert_eq(err, KD_TIMEOUT, "kd_next: %d: %s", err, kd_last_error(h));
+	cr_assert_eq(kd_stats(h, &st), 0);
+	cr_assert_gt(st.enrich_events, 0, "no opens and closes were followed while kd_next waited");
+	/* a bound on "returns at all", far above the 100 ms it waits */
+	cr_assert_lt(t1 - t0, 5000000000ull, "kd_next returned after %llu ms",
+		     (unsigned long long)((t1 - t0) / 1000000));
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(ready[0]);
+	close(ready[1]);
 	kd_close(h);
 }
 

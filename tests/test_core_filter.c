@@ -76,7 +76,7 @@ static void count_opens(struct kd_handle *h, const pid_t *pids, int *cnt, int n)
 	const struct kd_event *ev;
 
 	memset(cnt, 0, sizeof(int) * (size_t)n);
-	while (quiet < 5) {
+	for (uint64_t end = core_deadline(); core_until_quiet(quiet, end);) {
 		int err = kd_next(h, &ev);
 
 		cr_assert_geq(err, 0, "%s", kd_last_error(h));
@@ -168,7 +168,7 @@ Test(core_filter, path_prefix)
 		cr_assert_eq(syscall(SYS_unlinkat, AT_FDCWD, p, 0), 0);
 	}
 	rmdir(dir);
-	while (quiet < 5) {
+	for (uint64_t end = core_deadline(); core_until_quiet(quiet, end);) {
 		int err = kd_next(h, &ev);
 		struct kd_value v;
 
@@ -308,7 +308,7 @@ static int thread_opens(struct kd_handle *h, char names[][64], int max)
 	uint32_t tid = core_tid();
 	const struct kd_event *ev;
 
-	while (quiet < 5) {
+	for (uint64_t end = core_deadline(); core_until_quiet(quiet, end);) {
 		int err = kd_next(h, &ev);
 
 		cr_assert_geq(err, 0, "%s", kd_last_error(h));
@@ -366,7 +366,9 @@ Test(core_filter, switch_at_runtime)
 	cr_assert_eq(kd_filter_set(h, &fbad), KD_EBADOPT);
 	for (int i = 0; i < 3; i++)
 		syscall(SYS_getppid);
-	for (int quiet = 0; quiet < 5;) {
+	uint64_t end = core_deadline();
+
+	for (int quiet = 0; core_until_quiet(quiet, end);) {
 		int err = kd_next(h, &ev);
 
 		cr_assert_geq(err, 0);
@@ -427,7 +429,7 @@ static void watch(struct kd_handle *h, pid_t pid, const char *comm, struct seen 
 	int quiet = 0;
 
 	memset(s, 0, sizeof(*s));
-	while (quiet < 5) {
+	for (uint64_t end = core_deadline(); core_until_quiet(quiet, end);) {
 		int err = kd_next(h, &ev);
 
 		cr_assert_geq(err, 0, "%s", kd_last_error(h));

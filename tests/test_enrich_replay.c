@@ -20,13 +20,22 @@ TestSuite(enrich_replay, .timeout = 30);
 #define PID 4240u
 
 /* One record per call: begin with pid/tid, add params by name, end. */
-static void rec(struct kd_rb *b, const char *event, int64_t res, uint32_t pid, uint32_t tid,
-		const struct kd_rb_arg *args)
+/* A record at kernel time ts (ns). */
+static void rec_at(struct kd_rb *b, uint64_t ts, const char *event, int64_t res, uint32_t pid, uint32_t tid,
+		   const struct kd_rb_arg *args)
 {
 	cr_assert(kd_rb_event_begin(b, event, res, args), "no event %s or bad param", event);
 	b->hdr.pid = pid;
 	b->hdr.tid = tid;
+	if (ts)
+		b->hdr.ts = ts;
 	kd_rb_end(b);
+}
+
+static void rec(struct kd_rb *b, const char *event, int64_t res, uint32_t pid, uint32_t tid,
+		const struct kd_rb_arg *args)
+{
+	rec_at(b, 0, event, res, pid, tid, args);
 }
 
 /* A replay of b's records; events: the selection (NULL: the default). */
@@ -53,7 +62,7 @@ static const struct kd_event *next(struct kd_handle *h)
 	const struct kd_event *ev;
 	int err;
 
-	kd__enrich_release(h); /* as kd_next does */
+	kd__enrich_flush(h); /* as kd_next does */
 	err = kd_next(h, &ev);
 	cr_assert_eq(err, 0, "kd_next: %s", kd_strerror(err));
 	kd__enrich_event(h, ev);
@@ -205,9 +214,9 @@ Test(enrich_replay, fork_files_threads_exit)
 	kd_rb_free(&b);
 }
 
-/* The kernel's proc_exit right after exit_group (exit) is enriched from
- * the same entry, which goes after it; a proc_exit of another thread of the
- * process too. */
+/* exit_group, then the proc_exit the kernel sends once per process, from
+ * its last thread (here not the caller): that thread is named by it, and
+ * the whole process goes after it. */
 Test(enrich_replay, proc_exit_after_exit_group)
 {
 	struct kd_rb b;
@@ -223,28 +232,98 @@ Test(enrich_replay, proc_exit_after_exit_group)
 	    (struct kd_rb_arg[]){ KD_RB_V("clone_flags", CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_THREAD |
 								 CLONE_SIGHAND), { NULL } });
 	rec(&b, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
-	for (uint32_t tid = PID; tid <= PID + 1; tid++)
-		rec(&b, "proc_exit", 0, PID, tid,
-		    (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
+	rec(&b, "proc_exit", 0, PID, PID + 1,
+	    (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
 	rec(&b, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
 	h = replay_of(&b, "execve,clone,exit_group,proc_exit,read");
 
 	next(h);
 	next(h);
-	next(h); /* exit_group */
-	for (uint32_t tid = PID; tid <= PID + 1; tid++) {
-		ev = next(h);
-		cr_assert_str_eq(kd_event_name(ev), "proc_exit");
-		t = kd_event_thread(ev);
-		cr_assert(t && kd_thread_tid(t) == tid && kd_thread_pid(t) == PID, "proc_exit of %u", tid);
-		cr_assert_eq(kd_thread_flags(t), KD_THREAD_EXITING, "not a stand-in");
-		cr_assert_str_eq(kd_thread_comm(t), "ls");
-		cr_assert_str_eq(kd_thread_exe(t), "/bin/ls");
-	}
+	ev = next(h); /* exit_group */
+	cr_assert_eq(kd_thread_flags(kd_event_thread(ev)), KD_THREAD_EXITING);
+	ev = next(h);
+	cr_assert_str_eq(kd_event_name(ev), "proc_exit");
+	t = kd_event_thread(ev);
+	cr_assert(t && kd_thread_tid(t) == PID + 1 && kd_thread_pid(t) == PID);
+	cr_assert_eq(kd_thread_flags(t), KD_THREAD_EXITING, "not a stand-in");
+	cr_assert_str_eq(kd_thread_comm(t), "ls");
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/ls");
 	ev = next(h);
 	cr_assert_eq(kd_event_pid(ev), 5000);
 	cr_assert_null(kd_thread_lookup(h, PID));
 	cr_assert_null(kd_thread_lookup(h, PID + 1));
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+/* Other processes' events come between an exit_group and the proc_exit
+ * (other CPUs; the process's other threads take time to die): the process
+ * waits for its proc_exit. One whose proc_exit is lost goes after a second
+ * of event time; so does the last thread that called exit. */
+Test(enrich_replay, exit_waits_for_its_proc_exit)
+{
+	static const char *const argv[] = { "ls", NULL };
+	const uint64_t t0 = 1000000000ull;
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+
+	kd_rb_init(&b);
+	rec_at(&b, t0, "execve", 0, PID, PID,
+	       (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/ls"), KD_RB_A("argv", argv), { NULL } });
+	rec_at(&b, t0 + 1, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	rec_at(&b, t0 + 2, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	rec_at(&b, t0 + 3, "exit_group", 0, 6000, 6000, (struct kd_rb_arg[]){ { NULL } });
+	rec_at(&b, t0 + 4, "exit", 0, 7000, 7000, (struct kd_rb_arg[]){ { NULL } });
+	rec_at(&b, t0 + 5, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	rec_at(&b, t0 + 6, "proc_exit", 0, PID, PID,
+	       (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
+	/* the proc_exits of 6000 and 7000 are lost */
+	rec_at(&b, t0 + 900000000ull, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	rec_at(&b, t0 + 1100000000ull, "read", 0, 5000, 5000, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	h = replay_of(&b, "execve,exit,exit_group,proc_exit,read");
+
+	next(h);
+	next(h); /* exit_group */
+	for (int i = 0; i < 4; i++)
+		next(h);
+	cr_assert_not_null(kd_thread_lookup(h, PID), "kept for its proc_exit");
+	ev = next(h);
+	cr_assert_str_eq(kd_event_name(ev), "proc_exit");
+	t = kd_event_thread(ev);
+	cr_assert(t && kd_thread_tid(t) == PID);
+	cr_assert_eq(kd_thread_flags(t), KD_THREAD_EXITING, "not a stand-in");
+	cr_assert_str_eq(kd_thread_comm(t), "ls");
+	cr_assert_str_eq(kd_thread_exe(t), "/bin/ls");
+	next(h);
+	cr_assert_null(kd_thread_lookup(h, PID), "gone after its proc_exit");
+	cr_assert_not_null(kd_thread_lookup(h, 6000), "within the grace");
+	cr_assert_not_null(kd_thread_lookup(h, 7000), "within the grace");
+	next(h);
+	cr_assert_null(kd_thread_lookup(h, 6000), "a second after exit_group");
+	cr_assert_null(kd_thread_lookup(h, 7000), "a second after exit");
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
+/* Processes waiting for their proc_exit are bounded: past 256, the oldest goes. */
+Test(enrich_replay, exits_waiting_are_bounded)
+{
+	const uint32_t n = 300, first = 10000;
+	struct kd_rb b;
+	struct kd_handle *h;
+
+	kd_rb_init(&b);
+	for (uint32_t i = 0; i < n; i++)
+		rec(&b, "exit_group", 0, first + i, first + i, (struct kd_rb_arg[]){ { NULL } });
+	h = replay_of(&b, "exit_group");
+	for (uint32_t i = 0; i < n; i++)
+		next(h);
+	for (uint32_t i = 0; i < n; i++)
+		cr_assert_eq(kd_thread_lookup(h, first + i) != NULL, i >= n - 256, "thread %u", first + i);
 	kd__enrich_close(h);
 	kd_close(h);
 	kd_rb_free(&b);

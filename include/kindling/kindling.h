@@ -157,7 +157,8 @@ KD_API int kd_open(const struct kd_open_opts *opts, struct kd_handle **out);
 
 /**
  * @brief **kd_next()** the next event, in timestamp order. 0 with *ev set; KD_TIMEOUT when
- * none arrived within opts.timeout_ms; KD_EOF at the end of a finite source; a negative
+ * none arrived within opts.timeout_ms (events read for enrichment only do not extend
+ * it); KD_EOF at the end of a finite source; a negative
  * error for a malformed record (skipped: the next call goes on) or a dead source.
  * *ev stays valid until the next kd_next() or kd_close() on h.
  */
@@ -618,8 +619,8 @@ enum kd_fd_role { KD_FD_ROLE_NONE = 0, KD_FD_ROLE_CLIENT = 1, KD_FD_ROLE_SERVER 
 
 /* kd_thread_flags() */
 #define KD_THREAD_INCOMPLETE (1u << 0) /* first seen in an event and /proc had nothing */
-#define KD_THREAD_EXITING    (1u << 1) /* this event ends it; gone at the next kd_next
-					    * (after the proc_exit that follows an exit) */
+#define KD_THREAD_EXITING    (1u << 1) /* this event ends it; gone at the next kd_next, or
+					    * when the process ends, after its proc_exit */
 
 /** @brief **kd_event_thread()** the thread ev came from; NULL without enrichment. */
 KD_API const struct kd_thread *kd_event_thread(const struct kd_event *ev);

@@ -346,26 +346,50 @@ static bool is_record_error(int err)
 	return err <= KD_ETRUNCATED && err >= KD_EEMPTY;
 }
 
+/* Events followed for the tables only can flow without end (a busy machine,
+ * a rare selection): they must not hold kd_next past opts.timeout_ms. The
+ * coarse clock costs a few ns; its ticks (1-4 ms) are finer than callers
+ * wait. 0 to go on (*timeout: what is left for the engine), or KD_TIMEOUT. */
+static int followed_past(const struct kd_handle *h, uint64_t *deadline, int *timeout)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (*timeout < 0 || h->ops->id == KD_ENGINE_FILE || h->ops->id == KD_ENGINE_BUFFER)
+		return 0; /* forever; finite sources never wait */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (!*deadline) /* "never block" still reads for a tick */
+		*deadline = now + (uint64_t)(h->opts.timeout_ms ? h->opts.timeout_ms : 1);
+	if (now >= *deadline)
+		return KD_TIMEOUT;
+	if (*timeout > 0)
+		*timeout = (int)(*deadline - now);
+	return 0;
+}
+
 int kd_next(struct kd_handle *h, const struct kd_event **ev)
 {
 	const void *rec;
 	size_t len;
 	char msg[256];
-	int err;
+	uint64_t deadline = 0;
+	int err, timeout;
 
 	if (!h || !ev)
 		return -EINVAL;
 	*ev = NULL;
+	timeout = h->opts.timeout_ms;
 	/* removals the last event caused (close, exit) wait until it was delivered */
-	kd__enrich_release(h);
+	kd__enrich_flush(h);
 	if (h->forks_done) {
 		h->nforks = 0;
 		h->forks_done = false;
 	}
 	for (;;) {
-		err = h->ops->next(h->engine, &rec, &len, h->opts.timeout_ms);
+		err = h->ops->next(h->engine, &rec, &len, timeout);
 		if (err) {
-			kd__enrich_flush(h); /* an exit's removal waited for this */
+			kd__enrich_flush(h); /* what a followed event closed */
 			/* the engine wrote the message; a record it could not frame is a drop */
 			if (is_record_error(err))
 				h->invalid++;
@@ -389,6 +413,10 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 			break;
 		h->followed++;
 		note_fork(h, &h->ev);
+		if ((err = followed_past(h, &deadline, &timeout))) {
+			kd__enrich_flush(h);
+			return err;
+		}
 	}
 	if (h->capture && (err = kd__capture_write(h, rec, len)))
 		return err;

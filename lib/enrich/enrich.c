@@ -103,36 +103,8 @@ static void forget_current(struct kd__enrich *e)
 	e->cur_fd_known = false;
 }
 
-static bool exit_deferred(const struct kd__enrich *e)
-{
-	return e->defer.kind == KD__DEFER_THREAD_EXIT || e->defer.kind == KD__DEFER_PROC_EXIT;
-}
-
-/* Is ev a proc_exit of the thread (process) whose exit/exit_group waits to
- * be removed? The kernel sends it right after the syscall's event: it is
- * enriched from the same entry, which goes after it. */
-static bool exit_continues(const struct kd__enrich *e, const struct kd_event *ev)
-{
-	if (ev->hdr->type != KD_EV_PROC_EXIT)
-		return false;
-	if (e->defer.kind == KD__DEFER_THREAD_EXIT)
-		return ev->hdr->tid == e->defer.id;
-	return e->defer.kind == KD__DEFER_PROC_EXIT && ev->hdr->pid == e->defer.id;
-}
-
-/* At the start of kd_next: what the last event closed goes; an exit waits
- * for the next event (a proc_exit of the same thread still needs it) or
- * for the end of the stream (kd__enrich_flush()). */
-void kd__enrich_release(struct kd_handle *h)
-{
-	struct kd__enrich *e = h ? h->enrich : NULL;
-
-	if (e && exit_deferred(e))
-		forget_current(e);
-	else
-		kd__enrich_flush(h);
-}
-
+/* At the start of kd_next and at the end of the stream: what the last event
+ * closed goes (an exit waits for its proc_exit: kd__exit_begin()). */
 void kd__enrich_flush(struct kd_handle *h)
 {
 	struct kd__enrich *e = h ? h->enrich : NULL;
@@ -265,10 +237,10 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		return;
 	if (e->cur_ev == ev && e->cur_rec == ev->rec && e->cur_ts == ev->hdr->ts)
 		return; /* called twice for one delivery */
-	if (exit_continues(e, ev))
-		forget_current(e);
-	else if (e->cur_ev || e->defer.kind != KD__DEFER_NONE)
+	if (e->cur_ev || e->defer.kind != KD__DEFER_NONE)
 		kd__enrich_flush(h); /* in case the caller did not at the start of kd_next */
+	if (e->ndying)
+		kd__exit_expire(e, ev->hdr->ts);
 	e->cur_ev = ev;
 	e->cur_rec = ev->rec;
 	e->cur_ts = ev->hdr->ts;
@@ -298,14 +270,8 @@ void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev)
 		}
 		break;
 	case KD_EV_EXIT:
-		t->state |= KD__T_EXITING;
-		e->defer.kind = KD__DEFER_THREAD_EXIT;
-		e->defer.id = t->tid;
-		break;
 	case KD_EV_EXIT_GROUP:
-		t->state |= KD__T_EXITING;
-		e->defer.kind = KD__DEFER_PROC_EXIT;
-		e->defer.id = p->pid;
+		kd__exit_begin(e, t, ev->hdr->type == KD_EV_EXIT_GROUP, ev->hdr->ts);
 		break;
 	case KD_EV_PROC_FORK:
 	case KD_EV_PROC_EXEC:

@@ -82,6 +82,7 @@ struct kd__fdtab {
 #define KD__P_INCOMPLETE   (1u << 1) /* not from /proc nor from a parent */
 #define KD__P_CGROUP_STALE (1u << 2) /* moved: read /proc/<pid>/cgroup again */
 #define KD__P_EXECED       (1u << 3) /* an exec of it was seen: exe, args are its own */
+#define KD__P_EXITING      (1u << 4) /* ends: goes at its proc_exit (kd__exit_begin()) */
 
 /* What threads of one thread group share. */
 struct kd__proc {
@@ -129,6 +130,19 @@ struct kd__user;
 enum kd__defer_kind { KD__DEFER_NONE, KD__DEFER_CLOSE, KD__DEFER_CLOSE_RANGE, KD__DEFER_THREAD_EXIT,
 		      KD__DEFER_PROC_EXIT };
 
+/* A process that ends (exit_group, or exit of its last thread) waits for
+ * its proc_exit, which the kernel sends once its last thread is gone: other
+ * events come between (other CPUs; other threads still dying), and the
+ * proc_exit still names the thread. One whose proc_exit was lost goes after
+ * this much event time, or when the list is full. */
+#define KD__DYING_MAX 256
+#define KD__DYING_GRACE_NS 1000000000ull
+
+struct kd__dying {
+	uint32_t pid; /* 0: its proc_exit came */
+	uint64_t ts;
+};
+
 struct kd__enrich {
 	struct kd_handle *h;
 	bool live; /* /proc describes the traced system */
@@ -161,6 +175,8 @@ struct kd__enrich {
 		uint32_t id;  /* tid or pid */
 		uint32_t lo, hi;
 	} defer;
+	struct kd__dying dying[KD__DYING_MAX]; /* a ring, oldest at dying_head */
+	uint32_t dying_head, ndying;
 
 	/* /proc lookups: token bucket over CLOCK_MONOTONIC */
 	uint64_t rl_last_ns;
@@ -176,7 +192,6 @@ KD__HIDDEN int kd__enrich_open(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_close(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_event(struct kd_handle *h, const struct kd_event *ev);
 KD__HIDDEN void kd__enrich_flush(struct kd_handle *h);
-KD__HIDDEN void kd__enrich_release(struct kd_handle *h);
 KD__HIDDEN void kd__enrich_stats(struct kd_handle *h, struct kd_stats *st);
 KD__HIDDEN bool kd__enrich_may_lookup(struct kd__enrich *e);
 KD__HIDDEN bool kd__ev_int_slow(const struct kd_event *ev, unsigned i, int64_t *v);
@@ -257,7 +272,9 @@ KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const st
 KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__thread_exit(struct kd__enrich *e, uint32_t tid);
+KD__HIDDEN void kd__exit_begin(struct kd__enrich *e, struct kd_thread *t, bool group, uint64_t ts);
 KD__HIDDEN void kd__proc_exit(struct kd__enrich *e, uint32_t pid);
+KD__HIDDEN void kd__exit_expire(struct kd__enrich *e, uint64_t now);
 KD__HIDDEN void kd__threads_free_all(struct kd__enrich *e);
 
 /* fds.c */

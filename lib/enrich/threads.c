@@ -159,6 +159,33 @@ static uint32_t reaper_of(struct kd__proc *p)
 	return 1;
 }
 
+/* The entry of a process whose proc_exit came: the newest, nearly always. */
+static void dying_forget(struct kd__enrich *e, uint32_t pid)
+{
+	for (uint32_t i = e->ndying; i-- > 0;) {
+		struct kd__dying *d = &e->dying[(e->dying_head + i) % KD__DYING_MAX];
+
+		if (d->pid == pid) {
+			d->pid = 0;
+			return;
+		}
+	}
+}
+
+/* The oldest ending process goes: its proc_exit came, or will not (lost,
+ * or late beyond the grace: then it is looked up again). A process that has
+ * the pid now goes only if it is ending too. */
+static void dying_let_go(struct kd__enrich *e)
+{
+	struct kd__dying *d = &e->dying[e->dying_head];
+	struct kd__proc *p = d->pid ? kd__proc_find(e, d->pid) : NULL;
+
+	e->dying_head = (e->dying_head + 1) % KD__DYING_MAX;
+	e->ndying--;
+	if (p && (p->flags & KD__P_EXITING))
+		kd__proc_free(e, p);
+}
+
 void kd__proc_free(struct kd__enrich *e, struct kd__proc *p)
 {
 	struct kd__proc *c;
@@ -167,6 +194,8 @@ void kd__proc_free(struct kd__enrich *e, struct kd__proc *p)
 
 	if (!p)
 		return;
+	if (p->flags & KD__P_EXITING)
+		dying_forget(e, p->pid);
 	DL_FOREACH_SAFE(p->threads, t, tt)
 		thread_unlink(e, t);
 	if (p->children) {
@@ -626,12 +655,11 @@ void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct k
 		args_set(e, t->proc, flen ? fname : NULL, flen);
 		break;
 	case KD_EV_PROC_EXIT:
+		/* once per process, from its last thread: all of it goes once
+		 * this is delivered */
 		t->state |= KD__T_EXITING;
-		/* after exit_group, the whole process goes (as it would have) */
-		if (e->defer.kind == KD__DEFER_PROC_EXIT && e->defer.id == t->proc->pid)
-			break;
-		e->defer.kind = KD__DEFER_THREAD_EXIT;
-		e->defer.id = t->tid;
+		e->defer.kind = KD__DEFER_PROC_EXIT;
+		e->defer.id = t->proc->pid;
 		break;
 	default:
 		break;
@@ -649,6 +677,42 @@ void kd__thread_exit(struct kd__enrich *e, uint32_t tid)
 void kd__proc_exit(struct kd__enrich *e, uint32_t pid)
 {
 	kd__proc_free(e, kd__proc_find(e, pid));
+}
+
+/* exit (group: exit_group) by t. A thread that leaves others goes once its
+ * exit is delivered: no proc_exit follows. Else the process ends, and
+ * waits for its proc_exit. */
+void kd__exit_begin(struct kd__enrich *e, struct kd_thread *t, bool group, uint64_t ts)
+{
+	struct kd__proc *p = t->proc;
+	struct kd__dying *d;
+
+	t->state |= KD__T_EXITING;
+	if (!group && p->nthreads > 1) {
+		e->defer.kind = KD__DEFER_THREAD_EXIT;
+		e->defer.id = t->tid;
+		return;
+	}
+	if (p->flags & KD__P_EXITING)
+		return; /* already waits */
+	p->flags |= KD__P_EXITING;
+	if (e->ndying == KD__DYING_MAX)
+		dying_let_go(e);
+	d = &e->dying[(e->dying_head + e->ndying++) % KD__DYING_MAX];
+	d->pid = p->pid;
+	d->ts = ts;
+}
+
+/* Lets go of the processes whose proc_exit did not come within the grace. */
+void kd__exit_expire(struct kd__enrich *e, uint64_t now)
+{
+	while (e->ndying) {
+		const struct kd__dying *d = &e->dying[e->dying_head];
+
+		if (d->pid && (now <= d->ts || now - d->ts <= KD__DYING_GRACE_NS))
+			break;
+		dying_let_go(e);
+	}
 }
 
 void kd__threads_free_all(struct kd__enrich *e)
