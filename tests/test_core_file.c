@@ -168,6 +168,7 @@ Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
 	struct kd_handle *h = core_open("dup,dup2,dup3,fcntl");
 	const struct kd_event *ev;
 	int fd = open("/dev/null", O_RDONLY), d;
+	char buf[64];
 
 	cr_assert_geq(fd, 0);
 	d = dup(fd);
@@ -200,11 +201,21 @@ Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
 	core_eq_i(ev, "fd", fd);
 	core_eq_u(ev, "cmd", F_SETFD);
 	core_eq_u(ev, "arg", FD_CLOEXEC);
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "FD_CLOEXEC", "the arg as F_SETFD reads it");
+
+	cr_assert_eq(fcntl(fd, F_SETFL, O_RDONLY | O_NONBLOCK), 0);
+	ev = core_expect(h, "fcntl", 0);
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "O_RDONLY|O_NONBLOCK");
+	cr_assert_str_eq(kd_event_param_set(ev, 2), "open_flags");
 
 	cr_assert_eq(fcntl(fd, F_DUPFD_CLOEXEC, 200), 200);
 	ev = core_expect(h, "fcntl", 200);
 	core_eq_u(ev, "cmd", F_DUPFD_CLOEXEC);
 	core_eq_u(ev, "arg", 200);
+	cr_assert_geq(kd_event_param_format(ev, 2, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "200", "a number");
 
 	cr_assert_eq(fcntl(CORE_BAD_FD, F_GETFL), -1);
 	ev = core_expect(h, "fcntl", -EBADF);

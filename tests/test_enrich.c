@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -593,6 +594,64 @@ Test(enrich, proc_exit_names_the_thread)
 		cr_assert(kd_thread_flags(t) & KD_THREAD_EXITING, "%s", kd_event_name(ev));
 	}
 	cr_assert(et_until(h, et_gone, (uint32_t)pid), "removed after exit");
+	et_close(h);
+}
+
+static void *note_tid(void *arg)
+{
+	*(int *)arg = (int)syscall(SYS_gettid);
+	return NULL; /* then exit, not exit_group */
+}
+
+static bool tid_is(const struct kd_event *ev, const void *arg)
+{
+	return kd_event_tid(ev) == (uint32_t) * (const int *)arg;
+}
+
+/* A thread that exits and leaves others goes at the next kd_next (the
+ * kernel sends no proc_exit for it); its process stays until it ends. */
+Test(enrich, thread_exit_leaves_the_process)
+{
+	int t_exit = need_type("exit"), t_group = need_type("exit_group"), t_pexit = need_type("proc_exit");
+	struct kd_handle *h = et_open("exit,exit_group,proc_exit", 0);
+	const struct kd_event *ev;
+	const struct kd_thread *t;
+	int tid_p[2], go_p[2], tid = 0;
+	pid_t pid;
+
+	cr_assert_eq(pipe(tid_p), 0);
+	cr_assert_eq(pipe(go_p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pthread_t th;
+		char c;
+
+		et_child();
+		if (pthread_create(&th, NULL, note_tid, &tid) || pthread_join(th, NULL) ||
+		    write(tid_p[1], &tid, sizeof(tid)) != sizeof(tid) || read(go_p[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	cr_assert_eq(read(tid_p[0], &tid, sizeof(tid)), (ssize_t)sizeof(tid));
+	cr_assert_neq(tid, pid);
+	ev = et_wait(h, t_exit, (uint32_t)pid, tid_is, &tid);
+	t = kd_event_thread(ev);
+	cr_assert(t && kd_thread_tid(t) == (uint32_t)tid && (kd_thread_flags(t) & KD_THREAD_EXITING));
+	cr_assert(et_until(h, et_gone, (uint32_t)tid), "the thread goes");
+	t = kd_thread_lookup(h, (uint32_t)pid);
+	cr_assert(t && !(kd_thread_flags(t) & KD_THREAD_EXITING), "its process stays");
+	cr_assert_eq(write(go_p[1], "g", 1), 1);
+	reap(pid);
+	et_wait(h, t_group, (uint32_t)pid, NULL, NULL);
+	ev = et_wait(h, t_pexit, (uint32_t)pid, NULL, NULL);
+	t = kd_event_thread(ev);
+	cr_assert(t && kd_thread_tid(t) == (uint32_t)pid, "proc_exit from the last thread");
+	cr_assert(et_until(h, et_gone, (uint32_t)pid), "removed after exit");
+	for (int i = 0; i < 2; i++) {
+		close(tid_p[i]);
+		close(go_p[i]);
+	}
 	et_close(h);
 }
 

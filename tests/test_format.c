@@ -261,3 +261,45 @@ Test(format, snprintf_contract, .init = setup, .fini = teardown)
 	cr_assert_eq(strncmp(out, full, 7), 0);
 	cr_assert_eq(out[7], '\0');
 }
+
+/* Build and decode fcntl(3, cmd, arg); pidx is arg. */
+static const char *fcntl_arg(uint64_t cmd, uint64_t arg)
+{
+	cr_assert(kd_rb_event_begin(&b, "fcntl", 0,
+				    (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_V("cmd", cmd),
+							  KD_RB_V("arg", arg), { NULL } }));
+	size_t off = kd_rb_end(&b);
+	cr_assert_eq(kd__decode(b.data + off, b.len - off, &ev, msg, sizeof(msg)), 0, "%s", msg);
+	pidx = 2;
+	cr_assert_eq(kd_event_type_param_kind(kd_event_type(&ev), pidx), KD_PK_FCNTLARG);
+	return fmt_now();
+}
+
+/* fcntl's arg is read as its cmd says; setsockopt's optname by its level. */
+Test(format, qualified_by_the_param_before, .init = setup, .fini = teardown)
+{
+	cr_assert_str_eq(fcntl_arg(4 /* F_SETFL */, 02 | 04000), "O_RDWR|O_NONBLOCK");
+	cr_assert_str_eq(kd_event_param_set(&ev, 2), "open_flags");
+	cr_assert_str_eq(kd_event_param_set(&ev, 1), "fcntl_cmd", "the cmd has its own set");
+	cr_assert_null(kd_event_param_set(&ev, 0));
+	cr_assert_null(kd_event_param_set(&ev, 3), "past the params");
+	cr_assert_null(kd_event_param_set(NULL, 0));
+	cr_assert_str_eq(fcntl_arg(2 /* F_SETFD */, 1), "FD_CLOEXEC");
+	cr_assert_str_eq(fcntl_arg(10 /* F_SETSIG */, SIGUSR1), "SIGUSR1");
+	cr_assert_str_eq(fcntl_arg(1024 /* F_SETLEASE */, 1), "F_WRLCK");
+	cr_assert_str_eq(fcntl_arg(1026 /* F_NOTIFY */, 0x80000004), "DN_CREATE|DN_MULTISHOT");
+	cr_assert_str_eq(fcntl_arg(1033 /* F_ADD_SEALS */, 0x3), "F_SEAL_SEAL|F_SEAL_SHRINK");
+	cr_assert_str_eq(fcntl_arg(0 /* F_DUPFD */, 10), "10");
+	cr_assert_null(kd_event_param_set(&ev, 2), "a number");
+	cr_assert_str_eq(fcntl_arg(8 /* F_SETOWN */, (uint64_t)-42), "-42", "a process group");
+	cr_assert_str_eq(fcntl_arg(6 /* F_SETLK */, 0x7ffd1000), "0x7ffd1000", "a struct flock *");
+
+	cr_assert(kd_rb_event_begin(&b, "setsockopt", 0,
+				    (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_V("level", 6),
+							  KD_RB_V("optname", 1), { NULL } }));
+	size_t off = kd_rb_end(&b);
+	cr_assert_eq(kd__decode(b.data + off, b.len - off, &ev, msg, sizeof(msg)), 0, "%s", msg);
+	pidx = 2;
+	cr_assert_str_eq(kd_event_param_set(&ev, 2), "tcp_optname");
+	cr_assert_str_eq(fmt_now(), "TCP_NODELAY");
+}

@@ -497,6 +497,15 @@ Test(kdump, json_structs)
 		rec_val(&rb, 4);
 		rec_end(&rb);
 	}
+	/* fcntl's arg as its cmd reads it: flags, or a number */
+	static const uint64_t fcntl_cmd[3][2] = { { 4, 02 | 04000 }, { 2, 1 }, { 0, 10 } };
+	for (int i = 0; i < 3; i++) {
+		rec_begin(&rb, "fcntl", 0, 0);
+		rec_val(&rb, 3);
+		rec_val(&rb, fcntl_cmd[i][0]);
+		rec_val(&rb, fcntl_cmd[i][1]);
+		rec_end(&rb);
+	}
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -542,6 +551,9 @@ Test(kdump, json_structs)
 		"\"optlen\":4}}",
 		"\"args\":{\"fd\":3,\"level\":\"SOL_SOCKET\",\"optname\":9999,\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","
 		"\"optlen\":4},\"error\":\"ENOPROTOOPT\"}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_SETFL\",\"arg\":\"O_RDWR|O_NONBLOCK\"}}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_SETFD\",\"arg\":\"FD_CLOEXEC\"}}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_DUPFD\",\"arg\":10}}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

@@ -421,6 +421,8 @@ enum kd_param_kind {
 	KD_PK_DIRENTS = 41,  /* getdents64's buffer, read as BUF (up to snaplen): struct
 			      * linux_dirent64 entries (u64 ino, s64 off, u16 reclen, u8 type
 			      * (set dirent_type), name), the last one possibly cut */
+	KD_PK_FCNTLARG = 42, /* fcntl's arg: flags, a signal, a number or a pointer, as the cmd
+			      * param before it says: kd_event_param_set() */
 	KD_PK__COUNT
 };
 
@@ -466,6 +468,11 @@ KD_API const char *kd_flags_name(const char *set, uint64_t v);
 /** @brief **kd_sockopt_name()** the name of socket option optname at level ("SO_ERROR" at
  * SOL_SOCKET, "TCP_NODELAY" at IPPROTO_TCP; SOL_SOCKET, IP, IPv6 and TCP levels), or NULL. */
 KD_API const char *kd_sockopt_name(int level, int optname);
+/** @brief **kd_event_param_set()** the set that names param i of ev: the type's
+ * (kd_event_type_param_set()), or for a param another one qualifies the set that one picks
+ * (setsockopt's optname by its level: "so_optname"; fcntl's arg by its cmd: "open_flags"
+ * for F_SETFL, "fcntl_fd_flags" for F_SETFD, "signals" for F_SETSIG...). NULL: a number. */
+KD_API const char *kd_event_param_set(const struct kd_event *ev, unsigned i);
 
 /* ------------------------------------------------------------------ events */
 

@@ -660,15 +660,20 @@ static void put_epoll_events(struct out *o, unsigned set, const struct kd_value 
 
 /* A socket option by name at the level param before it (SO_ERROR), else
  * its number. */
-static void put_sockopt(struct out *o, const struct kd_event *ev, unsigned i,
-			const struct kd_value *v)
+/* A param another one qualifies (setsockopt's optname, fcntl's arg): with
+ * the set that one picks; an optname by its name only. */
+static void put_qualified(struct out *o, const struct kd_event *ev, unsigned i, const struct kd_value *v)
 {
-	struct kd_value level;
-	const char *name = i > 0 && kd_event_param(ev, i - 1, &level) == 0 ?
-				   kd_sockopt_name((int)level.i, (int)v->i) : NULL;
+	bool ptr;
+	int set = kd__param_set_of(ev, i, &ptr);
+	const char *name;
 
-	if (name)
+	if (set > 0 && v->kind == KD_PK_SOCKOPT && (name = kd__set_lookup((uint16_t)set, v->u)))
 		puts_(o, name);
+	else if (set > 0 && v->kind != KD_PK_SOCKOPT)
+		put_set(o, (uint16_t)set, v->u);
+	else if (ptr)
+		putf(o, "0x%" PRIx64, v->u);
 	else
 		putf(o, "%" PRId64, v->i);
 }
@@ -689,8 +694,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 	else if ((v.kind == KD_PK_EPOLLEVENT || v.kind == KD_PK_EPOLLEVENTS) &&
 		 !(v.flags & KD_VAL_NULL))
 		put_epoll_events(&o, ev->info->params[i].set, &v, v.kind == KD_PK_EPOLLEVENTS);
-	else if (v.kind == KD_PK_SOCKOPT)
-		put_sockopt(&o, ev, i, &v);
+	else if (v.kind == KD_PK_SOCKOPT || v.kind == KD_PK_FCNTLARG)
+		put_qualified(&o, ev, i, &v);
 	else if (v.kind == KD_PK_DIRENTS && (v.flags & KD_VAL_BYTES))
 		put_dirents(&o, ev->info->params[i].set, &v);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))

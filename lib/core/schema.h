@@ -39,5 +39,8 @@ KD__HIDDEN int kd__set_format(uint16_t set, uint64_t v, char *buf, size_t len);
 
 /* Name of the first entry whose value is exactly v, or NULL. */
 KD__HIDDEN const char *kd__set_lookup(uint16_t set, uint64_t v);
+/* The set that names param i of ev, after the param that qualifies it
+ * (kd_event_param_set()); -1 for none, then *ptr when it is a pointer. */
+KD__HIDDEN int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr);
 
 #endif

@@ -39,6 +39,7 @@ static struct {
 	uint16_t by_name[NSETS - 1];
 	int errno_set, signal_set;
 	int so_set, ip_set, ipv6_set, tcp_set; /* socket options per level */
+	int open_set, fd_set, seals_set, lease_set, dnotify_set; /* fcntl's arg by cmd */
 } idx;
 static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 
@@ -71,6 +72,11 @@ static void idx_build(void)
 	idx.ip_set = find("ip_optname");
 	idx.ipv6_set = find("ipv6_optname");
 	idx.tcp_set = find("tcp_optname");
+	idx.open_set = find("open_flags");
+	idx.fd_set = find("fcntl_fd_flags");
+	idx.seals_set = find("fcntl_seals");
+	idx.lease_set = find("fcntl_lease");
+	idx.dnotify_set = find("dnotify_flags");
 }
 
 static void idx_init(void)
@@ -188,27 +194,84 @@ const char *kd_flags_name(const char *set, uint64_t v)
 	return s < 0 ? NULL : kd__set_lookup((uint16_t)s, v);
 }
 
+static int sockopt_set(int64_t level)
+{
+	switch (level) {
+	case 1: /* SOL_SOCKET */
+		return idx.so_set;
+	case 0: /* IPPROTO_IP */
+		return idx.ip_set;
+	case 41: /* IPPROTO_IPV6 */
+		return idx.ipv6_set;
+	case 6: /* IPPROTO_TCP */
+		return idx.tcp_set;
+	default:
+		return -1;
+	}
+}
+
+/* fcntl's arg by cmd: a set, or none (*ptr: a pointer, else a number). */
+static int fcntl_arg_set(uint64_t cmd, bool *ptr)
+{
+	*ptr = false;
+	switch (cmd) {
+	case 2: /* F_SETFD */
+		return idx.fd_set;
+	case 4: /* F_SETFL */
+		return idx.open_set;
+	case 10: /* F_SETSIG */
+		return idx.signal_set;
+	case 1024: /* F_SETLEASE */
+		return idx.lease_set;
+	case 1026: /* F_NOTIFY */
+		return idx.dnotify_set;
+	case 1033: /* F_ADD_SEALS */
+		return idx.seals_set;
+	case 5: case 6: case 7: /* F_GETLK, F_SETLK, F_SETLKW: struct flock * */
+	case 15: case 16: case 17: /* F_SETOWN_EX, F_GETOWN_EX, F_GETOWNER_UIDS */
+	case 36: case 37: case 38: /* the F_OFD_* locks */
+	case 1035: case 1036: case 1037: case 1038: /* the read/write hints: u64 * */
+		*ptr = true;
+		return -1;
+	default: /* an fd (F_DUPFD*), a pid (F_SETOWN), a size, or unused */
+		return -1;
+	}
+}
+
+int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr)
+{
+	struct kd_value by;
+	int kind = kd_event_type_param_kind(kd_event_type(ev), i);
+
+	*ptr = false;
+	idx_init();
+	if (kind != KD_PK_SOCKOPT && kind != KD_PK_FCNTLARG) {
+		const char *name = kd_event_type_param_set(kd_event_type(ev), i);
+
+		return name ? find(name) : -1;
+	}
+	if (i == 0 || kd_event_param(ev, i - 1, &by) || (by.flags & (KD_VAL_BYTES | KD_VAL_NULL)))
+		return -1;
+	return kind == KD_PK_SOCKOPT ? sockopt_set(by.i) : fcntl_arg_set(by.u, ptr);
+}
+
+const char *kd_event_param_set(const struct kd_event *ev, unsigned i)
+{
+	bool ptr;
+	int set;
+
+	if (!ev || i >= kd_event_nparams(ev))
+		return NULL;
+	set = kd__param_set_of(ev, i, &ptr);
+	return set > 0 ? sets[set].name : NULL;
+}
+
 const char *kd_sockopt_name(int level, int optname)
 {
 	int set;
 
 	idx_init();
-	switch (level) {
-	case 1: /* SOL_SOCKET */
-		set = idx.so_set;
-		break;
-	case 0: /* IPPROTO_IP */
-		set = idx.ip_set;
-		break;
-	case 41: /* IPPROTO_IPV6 */
-		set = idx.ipv6_set;
-		break;
-	case 6: /* IPPROTO_TCP */
-		set = idx.tcp_set;
-		break;
-	default:
-		return NULL;
-	}
+	set = sockopt_set(level);
 	return set < 0 || optname < 0 ? NULL : kd__set_lookup((uint16_t)set, (uint64_t)optname);
 }
 

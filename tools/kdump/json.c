@@ -473,9 +473,28 @@ static bool put_struct(struct kdump_buf *b, int kind, const char *set, const uns
 	}
 }
 
+/* v with a named set, as a string ("O_RDWR|O_CREAT"); false if it cannot. */
+static bool put_set(struct kdump_buf *b, const char *set, uint64_t v)
+{
+	char tmp[256], *big;
+	int n = kd_flags_format(set, v, tmp, sizeof(tmp));
+
+	if (n >= 0 && (size_t)n < sizeof(tmp)) {
+		put_cstr(b, tmp);
+		return true;
+	}
+	big = n > 0 ? malloc((size_t)n + 1) : NULL;
+	if (big && kd_flags_format(set, v, big, (size_t)n + 1) == n) {
+		put_cstr(b, big);
+		free(big);
+		return true;
+	}
+	free(big);
+	return false;
+}
+
 static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_value *v)
 {
-	char tmp[256];
 	const char *name;
 
 	switch (v->kind) {
@@ -502,20 +521,8 @@ static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_v
 	case KD_PK_ENUM:
 	case KD_PK_HEX: /* with a set (ioctl's cmd): its name, or "0x..." */
 		name = kd_event_type_param_set(type, i);
-		if (name) {
-			int n = kd_flags_format(name, v->u, tmp, sizeof(tmp));
-			if (n >= 0 && (size_t)n < sizeof(tmp)) {
-				put_cstr(b, tmp);
-				return;
-			}
-			char *big = n > 0 ? malloc((size_t)n + 1) : NULL;
-			if (big && kd_flags_format(name, v->u, big, (size_t)n + 1) == n) {
-				put_cstr(b, big);
-				free(big);
-				return;
-			}
-			free(big);
-		}
+		if (name && put_set(b, name, v->u))
+			return;
 		kdump_buf_printf(b, "%" PRIu64, v->u);
 		return;
 	default:
@@ -536,16 +543,14 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 		kdump_buf_puts(b, "null");
 		return;
 	}
-	if (v.kind == KD_PK_SOCKOPT) {
-		/* by name at the level param before it, else the number */
-		struct kd_value level;
-		const char *name = i > 0 && kd_event_param(ev, i - 1, &level) == 0 ?
-					   kd_sockopt_name((int)level.i, (int)v.i) : NULL;
+	if (v.kind == KD_PK_SOCKOPT || v.kind == KD_PK_FCNTLARG) {
+		/* with the set the param before it picks, else the number */
+		const char *set = kd_event_param_set(ev, i), *name;
 
-		if (name)
+		if (set && v.kind == KD_PK_SOCKOPT && (name = kd_flags_name(set, v.u)))
 			put_cstr(b, name);
-		else
-			kdump_buf_printf(b, "%" PRId32, (int32_t)v.i);
+		else if (!set || v.kind != KD_PK_FCNTLARG || !put_set(b, set, v.u))
+			kdump_buf_printf(b, "%" PRId64, v.kind == KD_PK_SOCKOPT ? (int64_t)(int32_t)v.i : v.i);
 		return;
 	}
 	if (!(v.flags & KD_VAL_BYTES)) {
