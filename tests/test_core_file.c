@@ -210,6 +210,18 @@ Test(core_file, dup_fcntl, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_str_eq(buf, "O_RDONLY|O_NONBLOCK");
 	cr_assert_str_eq(kd_event_param_set(ev, 2), "open_flags");
 
+	int fl = fcntl(fd, F_GETFL);
+	char want[64], name[48];
+
+	cr_assert(fl & O_NONBLOCK);
+	ev = core_expect(h, "fcntl", fl);
+	core_eq_u(ev, "cmd", F_GETFL);
+	cr_assert_gt(kd_flags_format("open_flags", (uint64_t)fl, name, sizeof(name)), 0);
+	snprintf(want, sizeof(want), "%d (%s)", fl, name);
+	cr_assert_geq(kd_event_result_format(ev, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, want, "the flags it returned, by name");
+	cr_assert(strstr(buf, "O_NONBLOCK"));
+
 	cr_assert_eq(fcntl(fd, F_DUPFD_CLOEXEC, 200), 200);
 	ev = core_expect(h, "fcntl", 200);
 	core_eq_u(ev, "cmd", F_DUPFD_CLOEXEC);

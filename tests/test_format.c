@@ -294,6 +294,33 @@ Test(format, qualified_by_the_param_before, .init = setup, .fini = teardown)
 	cr_assert_str_eq(fcntl_arg(8 /* F_SETOWN */, (uint64_t)-42), "-42", "a process group");
 	cr_assert_str_eq(fcntl_arg(6 /* F_SETLK */, 0x7ffd1000), "0x7ffd1000", "a struct flock *");
 
+	/* flags fcntl returns, by name too; a number stays a number */
+	static const struct {
+		uint64_t cmd;
+		int64_t res;
+		const char *want;
+	} res[] = {
+		{ 3 /* F_GETFL */, 0104002, "34818 (O_RDWR|O_NONBLOCK|O_LARGEFILE)" },
+		{ 3, 0, "0 (O_RDONLY)" },
+		{ 1 /* F_GETFD */, 1, "1 (FD_CLOEXEC)" },
+		{ 1, 0, "0" },
+		{ 11 /* F_GETSIG */, SIGIO, "29 (SIGIO)" },
+		{ 1034 /* F_GET_SEALS */, 0x8, "8 (F_SEAL_WRITE)" },
+		{ 0 /* F_DUPFD */, 12, "12" },
+		{ 3, -EBADF, "-9 EBADF" },
+	};
+	for (size_t k = 0; k < sizeof(res) / sizeof(res[0]); k++) {
+		char out[128];
+
+		cr_assert(kd_rb_event_begin(&b, "fcntl", res[k].res,
+					    (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_V("cmd", res[k].cmd),
+								  KD_RB_V("arg", 0), { NULL } }));
+		size_t at = kd_rb_end(&b);
+		cr_assert_eq(kd__decode(b.data + at, b.len - at, &ev, msg, sizeof(msg)), 0, "%s", msg);
+		cr_assert_gt(kd_event_result_format(&ev, out, sizeof(out)), 0);
+		cr_assert_str_eq(out, res[k].want);
+	}
+
 	cr_assert(kd_rb_event_begin(&b, "setsockopt", 0,
 				    (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_V("level", 6),
 							  KD_RB_V("optname", 1), { NULL } }));

@@ -725,7 +725,17 @@ int kd_event_result_format(const struct kd_event *ev, char *buf, size_t len)
 	} else if (ev->info->result == KD_PK_PTR || ev->info->result == KD_PK_HEX) {
 		putf(&o, "%#" PRIx64, (uint64_t)res);
 	} else {
+		char names[256];
+		int set = kd__result_set_of(ev);
+
 		putf(&o, "%" PRId64, res);
+		/* flags the call returned, named: "32770 (O_RDWR|O_LARGEFILE)" */
+		if (set > 0 && kd__set_format((uint16_t)set, (uint64_t)res, names, sizeof(names)) > 0 &&
+		    strcmp(names, "0") != 0) {
+			puts_(&o, " (");
+			puts_(&o, names);
+			puts_(&o, ")");
+		}
 	}
 	return finish(&o);
 }

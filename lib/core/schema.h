@@ -42,5 +42,7 @@ KD__HIDDEN const char *kd__set_lookup(uint16_t set, uint64_t v);
 /* The set that names param i of ev, after the param that qualifies it
  * (kd_event_param_set()); -1 for none, then *ptr when it is a pointer. */
 KD__HIDDEN int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr);
+/* The set that names ev's result (fcntl's F_GETFL: open_flags...), or -1. */
+KD__HIDDEN int kd__result_set_of(const struct kd_event *ev);
 
 #endif

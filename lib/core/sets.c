@@ -255,6 +255,29 @@ int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr)
 	return kind == KD_PK_SOCKOPT ? sockopt_set(by.i) : fcntl_arg_set(by.u, ptr);
 }
 
+int kd__result_set_of(const struct kd_event *ev)
+{
+	struct kd_value cmd;
+
+	if (kd_event_type(ev) != KD_EV_FCNTL || kd_event_result(ev) < 0 || kd_event_param(ev, 1, &cmd))
+		return -1;
+	idx_init();
+	switch (cmd.u) {
+	case 1: /* F_GETFD */
+		return idx.fd_set;
+	case 3: /* F_GETFL */
+		return idx.open_set;
+	case 11: /* F_GETSIG */
+		return idx.signal_set;
+	case 1025: /* F_GETLEASE */
+		return idx.lease_set;
+	case 1034: /* F_GET_SEALS */
+		return idx.seals_set;
+	default:
+		return -1;
+	}
+}
+
 const char *kd_event_param_set(const struct kd_event *ev, unsigned i)
 {
 	bool ptr;
