@@ -309,6 +309,40 @@ Test(enrich_replay, exit_waits_for_its_proc_exit)
 	kd_rb_free(&b);
 }
 
+/* A pid forked again while its old process still waits for a proc_exit
+ * that was lost: the old entry is dead, the child gets a fresh one. */
+Test(enrich_replay, pid_reused_after_a_lost_proc_exit)
+{
+	static const char *const argv[] = { "ls", NULL };
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_thread *t;
+
+	kd_rb_init(&b);
+	rec(&b, "execve", 0, PID, PID,
+	    (struct kd_rb_arg[]){ KD_RB_S("filename", "/bin/ls"), KD_RB_A("argv", argv), { NULL } });
+	rec(&b, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	/* its proc_exit is lost; 5000 forks, and the kernel hands out PID again */
+	rec(&b, "proc_fork", 0, 5000, 5000,
+	    (struct kd_rb_arg[]){ KD_RB_V("parent_pid", 5000), KD_RB_V("child_pid", PID),
+				  KD_RB_V("child_tid", PID), KD_RB_V("clone_flags", SIGCHLD), { NULL } });
+	rec(&b, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	h = replay_of(&b, "execve,exit_group,proc_fork,read");
+
+	next(h);
+	next(h); /* exit_group */
+	next(h); /* proc_fork */
+	next(h);
+	t = kd_thread_lookup(h, PID);
+	cr_assert_not_null(t);
+	cr_assert_eq(kd_thread_flags(t) & KD_THREAD_EXITING, 0, "not the old, ending entry");
+	cr_assert_eq(kd_thread_ppid(t), 5000);
+	cr_assert_str_neq(kd_thread_exe(t), "/bin/ls", "not the old image");
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
 /* Processes waiting for their proc_exit are bounded: past 256, the oldest goes. */
 Test(enrich_replay, exits_waiting_are_bounded)
 {

@@ -658,8 +658,6 @@ static void put_epoll_events(struct out *o, unsigned set, const struct kd_value 
 	puts_(o, v->flags & KD_VAL_TRUNCATED ? ", ...]" : "]");
 }
 
-/* A socket option by name at the level param before it (SO_ERROR), else
- * its number. */
 /* A param another one qualifies (setsockopt's optname, fcntl's arg): with
  * the set that one picks; an optname by its name only. */
 static void put_qualified(struct out *o, const struct kd_event *ev, unsigned i, const struct kd_value *v)

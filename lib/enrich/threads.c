@@ -516,6 +516,24 @@ struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_even
 
 /* clone, fork, vfork, clone3 seen from the parent (the child's return is a
  * first sighting, handled by thread_create()). */
+/* At proc_fork (the child has not run yet): its tid, or its pid, still in
+ * the tables as ending means that one's proc_exit was lost (a drop) and the
+ * id is reused. The entry is dead: it goes, the child gets a fresh one.
+ * (A clone's own event may come after its child has exited: not there.) */
+static struct kd_thread *find_new_child(struct kd__enrich *e, uint32_t tid, uint32_t pid, bool thread)
+{
+	struct kd_thread *ct = kd__thread_find(e, tid);
+	struct kd__proc *old;
+
+	if (ct && (ct->state & KD__T_EXITING)) {
+		kd__thread_free(e, ct);
+		ct = NULL;
+	}
+	if (!ct && !thread && (old = kd__proc_find(e, pid)) && (old->flags & KD__P_EXITING))
+		kd__proc_free(e, old);
+	return ct;
+}
+
 void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev)
 {
 	int64_t res = kd_event_result(ev);
@@ -623,7 +641,7 @@ void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct k
 	switch (kd_event_type(ev)) {
 	case KD_EV_PROC_FORK:
 		if (!kd__ev_int(ev, 1, &cpid) || !kd__ev_int(ev, 2, &ctid) || !kd__ev_int(ev, 3, &flags) ||
-		    ctid <= 0 || kd__thread_find(e, (uint32_t)ctid))
+		    ctid <= 0 || find_new_child(e, (uint32_t)ctid, (uint32_t)cpid, flags & CLONE_THREAD))
 			return;
 		np = (flags & CLONE_THREAD) ? t->proc : kd__proc_find(e, (uint32_t)cpid);
 		if (!np) {
