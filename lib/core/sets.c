@@ -39,7 +39,6 @@ static struct {
 	uint16_t by_name[NSETS - 1];
 	int errno_set, signal_set;
 	int so_set, ip_set, ipv6_set, tcp_set; /* socket options per level */
-	int open_set, fd_set, seals_set, lease_set, dnotify_set; /* fcntl's arg by cmd */
 } idx;
 static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 
@@ -72,11 +71,6 @@ static void idx_build(void)
 	idx.ip_set = find("ip_optname");
 	idx.ipv6_set = find("ipv6_optname");
 	idx.tcp_set = find("tcp_optname");
-	idx.open_set = find("open_flags");
-	idx.fd_set = find("fcntl_fd_flags");
-	idx.seals_set = find("fcntl_seals");
-	idx.lease_set = find("fcntl_lease");
-	idx.dnotify_set = find("dnotify_flags");
 }
 
 static void idx_init(void)
@@ -210,49 +204,55 @@ static int sockopt_set(int64_t level)
 	}
 }
 
+/* The fcntl commands whose arg (set) or result (get, -1: none) a set names. */
+static const struct {
+	int32_t set, get;
+	const char *name;
+} fcntl_sets[] = {
+	{ 2, 1, "fcntl_fd_flags" },   /* F_SETFD, F_GETFD */
+	{ 4, 3, "open_flags" },       /* F_SETFL, F_GETFL */
+	{ 10, 11, "signals" },        /* F_SETSIG, F_GETSIG */
+	{ 1024, 1025, "fcntl_lease" }, /* F_SETLEASE, F_GETLEASE */
+	{ 1026, -1, "dnotify_flags" }, /* F_NOTIFY */
+	{ 1033, 1034, "fcntl_seals" }, /* F_ADD_SEALS, F_GET_SEALS */
+};
+
+static int fcntl_set(uint64_t cmd, bool result)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fcntl_sets); i++)
+		if ((int64_t)cmd == (result ? fcntl_sets[i].get : fcntl_sets[i].set))
+			return find(fcntl_sets[i].name);
+	return -1;
+}
+
 /* fcntl's arg by cmd: a set, or none (*ptr: a pointer, else a number). */
 static int fcntl_arg_set(uint64_t cmd, bool *ptr)
 {
-	*ptr = false;
 	switch (cmd) {
-	case 2: /* F_SETFD */
-		return idx.fd_set;
-	case 4: /* F_SETFL */
-		return idx.open_set;
-	case 10: /* F_SETSIG */
-		return idx.signal_set;
-	case 1024: /* F_SETLEASE */
-		return idx.lease_set;
-	case 1026: /* F_NOTIFY */
-		return idx.dnotify_set;
-	case 1033: /* F_ADD_SEALS */
-		return idx.seals_set;
 	case 5: case 6: case 7: /* F_GETLK, F_SETLK, F_SETLKW: struct flock * */
 	case 15: case 16: case 17: /* F_SETOWN_EX, F_GETOWN_EX, F_GETOWNER_UIDS */
 	case 36: case 37: case 38: /* the F_OFD_* locks */
 	case 1035: case 1036: case 1037: case 1038: /* the read/write hints: u64 * */
 		*ptr = true;
 		return -1;
-	default: /* an fd (F_DUPFD*), a pid (F_SETOWN), a size, or unused */
-		return -1;
+	default: /* a set, or an fd (F_DUPFD*), a pid (F_SETOWN), a size, unused */
+		*ptr = false;
+		return fcntl_set(cmd, false);
 	}
 }
 
 int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr)
 {
+	const struct kd__param *sp = &ev->info->params[i];
 	struct kd_value by;
-	int kind = kd_event_type_param_kind(kd_event_type(ev), i);
 
 	*ptr = false;
-	idx_init();
-	if (kind != KD_PK_SOCKOPT && kind != KD_PK_FCNTLARG) {
-		const char *name = kd_event_type_param_set(kd_event_type(ev), i);
-
-		return name ? find(name) : -1;
-	}
+	if (sp->kind != KD_PK_SOCKOPT && sp->kind != KD_PK_FCNTLARG)
+		return sp->set ? sp->set : -1;
 	if (i == 0 || kd_event_param(ev, i - 1, &by) || (by.flags & (KD_VAL_BYTES | KD_VAL_NULL)))
 		return -1;
-	return kind == KD_PK_SOCKOPT ? sockopt_set(by.i) : fcntl_arg_set(by.u, ptr);
+	idx_init();
+	return sp->kind == KD_PK_SOCKOPT ? sockopt_set(by.i) : fcntl_arg_set(by.u, ptr);
 }
 
 int kd__result_set_of(const struct kd_event *ev)
@@ -262,20 +262,7 @@ int kd__result_set_of(const struct kd_event *ev)
 	if (kd_event_type(ev) != KD_EV_FCNTL || kd_event_result(ev) < 0 || kd_event_param(ev, 1, &cmd))
 		return -1;
 	idx_init();
-	switch (cmd.u) {
-	case 1: /* F_GETFD */
-		return idx.fd_set;
-	case 3: /* F_GETFL */
-		return idx.open_set;
-	case 11: /* F_GETSIG */
-		return idx.signal_set;
-	case 1025: /* F_GETLEASE */
-		return idx.lease_set;
-	case 1034: /* F_GET_SEALS */
-		return idx.seals_set;
-	default:
-		return -1;
-	}
+	return fcntl_set(cmd.u, true);
 }
 
 const char *kd_event_param_set(const struct kd_event *ev, unsigned i)
