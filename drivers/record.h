@@ -44,8 +44,9 @@
  *      wrote), statx its struct statx, as stat (KD_LEN_PTR_OUT);
  *      epoll_ctl gains ev (its struct epoll_event, KD_LEN_PTR), epoll_wait,
  *      epoll_pwait and epoll_pwait2 ready (KD_CAP_EPOLLEV); openat2 gains
- *      open_how (its struct open_how, KD_LEN_PTR) */
-#define KD_SCHEMA_VERSION 6
+ *      open_how (its struct open_how, KD_LEN_PTR)
+ *   7  fcntl gains lock (the struct flock of a lock command, KD_LEN_LOCK) */
+#define KD_SCHEMA_VERSION 7
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
@@ -153,8 +154,20 @@ struct kd_rec_hdr {
  * it then: rt_sigaction's oact). */
 #define KD_LEN_PTR(i)     (0x90 | (i))
 #define KD_LEN_PTR_OUT(i) (0xa0 | (i))
+/* As PTR, only when argument i - 1 is a record-lock command of fcntl
+ * (KD_FCNTL_IS_LOCK): any other command's arg is no struct flock pointer,
+ * and a stray one would show whatever it points to. */
+#define KD_LEN_LOCK(i)    (0xb0 | (i))
 #define KD_LEN_IS_PTR(aux) \
-	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0))
+	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) || \
+	 KD_LEN_SRC(aux) == KD_LEN_LOCK(0))
+/* F_GETLK, F_SETLK, F_SETLKW and the OFD ones (x86_64 values; the library
+ * asserts them against <fcntl.h>) */
+#define KD_FCNTL_IS_LOCK(cmd) \
+	(((cmd) >= 5 && (cmd) <= 7) || ((cmd) >= 36 && (cmd) <= 38))
+/* struct flock on x86_64: l_type, l_whence (short), l_start, l_len (off_t),
+ * l_pid (pid_t), padded */
+#define KD_FLOCK_SIZE 32
 #define KD_LEN_SRC(aux)  ((aux) & 0xf0)
 #define KD_LEN_IDX(aux)  ((aux) & 0x0f)
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "core_test.h"
 
@@ -400,6 +401,105 @@ Test(core_file, openat2_how, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_geq(kd_event_param_format(ev, 4, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "{flags=O_RDONLY, mode=000, resolve=RESOLVE_BENEATH}");
 	close((int)dfd);
+	kd_close(h);
+}
+
+/* fcntl's record locks: the struct flock a lock command passes (lock, read
+ * at exit), the kernel's answer for F_GETLK with the holder's pid, nothing
+ * for other commands even when their arg points somewhere. */
+Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct kd_handle *h = core_open("fcntl");
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 10 };
+	struct flock want;
+	const struct kd_event *ev;
+	int fd, fd2, ready[2], done[2];
+	char p[128], buf[128], exp[128], c = 0;
+	pid_t child;
+	int st;
+
+	fd = open(in_dir("locked", p, sizeof(p)), O_RDWR | O_CREAT, 0600);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(syscall(SYS_fcntl, fd, F_SETLK, &lk), 0);
+	ev = core_expect(h, "fcntl", 0);
+	core_eq_u(ev, "cmd", F_SETLK);
+	core_eq_ptr(ev, "arg", &lk);
+	core_eq_bytes(ev, "lock", &lk, sizeof(lk));
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{type=F_WRLCK, whence=SEEK_SET, start=5, len=10}",
+			 "a request's l_pid is not shown");
+
+	/* another command's arg is no struct flock, even a valid pointer */
+	cr_assert_eq(syscall(SYS_fcntl, fd, F_GETFD, &lk), 0);
+	ev = core_expect(h, "fcntl", 0);
+	core_eq_u(ev, "cmd", F_GETFD);
+	core_eq_null(ev, "lock");
+
+	/* a child holds [0, 4): F_GETLK answers with it and its pid */
+	cr_assert_eq(pipe(ready), 0);
+	cr_assert_eq(pipe(done), 0);
+	child = fork();
+	cr_assert_geq(child, 0);
+	if (child == 0) {
+		struct flock held = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 4 };
+		int cfd = open(p, O_RDWR);
+
+		close(done[1]); /* the parent gone (a failed assert) ends the wait */
+		if (cfd < 0 || fcntl(cfd, F_SETLK, &held) || write(ready[1], &c, 1) != 1)
+			_exit(1);
+		_exit(read(done[0], &c, 1) == 1 ? 0 : 2);
+	}
+	cr_assert_eq(read(ready[0], &c, 1), 1);
+	fd2 = open(p, O_RDWR);
+	cr_assert_geq(fd2, 0);
+	lk = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 2, .l_len = 1 };
+	cr_assert_eq(syscall(SYS_fcntl, fd2, F_GETLK, &lk), 0);
+	cr_assert_eq(lk.l_type, F_WRLCK);
+	cr_assert_eq(lk.l_pid, child);
+	ev = core_expect(h, "fcntl", 0);
+	core_eq_u(ev, "cmd", F_GETLK);
+	core_eq_bytes(ev, "lock", &lk, sizeof(lk));
+	snprintf(exp, sizeof(exp), "{type=F_WRLCK, whence=SEEK_SET, start=0, len=4, pid=%d}", child);
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, exp, "the kernel's answer, with the holder: %s", buf);
+
+	/* nothing in the way: F_UNLCK, the rest as passed */
+	lk = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1,
+			     .l_pid = 12345 };
+	cr_assert_eq(syscall(SYS_fcntl, fd2, F_GETLK, &lk), 0);
+	cr_assert_eq(lk.l_type, F_UNLCK);
+	ev = core_expect(h, "fcntl", 0);
+	core_eq_bytes(ev, "lock", &lk, sizeof(lk));
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{type=F_UNLCK, whence=SEEK_SET, start=100, len=1}");
+
+	/* refused: the request is still shown */
+	lk = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 0, .l_len = 3 };
+	want = lk;
+	cr_assert_eq(syscall(SYS_fcntl, fd2, F_SETLK, &lk), -1);
+	cr_assert_eq(errno, EAGAIN);
+	ev = core_expect(h, "fcntl", -EAGAIN);
+	core_eq_bytes(ev, "lock", &want, sizeof(want));
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{type=F_WRLCK, whence=SEEK_CUR, start=0, len=3}");
+
+	/* an open file description's lock (l_pid must be 0) */
+	lk = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 50, .l_len = 0 };
+	cr_assert_eq(syscall(SYS_fcntl, fd2, F_OFD_SETLK, &lk), 0, "F_OFD_SETLK: %s", strerror(errno));
+	ev = core_expect(h, "fcntl", 0);
+	core_eq_u(ev, "cmd", F_OFD_SETLK);
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{type=F_RDLCK, whence=SEEK_SET, start=50, len=0}");
+
+	cr_assert_eq(write(done[1], &c, 1), 1);
+	cr_assert_eq(waitpid(child, &st, 0), child);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %#x", st);
+	close(ready[0]);
+	close(ready[1]);
+	close(done[0]);
+	close(done[1]);
+	close(fd2);
+	close(fd);
 	kd_close(h);
 }
 

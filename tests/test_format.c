@@ -282,7 +282,8 @@ Test(format, qualified_by_the_param_before, .init = setup, .fini = teardown)
 	cr_assert_str_eq(kd_event_param_set(&ev, 2), "open_flags");
 	cr_assert_str_eq(kd_event_param_set(&ev, 1), "fcntl_cmd", "the cmd has its own set");
 	cr_assert_null(kd_event_param_set(&ev, 0));
-	cr_assert_null(kd_event_param_set(&ev, 3), "past the params");
+	cr_assert_str_eq(kd_event_param_set(&ev, 3), "fcntl_lease", "lock's l_type");
+	cr_assert_null(kd_event_param_set(&ev, 4), "past the params");
 	cr_assert_null(kd_event_param_set(NULL, 0));
 	cr_assert_str_eq(fcntl_arg(2 /* F_SETFD */, 1), "FD_CLOEXEC");
 	cr_assert_str_eq(fcntl_arg(10 /* F_SETSIG */, SIGUSR1), "SIGUSR1");

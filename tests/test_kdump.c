@@ -504,6 +504,19 @@ Test(kdump, json_structs)
 		rec_val(&rb, 3);
 		rec_val(&rb, fcntl_cmd[i][0]);
 		rec_val(&rb, fcntl_cmd[i][1]);
+		rec_bytes(&rb, "", 0);
+		rec_end(&rb);
+	}
+	/* a lock request, and F_GETLK's answer with the holder's pid */
+	struct flock req = { .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = -5, .l_len = 10,
+			     .l_pid = 777 };
+	struct flock held = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_len = 4, .l_pid = 42 };
+	for (int i = 0; i < 2; i++) {
+		rec_begin(&rb, "fcntl", i ? 0 : -EAGAIN, 0);
+		rec_val(&rb, 3);
+		rec_val(&rb, i ? F_GETLK : F_SETLK);
+		rec_val(&rb, 4096);
+		rec_bytes(&rb, i ? &held : &req, sizeof(struct flock));
 		rec_end(&rb);
 	}
 	rec_save(&rb, path);
@@ -551,9 +564,13 @@ Test(kdump, json_structs)
 		"\"optlen\":4}}",
 		"\"args\":{\"fd\":3,\"level\":\"SOL_SOCKET\",\"optname\":9999,\"optval\":\"\\\\x01\\\\x00\\\\x00\\\\x00\","
 		"\"optlen\":4},\"error\":\"ENOPROTOOPT\"}",
-		"\"args\":{\"fd\":3,\"cmd\":\"F_SETFL\",\"arg\":\"O_RDWR|O_NONBLOCK\"}}",
-		"\"args\":{\"fd\":3,\"cmd\":\"F_SETFD\",\"arg\":\"FD_CLOEXEC\"}}",
-		"\"args\":{\"fd\":3,\"cmd\":\"F_DUPFD\",\"arg\":10}}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_SETFL\",\"arg\":\"O_RDWR|O_NONBLOCK\",\"lock\":null}}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_SETFD\",\"arg\":\"FD_CLOEXEC\",\"lock\":null}}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_DUPFD\",\"arg\":10,\"lock\":null}}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_SETLK\",\"arg\":4096,\"lock\":{\"type\":\"F_WRLCK\","
+		"\"whence\":\"SEEK_CUR\",\"start\":-5,\"len\":10}},\"error\":\"EAGAIN\"}",
+		"\"args\":{\"fd\":3,\"cmd\":\"F_GETLK\",\"arg\":4096,\"lock\":{\"type\":\"F_RDLCK\","
+		"\"whence\":\"SEEK_SET\",\"start\":0,\"len\":4,\"pid\":42}}}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

@@ -367,8 +367,15 @@ ParameterizedTest(int *idp, schema, row)
 		}
 		/* a synthetic struct, through a pointer argument before it */
 		if (KD_LEN_IS_PTR(src)) {
-			cr_expect(sc && cap == KD_CAP_FIXED && ai < i && e->params[ai].kind == KD_PK_PTR,
+			/* LOCK(i): fcntl's arg, read as the cmd before it says */
+			bool lock = src == KD_LEN_LOCK(0);
+
+			cr_expect(sc && cap == KD_CAP_FIXED && ai < i &&
+					  e->params[ai].kind == (lock ? KD_PK_FCNTLARG : KD_PK_PTR),
 				  "%s.%s: PTR(%u) names a PTR argument before it", e->name, p->name, ai);
+			if (lock)
+				cr_expect(ai > 0 && e->params[ai - 1].set == kd__set_by_name("fcntl_cmd"),
+					  "%s.%s: LOCK(%u) follows fcntl's cmd", e->name, p->name, ai);
 			for (unsigned j = i + 1; j < e->nparams; j++)
 				cr_expect(KD_LEN_IS_PTR(e->params[j].len), "%s.%s: synthetic params come last",
 					  e->name, p->name);

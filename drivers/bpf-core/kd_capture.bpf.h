@@ -556,9 +556,18 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 	case KD_CAP_FIXED:
 		/* a synthetic struct: through the pointer argument aux names */
 		if (KD_LEN_IS_PTR(aux)) {
-			if (KD_LEN_IDX(aux) >= 6 || (KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) && s->ret < 0))
+			__u32 j = KD_LEN_IDX(aux);
+
+			if (j >= 6 || (KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) && s->ret < 0))
 				break;
-			a = s->args[KD_LEN_IDX(aux)];
+			if (KD_LEN_SRC(aux) == KD_LEN_LOCK(0)) {
+				/* the cmd before it (j - 1; j == 0 wraps out of range) */
+				__u32 c = j - 1;
+
+				if (c >= 6 || !KD_FCNTL_IS_LOCK((__u32)s->args[c]))
+					break;
+			}
+			a = s->args[j];
 		}
 		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);
 		break;

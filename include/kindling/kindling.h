@@ -423,6 +423,12 @@ enum kd_param_kind {
 			      * (set dirent_type), name), the last one possibly cut */
 	KD_PK_FCNTLARG = 42, /* fcntl's arg: flags, a signal, a number or a pointer, as the cmd
 			      * param before it says: kd_event_param_set() */
+	KD_PK_FLOCK = 43,    /* not an argument: the struct flock fcntl's arg points to, read at
+			      * exit for the record-lock commands (F_GETLK, F_SETLK, F_SETLKW,
+			      * F_OFD_*; F_GETLK's as the call answered): i16 l_type (the
+			      * row's set, fcntl_lease: F_RDLCK..), i16 l_whence (SEEK_SET..),
+			      * pad, i64 l_start, i64 l_len, i32 l_pid, pad; 32 bytes little
+			      * endian; none for other commands */
 	KD_PK__COUNT
 };
 

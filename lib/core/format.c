@@ -328,6 +328,32 @@ static void put_openhow(struct out *o, unsigned set, const uint8_t *s)
 	puts_(o, "}");
 }
 
+/* fcntl's struct flock: {type=F_WRLCK, whence=SEEK_SET, start=0, len=0}, and
+ * pid= when the kernel wrote it (answered: a GETLK that found a lock); what
+ * a request holds there is whatever the caller left. */
+static void put_flock(struct out *o, unsigned set, const uint8_t *s, bool answered)
+{
+	int whence = kd__set_by_name("lseek_whence");
+	int16_t type, wh;
+
+	memcpy(&type, s, 2);
+	memcpy(&wh, s + 2, 2);
+	puts_(o, "{type=");
+	if (set)
+		put_set(o, set, (uint64_t)(uint16_t)type);
+	else
+		putf(o, "%d", type);
+	puts_(o, ", whence=");
+	if (whence > 0)
+		put_set(o, (unsigned)whence, (uint64_t)(uint16_t)wh);
+	else
+		putf(o, "%d", wh);
+	putf(o, ", start=%" PRId64 ", len=%" PRId64, le64(s + 8), le64(s + 16));
+	if (answered)
+		putf(o, ", pid=%" PRId32, le32(s + 24));
+	puts_(o, "}");
+}
+
 /* waitid's info: {code=CLD_EXITED, pid=42, uid=0, status=3}, the status a
  * signal for the codes that carry one. */
 static void put_chldinfo(struct out *o, unsigned set, const uint8_t *s)
@@ -410,6 +436,7 @@ static size_t struct_size(int kind)
 		return 4;
 	case KD_PK_SIGACTION:
 	case KD_PK_CHLDINFO:
+	case KD_PK_FLOCK:
 		return 32;
 	case KD_PK_OPENHOW:
 		return 24;
@@ -489,6 +516,9 @@ static void put_bytes_kind(struct out *o, unsigned set, const struct kd_value *v
 		break;
 	case KD_PK_OPENHOW:
 		put_openhow(o, set, s);
+		break;
+	case KD_PK_FLOCK:
+		put_flock(o, set, s, false);
 		break;
 	case KD_PK_STAT:
 	case KD_PK_STATX:
@@ -694,6 +724,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 		put_epoll_events(&o, ev->info->params[i].set, &v, v.kind == KD_PK_EPOLLEVENTS);
 	else if (v.kind == KD_PK_SOCKOPT || v.kind == KD_PK_FCNTLARG)
 		put_qualified(&o, ev, i, &v);
+	else if (v.kind == KD_PK_FLOCK && (v.flags & KD_VAL_BYTES) && v.len >= KD_FLOCK_SIZE)
+		put_flock(&o, ev->info->params[i].set, v.ptr, kd__flock_answered(ev, i));
 	else if (v.kind == KD_PK_DIRENTS && (v.flags & KD_VAL_BYTES))
 		put_dirents(&o, ev->info->params[i].set, &v);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))

@@ -44,5 +44,8 @@ KD__HIDDEN const char *kd__set_lookup(uint16_t set, uint64_t v);
 KD__HIDDEN int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr);
 /* The set that names ev's result (fcntl's F_GETFL: open_flags...), or -1. */
 KD__HIDDEN int kd__result_set_of(const struct kd_event *ev);
+/* fcntl's lock param i holds the kernel's answer (a GETLK that found a
+ * lock): its l_pid means something, a request's is what the caller left */
+KD__HIDDEN bool kd__flock_answered(const struct kd_event *ev, unsigned i);
 
 #endif

@@ -74,7 +74,9 @@
 	  "struct open_how read through a pointer argument at exit (not an argument)")         \
 	X(DIRENTS, "dirents", BYTES, BUF, 0, "struct linux_dirent64 *",                       \
 	  "directory entries (struct linux_dirent64), up to snaplen")                          \
-	X(FCNTLARG, "fcntlarg", VAL, VAL, 0, NULL, "fcntl's arg, read as the cmd before it says")
+	X(FCNTLARG, "fcntlarg", VAL, VAL, 0, NULL, "fcntl's arg, read as the cmd before it says") \
+	X(FLOCK, "flock", BYTES, FIXED, 32, "struct flock *",                                 \
+	  "struct flock read through a pointer argument at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

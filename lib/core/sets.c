@@ -3,6 +3,7 @@
  * is shown with one ("O_RDWR|O_CREAT", "ENOENT", "SIGUSR1").
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -225,13 +226,23 @@ static int fcntl_set(uint64_t cmd, bool result)
 	return -1;
 }
 
+/* the kernel side reads a struct flock for these (drivers/record.h) */
+_Static_assert(KD_FCNTL_IS_LOCK(F_GETLK) && KD_FCNTL_IS_LOCK(F_SETLK) && KD_FCNTL_IS_LOCK(F_SETLKW) &&
+		       KD_FCNTL_IS_LOCK(F_OFD_GETLK) && KD_FCNTL_IS_LOCK(F_OFD_SETLK) &&
+		       KD_FCNTL_IS_LOCK(F_OFD_SETLKW) && !KD_FCNTL_IS_LOCK(F_SETOWN) &&
+		       !KD_FCNTL_IS_LOCK(F_SETOWN_EX),
+	       "KD_FCNTL_IS_LOCK names the lock commands");
+_Static_assert(sizeof(struct flock) == KD_FLOCK_SIZE, "struct flock is KD_FLOCK_SIZE bytes");
+
 /* fcntl's arg by cmd: a set, or none (*ptr: a pointer, else a number). */
 static int fcntl_arg_set(uint64_t cmd, bool *ptr)
 {
+	if (KD_FCNTL_IS_LOCK(cmd)) { /* struct flock *: the lock param shows it */
+		*ptr = true;
+		return -1;
+	}
 	switch (cmd) {
-	case 5: case 6: case 7: /* F_GETLK, F_SETLK, F_SETLKW: struct flock * */
 	case 15: case 16: case 17: /* F_SETOWN_EX, F_GETOWN_EX, F_GETOWNER_UIDS */
-	case 36: case 37: case 38: /* the F_OFD_* locks */
 	case 1035: case 1036: case 1037: case 1038: /* the read/write hints: u64 * */
 		*ptr = true;
 		return -1;
@@ -263,6 +274,20 @@ int kd__result_set_of(const struct kd_event *ev)
 		return -1;
 	idx_init();
 	return fcntl_set(cmd.u, true);
+}
+
+bool kd__flock_answered(const struct kd_event *ev, unsigned i)
+{
+	struct kd_value cmd, lock;
+	unsigned arg = KD_LEN_IDX(ev->info->params[i].len); /* LOCK(arg): cmd is arg - 1 */
+	int16_t type;
+
+	if (ev->info->params[i].kind != KD_PK_FLOCK || arg == 0 || kd_event_param(ev, arg - 1, &cmd) ||
+	    kd_event_param(ev, i, &lock) ||
+	    (cmd.u != F_GETLK && cmd.u != F_OFD_GETLK) || lock.len < 2)
+		return false;
+	memcpy(&type, lock.ptr, 2);
+	return kd_event_result(ev) >= 0 && type != F_UNLCK;
 }
 
 const char *kd_event_param_set(const struct kd_event *ev, unsigned i)

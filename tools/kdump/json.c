@@ -6,6 +6,7 @@
  * buffers with \xNN for every byte that is not printable ASCII (one char
  * or one \xNN per byte, so the bytes come back exactly), structs (sockaddr, timespec, ...) objects, argv an array. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -343,6 +344,27 @@ static void put_openhow(struct kdump_buf *b, const char *set, const unsigned cha
 	kdump_buf_putc(b, '}');
 }
 
+/* fcntl's struct flock: {"type":"F_WRLCK","whence":"SEEK_SET","start":0,"len":0},
+ * and "pid" when the kernel wrote it: a GETLK that found a lock. A
+ * request's l_pid is whatever the caller left. */
+static void put_flock(struct kdump_buf *b, const struct kd_event *ev, const char *set,
+		      const unsigned char *p)
+{
+	struct kd_value cmd;
+	uint64_t type = get_le(p, 2);
+
+	kdump_buf_puts(b, "{\"type\":");
+	put_bits(b, set, type);
+	kdump_buf_puts(b, ",\"whence\":");
+	put_bits(b, "lseek_whence", get_le(p + 2, 2));
+	kdump_buf_printf(b, ",\"start\":%" PRId64 ",\"len\":%" PRId64, (int64_t)get_le(p + 8, 8),
+			 (int64_t)get_le(p + 16, 8));
+	if (kd_event_result(ev) >= 0 && type != F_UNLCK && !kd_event_param_by_name(ev, "cmd", &cmd) &&
+	    (cmd.u == F_GETLK || cmd.u == F_OFD_GETLK))
+		kdump_buf_printf(b, ",\"pid\":%" PRId32, (int32_t)get_le(p + 24, 4));
+	kdump_buf_putc(b, '}');
+}
+
 /* waitid's info: {"code":"CLD_EXITED","pid":42,"uid":0,"status":3}, the
  * status a signal name for the codes that carry one; an unknown code (0: no
  * child yet, WNOHANG) as its number. */
@@ -574,6 +596,10 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	if ((v.kind == KD_PK_EPOLLEVENT || v.kind == KD_PK_EPOLLEVENTS) && v.len >= 12) {
 		put_epoll_events(b, kd_event_type_param_set(type, i), v.ptr, v.len,
 				 v.kind == KD_PK_EPOLLEVENTS);
+		return;
+	}
+	if (v.kind == KD_PK_FLOCK && v.len >= 32) {
+		put_flock(b, ev, kd_event_type_param_set(type, i), v.ptr);
 		return;
 	}
 	if (put_struct(b, (int)v.kind, kd_event_type_param_set(type, i), v.ptr, v.len))
