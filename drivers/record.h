@@ -104,7 +104,8 @@ struct kd_rec_hdr {
 #define KD_CAP_FIXED     6  /* user struct of .size bytes (timespec, int[2]...) */
 /* Not a syscall argument: the socket behind an fd as the kernel has it at
  * exit (struct kd_socktuple); aux says where the fd is: KD_LEN_ARG(i) or
- * KD_LEN_RET (accept). Length 0 when the fd is no socket (or the call failed). */
+ * KD_LEN_RET (accept). Length 0 when the fd is no socket, or the call failed
+ * with anything but EINPROGRESS. */
 #define KD_CAP_SOCKTUPLE 7
 /* Not a syscall argument either: the u64 the user pointer in argument aux
  * (KD_LEN_ARG(i)) points to, read at exit and stored as a register value

@@ -265,6 +265,54 @@ static struct kd_sock_tuple tuple_of(const struct kd_event *ev)
 	return t;
 }
 
+/* A failed call has no tuple (a refused connect has reset the socket, a
+ * failed bind left it unbound); a non-blocking connect in progress has both
+ * ends. */
+Test(core_net, tuple_of_failed_calls)
+{
+	struct kd_handle *h = core_open("connect,bind");
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	const struct kd_event *ev;
+	struct kd_sock_tuple t;
+	int ls, c, r;
+
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(ls, 0);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+	core_expect(h, "bind", 0);
+
+	/* the port is taken until listen: a second bind is refused */
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(c, 0);
+	cr_assert_eq(bind(c, (struct sockaddr *)&a, sizeof(a)), -1);
+	ev = core_expect(h, "bind", -EADDRINUSE);
+	core_eq_null(ev, "tuple");
+
+	/* nobody listens yet: refused */
+	cr_assert_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), -1);
+	cr_assert_eq(errno, ECONNREFUSED);
+	ev = core_expect(h, "connect", -ECONNREFUSED);
+	core_eq_bytes(ev, "uservaddr", &a, sizeof(a));
+	core_eq_null(ev, "tuple");
+	close(c);
+
+	cr_assert_eq(listen(ls, 1), 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	cr_assert_geq(c, 0);
+	r = connect(c, (struct sockaddr *)&a, sizeof(a));
+	cr_assert(r == 0 || errno == EINPROGRESS, "connect: %s", strerror(errno));
+	ev = core_expect(h, "connect", r ? -EINPROGRESS : 0);
+	t = tuple_of(ev);
+	cr_assert_eq(t.family, AF_INET);
+	cr_assert_eq(t.sport, port_of(c), "the ephemeral port, picked before the handshake");
+	cr_assert_eq(t.dport, ntohs(a.sin_port));
+	close(c);
+	close(ls);
+	kd_close(h);
+}
+
 /* sendmsg and recvmsg, through their msghdr (schema 4): the address and the
  * data of every iovec entry, for a datagram with two entries each way; the
  * port the first send of an unbound socket binds, in sendto's and sendmsg's

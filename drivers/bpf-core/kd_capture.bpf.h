@@ -320,13 +320,19 @@ static __always_inline __u16 kd_swab16(__u16 v)
 	return (__u16)((v >> 8) | (v << 8));
 }
 
+#define KD_EINPROGRESS_ 115
+
 /* The fd a tuple param describes: argument j or the result (accept); for
  * KD_LEN_ADDR(j), argument 0 when the sockaddr param j has bytes, else
- * none (-1). */
+ * none (-1). None when the call failed: a refused connect has reset the
+ * socket (ports 0) and a failed bind left it unbound, so the tuple would
+ * tell nothing true of the call; a connect in progress has its ports. */
 static __always_inline __s64 kd_tuple_fd(struct kd_scratch *s, __u8 aux)
 {
 	__u32 j = KD_LEN_IDX(aux);
 
+	if (s->ret < 0 && s->ret != -KD_EINPROGRESS_)
+		return -1;
 	if (KD_LEN_SRC(aux) == KD_LEN_RET)
 		return s->ret;
 	if (KD_LEN_SRC(aux) == KD_LEN_ADDR(0)) {
