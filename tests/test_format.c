@@ -101,6 +101,13 @@ Test(format, integers, .init = setup, .fini = teardown)
 	cr_assert_str_eq(val(KD_PK_HEX, 0x1234), "0x1234");
 	cr_assert_str_eq(val(KD_PK_SIGNAL, SIGTERM), "SIGTERM");
 	cr_assert_str_eq(val(KD_PK_SIGNAL, 99), "99");
+	/* the ends of the ranges (integers are written without printf) */
+	cr_assert_str_eq(val(KD_PK_SIZE, UINT64_MAX), "18446744073709551615");
+	cr_assert_str_eq(val(KD_PK_SIZE, 0), "0");
+	cr_assert_str_eq(val(KD_PK_OFFSET, (uint64_t)INT64_MIN), "-9223372036854775808");
+	cr_assert_str_eq(val(KD_PK_OFFSET, INT64_MAX), "9223372036854775807");
+	cr_assert_str_eq(val(KD_PK_PTR, UINT64_MAX), "0xffffffffffffffff");
+	cr_assert_str_eq(val(KD_PK_PTR, 1), "0x1");
 }
 
 Test(format, flags_and_enums, .init = setup, .fini = teardown)
@@ -223,6 +230,9 @@ Test(format, results, .init = setup, .fini = teardown)
 	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), 0, -5000);
 	kd_event_result_format(&ev, out, sizeof(out));
 	cr_assert_str_eq(out, "-5000");
+	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), 0, INT64_MIN);
+	kd_event_result_format(&ev, out, sizeof(out));
+	cr_assert_str_eq(out, "-9223372036854775808");
 	/* emitted at entry: no result */
 	build(KD_PK_FD, (struct kd_rb_arg)KD_RB_V("", 1), KD_RF_AT_ENTRY, 0);
 	kd_event_result_format(&ev, out, sizeof(out));

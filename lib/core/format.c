@@ -46,6 +46,42 @@ static void putf(struct out *o, const char *fmt, ...)
 		put(o, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
 }
 
+/* Integers without vsnprintf: most of what a line costs went there. */
+static void put_u64(struct out *o, uint64_t v)
+{
+	char tmp[20], *p = tmp + sizeof(tmp);
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+static void put_i64(struct out *o, int64_t v)
+{
+	if (v < 0)
+		put(o, "-", 1);
+	put_u64(o, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+}
+
+/* as "%#" PRIx64: 0x1f, and 0 alone */
+static void put_hex(struct out *o, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[18], *p = tmp + sizeof(tmp);
+
+	if (!v) {
+		put(o, "0", 1);
+		return;
+	}
+	for (; v; v >>= 4)
+		*--p = hex[v & 15];
+	*--p = 'x';
+	*--p = '0';
+	put(o, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 static int finish(struct out *o)
 {
 	if (o->len)
@@ -56,25 +92,38 @@ static int finish(struct out *o)
 static void put_escaped(struct out *o, const uint8_t *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i;
+	char tmp[256]; /* built in chunks: put() per byte was most of a line */
+	size_t k = 0;
 
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		uint8_t c = s[i];
-		char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
+		char e = 0;
 
-		switch (c) {
-		case '\n': put(o, "\\n", 2); break;
-		case '\t': put(o, "\\t", 2); break;
-		case '\r': put(o, "\\r", 2); break;
-		case '\\': put(o, "\\\\", 2); break;
-		case '"': put(o, "\\\"", 2); break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				put(o, e, 4);
-			else
-				put(o, (const char *)&c, 1);
+		if (k > sizeof(tmp) - 4) {
+			put(o, tmp, k);
+			k = 0;
 		}
+		switch (c) {
+		case '\n': e = 'n'; break;
+		case '\t': e = 't'; break;
+		case '\r': e = 'r'; break;
+		case '\\': e = '\\'; break;
+		case '"': e = '"'; break;
+		default:
+			if (c < 0x20 || c >= 0x7f) {
+				tmp[k++] = '\\';
+				tmp[k++] = 'x';
+				tmp[k++] = hex[c >> 4];
+				tmp[k++] = hex[c & 15];
+			} else {
+				tmp[k++] = (char)c;
+			}
+			continue;
+		}
+		tmp[k++] = '\\';
+		tmp[k++] = e;
 	}
+	put(o, tmp, k);
 }
 
 static void put_quoted(struct out *o, const uint8_t *s, size_t n, bool cut)
@@ -554,7 +603,7 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 	switch (v->kind) {
 	case KD_PK_UINT:
 	case KD_PK_SIZE:
-		putf(o, "%" PRIu64, v->u);
+		put_u64(o, v->u);
 		break;
 	case KD_PK_UID:
 	case KD_PK_GID:
@@ -562,7 +611,7 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 		if (v->u == UINT32_MAX || v->u == UINT64_MAX)
 			puts_(o, "-1");
 		else
-			putf(o, "%" PRIu64, v->u);
+			put_u64(o, v->u);
 		break;
 	case KD_PK_HEX:
 		/* a request code (ioctl's cmd) by name when its set knows it */
@@ -570,11 +619,11 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 		if (name)
 			puts_(o, name);
 		else
-			putf(o, v->u ? "%#" PRIx64 : "%" PRIu64, v->u);
+			put_hex(o, v->u);
 		break;
 	case KD_PK_PTR:
 		if (v->u)
-			putf(o, "%#" PRIx64, v->u);
+			put_hex(o, v->u);
 		else
 			puts_(o, "NULL");
 		break;
@@ -582,7 +631,7 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 		if ((int32_t)v->u == -100)
 			puts_(o, "AT_FDCWD");
 		else
-			putf(o, "%" PRId64, v->i);
+			put_i64(o, v->i);
 		break;
 	case KD_PK_MODE:
 		putf(o, "%#03" PRIo64, v->u);
@@ -595,24 +644,24 @@ static void put_value(struct out *o, const struct kd__param *sp, const struct kd
 		if (sp->set)
 			put_set(o, sp->set, v->u);
 		else
-			putf(o, "%#" PRIx64, v->u);
+			put_hex(o, v->u);
 		break;
 	case KD_PK_ENUM:
 		name = sp->set ? kd__set_lookup(sp->set, v->u) : NULL;
 		if (name)
 			puts_(o, name);
 		else
-			putf(o, "%" PRId64, v->i);
+			put_i64(o, v->i);
 		break;
 	case KD_PK_ERRNO:
 		name = v->i > 0 && v->i < 4096 ? kd_errno_name((int)v->i) : NULL;
 		if (name)
 			puts_(o, name);
 		else
-			putf(o, "%" PRId64, v->i);
+			put_i64(o, v->i);
 		break;
 	default: /* INT, FD, PID, OFFSET */
-		putf(o, "%" PRId64, v->i);
+		put_i64(o, v->i);
 		break;
 	}
 }
@@ -748,17 +797,18 @@ int kd_event_result_format(const struct kd_event *ev, char *buf, size_t len)
 		puts_(&o, "?"); /* never returned */
 	} else if (res < 0 && res >= -4095 && (ev->info->flags & KD_EF_SYSCALL)) {
 		name = kd_errno_name((int)-res);
-		if (name)
-			putf(&o, "%" PRId64 " %s", res, name);
-		else
-			putf(&o, "%" PRId64, res);
+		put_i64(&o, res);
+		if (name) {
+			puts_(&o, " ");
+			puts_(&o, name);
+		}
 	} else if (ev->info->result == KD_PK_PTR || ev->info->result == KD_PK_HEX) {
-		putf(&o, "%#" PRIx64, (uint64_t)res);
+		put_hex(&o, (uint64_t)res);
 	} else {
 		char names[256];
 		int set = kd__result_set_of(ev);
 
-		putf(&o, "%" PRId64, res);
+		put_i64(&o, res);
 		/* flags the call returned, named: "32770 (O_RDWR|O_LARGEFILE)" */
 		if (set > 0 && kd__set_format((uint16_t)set, (uint64_t)res, names, sizeof(names)) > 0 &&
 		    strcmp(names, "0") != 0) {

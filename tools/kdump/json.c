@@ -56,37 +56,53 @@ static size_t utf8_len(const unsigned char *p, size_t n)
  * as \xNN: a buffer's random bytes are not characters). */
 static void json_bytes(struct kdump_buf *b, const void *p, size_t n, bool utf8)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = p;
+	char *o;
 
-	kdump_buf_putc(b, '"');
+	/* at most 5 bytes out per byte in (\\xNN), and the quotes */
+	if (!kdump_buf_reserve(b, 5 * n + 2))
+		return;
+	o = b->s + b->len;
+	*o++ = '"';
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
 		size_t u;
 
 		if (c == '"') {
-			kdump_buf_puts(b, "\\\"");
+			*o++ = '\\';
+			*o++ = '"';
 			i++;
 		} else if (c >= 0x20 && c < 0x7f && c != '\\') {
-			kdump_buf_putc(b, (char)c);
+			*o++ = (char)c;
 			i++;
 		} else if (utf8 && c >= 0x80 && (u = utf8_len(s + i, n - i))) {
-			for (size_t k = 0; k < u; k++)
-				kdump_buf_putc(b, (char)s[i + k]);
+			memcpy(o, s + i, u);
+			o += u;
 			i += u;
 		} else {
 			/* The decoded value holds \xNN; its backslash is escaped in JSON.
 			 * A backslash in the data becomes \x5c so the form stays reversible. */
-			kdump_buf_printf(b, "\\\\x%02x", c);
+			*o++ = '\\';
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 			i++;
 		}
 	}
-	kdump_buf_putc(b, '"');
+	*o++ = '"';
+	*o = '\0';
+	b->len = (size_t)(o - b->s);
 }
 
 void kdump_json_str(struct kdump_buf *b, const void *p, size_t n)
 {
 	json_bytes(b, p, n, true);
 }
+
+/* "key":number, the key a literal with its punctuation (",\"pid\":") */
+#define put_key_u64(b, lit, v) (kdump_buf_lit(b, lit), kdump_buf_u64(b, v))
 
 static void put_cstr(struct kdump_buf *b, const char *s)
 {
@@ -117,14 +133,14 @@ static const char *family_name(unsigned f)
 static void put_sockaddr(struct kdump_buf *b, const unsigned char *p, size_t n)
 {
 	if (n < 2) {
-		kdump_buf_puts(b, "null");
+		kdump_buf_lit(b, "null");
 		return;
 	}
 	unsigned fam = (unsigned)(p[0] | p[1] << 8);
 	const char *fname = family_name(fam);
 	char addr[INET6_ADDRSTRLEN];
 
-	kdump_buf_puts(b, "{\"family\":");
+	kdump_buf_lit(b, "{\"family\":");
 	if (fname)
 		put_cstr(b, fname);
 	else
@@ -133,14 +149,14 @@ static void put_sockaddr(struct kdump_buf *b, const unsigned char *p, size_t n)
 		if (!inet_ntop(fam == 2 ? AF_INET : AF_INET6, p + (fam == 2 ? 4 : 8), addr,
 			       sizeof(addr)))
 			strcpy(addr, "?");
-		kdump_buf_puts(b, ",\"addr\":");
+		kdump_buf_lit(b, ",\"addr\":");
 		put_cstr(b, addr);
 		kdump_buf_printf(b, ",\"port\":%u", (unsigned)(p[2] << 8 | p[3]));
 	} else if (fam == 1 && n > 2) {
 		/* sun_path: up to its NUL; an abstract name starts with NUL, shown as @ */
 		const unsigned char *path = p + 2;
 		size_t len = n - 2;
-		kdump_buf_puts(b, ",\"path\":");
+		kdump_buf_lit(b, ",\"path\":");
 		if (path[0] == '\0') {
 			unsigned char at[sizeof(struct sockaddr_storage) + 1];
 			size_t alen = len < sizeof(struct sockaddr_storage) ? len : sizeof(struct sockaddr_storage);
@@ -192,9 +208,9 @@ static void put_socktuple(struct kdump_buf *b, const unsigned char *p)
 		snprintf(fam, sizeof(fam), "%u", t.family);
 	if (kd_flags_format("socket_type", t.type, st, sizeof(st)) < 0)
 		snprintf(st, sizeof(st), "%u", t.type);
-	kdump_buf_puts(b, "{\"family\":");
+	kdump_buf_lit(b, "{\"family\":");
 	put_cstr(b, fam);
-	kdump_buf_puts(b, ",\"socktype\":");
+	kdump_buf_lit(b, ",\"socktype\":");
 	put_cstr(b, st);
 	if (t.family != AF_INET && t.family != AF_INET6) {
 		kdump_buf_putc(b, '}');
@@ -204,9 +220,9 @@ static void put_socktuple(struct kdump_buf *b, const unsigned char *p)
 		strcpy(s, "?");
 	if (!inet_ntop(t.family, t.daddr, d, sizeof(d)))
 		strcpy(d, "?");
-	kdump_buf_puts(b, ",\"proto\":");
+	kdump_buf_lit(b, ",\"proto\":");
 	put_cstr(b, t.proto == IPPROTO_TCP ? "tcp" : t.proto == IPPROTO_UDP ? "udp" : "");
-	kdump_buf_puts(b, ",\"src\":");
+	kdump_buf_lit(b, ",\"src\":");
 	put_cstr(b, s);
 	kdump_buf_printf(b, ",\"sport\":%u,\"dst\":", t.sport);
 	put_cstr(b, d);
@@ -221,7 +237,7 @@ static void put_wstatus(struct kdump_buf *b, uint32_t s)
 	uint32_t n;
 
 	if (s == 0xffff) {
-		kdump_buf_puts(b, "{\"continued\":true}");
+		kdump_buf_lit(b, "{\"continued\":true}");
 		return;
 	}
 	if ((s & 0x7f) == 0) {
@@ -272,7 +288,7 @@ static void put_dirents(struct kdump_buf *b, const char *set, const unsigned cha
 		nul = memchr(name, 0, reclen - 19);
 		kdump_buf_printf(b, "%s{\"ino\":%" PRIu64 ",\"type\":", off ? "," : "", get_le(p + off, 8));
 		put_bits(b, set, p[off + 18]);
-		kdump_buf_puts(b, ",\"name\":");
+		kdump_buf_lit(b, ",\"name\":");
 		kdump_json_str(b, name, nul ? (size_t)(nul - name) : reclen - 19);
 		kdump_buf_putc(b, '}');
 		off += reclen;
@@ -290,7 +306,7 @@ static void put_epoll_events(struct kdump_buf *b, const char *set, const unsigne
 	for (size_t off = 0; off + 12 <= n; off += 12) {
 		if (off)
 			kdump_buf_putc(b, ',');
-		kdump_buf_puts(b, "{\"events\":");
+		kdump_buf_lit(b, "{\"events\":");
 		put_bits(b, set, (uint32_t)get_le(p + off, 4));
 		kdump_buf_printf(b, ",\"data\":%" PRIu64 "}", get_le(p + off + 4, 8));
 		if (!array)
@@ -310,7 +326,7 @@ static void put_pollfds(struct kdump_buf *b, const unsigned char *p, size_t n, b
 		kdump_buf_printf(b, "{\"fd\":%" PRId32 ",\"events\":", (int32_t)get_le(p + off, 4));
 		put_poll_bits(b, (uint16_t)get_le(p + off + 4, 2));
 		if (revents) {
-			kdump_buf_puts(b, ",\"revents\":");
+			kdump_buf_lit(b, ",\"revents\":");
 			put_poll_bits(b, (uint16_t)get_le(p + off + 6, 2));
 		}
 		kdump_buf_putc(b, '}');
@@ -324,12 +340,12 @@ static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned c
 {
 	uint64_t handler = get_le(p, 8);
 
-	kdump_buf_puts(b, "{\"handler\":");
+	kdump_buf_lit(b, "{\"handler\":");
 	if (handler <= 1)
 		put_cstr(b, handler ? "SIG_IGN" : "SIG_DFL");
 	else
 		kdump_buf_printf(b, "%" PRIu64, handler);
-	kdump_buf_puts(b, ",\"flags\":");
+	kdump_buf_lit(b, ",\"flags\":");
 	put_bits(b, set, (uint32_t)get_le(p + 8, 8));
 	kdump_buf_printf(b, ",\"mask\":%" PRIu64 "}", get_le(p + 24, 8));
 }
@@ -337,7 +353,7 @@ static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned c
 /* openat2's struct open_how: {"flags":"O_RDWR|O_CREAT","mode":416,"resolve":"RESOLVE_BENEATH"}. */
 static void put_openhow(struct kdump_buf *b, const char *set, const unsigned char *p)
 {
-	kdump_buf_puts(b, "{\"flags\":");
+	kdump_buf_lit(b, "{\"flags\":");
 	put_bits(b, set, get_le(p, 8));
 	kdump_buf_printf(b, ",\"mode\":%" PRIu64 ",\"resolve\":", get_le(p + 8, 8));
 	put_bits(b, "resolve_flags", get_le(p + 16, 8));
@@ -353,9 +369,9 @@ static void put_flock(struct kdump_buf *b, const struct kd_event *ev, const char
 	struct kd_value cmd;
 	uint64_t type = get_le(p, 2);
 
-	kdump_buf_puts(b, "{\"type\":");
+	kdump_buf_lit(b, "{\"type\":");
 	put_bits(b, set, type);
-	kdump_buf_puts(b, ",\"whence\":");
+	kdump_buf_lit(b, ",\"whence\":");
 	put_bits(b, "lseek_whence", get_le(p + 2, 2));
 	kdump_buf_printf(b, ",\"start\":%" PRId64 ",\"len\":%" PRId64, (int64_t)get_le(p + 8, 8),
 			 (int64_t)get_le(p + 16, 8));
@@ -374,7 +390,7 @@ static void put_chldinfo(struct kdump_buf *b, const char *set, const unsigned ch
 	const char *sig = code >= 2 && code <= 5 ? kd_signal_name(st) : NULL;
 	const char *name = kd_flags_name(set, (uint32_t)code);
 
-	kdump_buf_puts(b, "{\"code\":");
+	kdump_buf_lit(b, "{\"code\":");
 	if (name)
 		put_cstr(b, name);
 	else
@@ -447,9 +463,9 @@ static bool put_struct(struct kdump_buf *b, int kind, const char *set, const uns
 		const char *sub = kind == KD_PK_ITIMERSPEC ? "tv_nsec" : "tv_usec";
 		if (n < 32)
 			return false;
-		kdump_buf_puts(b, "{\"it_interval\":");
+		kdump_buf_lit(b, "{\"it_interval\":");
 		put_pair(b, "tv_sec", sub, p, true);
-		kdump_buf_puts(b, ",\"it_value\":");
+		kdump_buf_lit(b, ",\"it_value\":");
 		put_pair(b, "tv_sec", sub, p + 16, true);
 		kdump_buf_putc(b, '}');
 		return true;
@@ -524,19 +540,19 @@ static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_v
 	case KD_PK_DIRFD:
 	case KD_PK_PID:
 		/* int in the userspace ABI, whatever width the kernel declares */
-		kdump_buf_printf(b, "%" PRId32, (int32_t)v->i);
+		kdump_buf_i64(b, (int32_t)v->i);
 		return;
 	case KD_PK_INT:
 	case KD_PK_OFFSET:
 	case KD_PK_ERRNO:
-		kdump_buf_printf(b, "%" PRId64, v->i);
+		kdump_buf_i64(b, v->i);
 		return;
 	case KD_PK_SIGNAL:
 		if ((name = kd_signal_name((int)v->i))) {
 			put_cstr(b, name);
 			return;
 		}
-		kdump_buf_printf(b, "%" PRId64, v->i);
+		kdump_buf_i64(b, v->i);
 		return;
 	case KD_PK_FLAGS:
 	case KD_PK_PFLAGS:
@@ -545,10 +561,10 @@ static void put_int(struct kdump_buf *b, int type, unsigned i, const struct kd_v
 		name = kd_event_type_param_set(type, i);
 		if (name && put_set(b, name, v->u))
 			return;
-		kdump_buf_printf(b, "%" PRIu64, v->u);
+		kdump_buf_u64(b, v->u);
 		return;
 	default:
-		kdump_buf_printf(b, "%" PRIu64, v->u);
+		kdump_buf_u64(b, v->u);
 		return;
 	}
 }
@@ -558,11 +574,11 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 	struct kd_value v;
 
 	if (kd_event_param(ev, i, &v) < 0) {
-		kdump_buf_puts(b, "null");
+		kdump_buf_lit(b, "null");
 		return;
 	}
 	if (v.flags & KD_VAL_NULL) {
-		kdump_buf_puts(b, "null");
+		kdump_buf_lit(b, "null");
 		return;
 	}
 	if (v.kind == KD_PK_SOCKOPT || v.kind == KD_PK_FCNTLARG) {
@@ -613,29 +629,32 @@ static void put_thread(struct kdump_buf *b, const struct kd_thread *t)
 	size_t len, off;
 	const char *args = kd_thread_args(t, &len), *user = kd_thread_user(t);
 
-	kdump_buf_printf(b, ",\"thread\":{\"tid\":%" PRIu32 ",\"pid\":%" PRIu32 ",\"ppid\":%" PRIu32
-			 ",\"comm\":", kd_thread_tid(t), kd_thread_pid(t), kd_thread_ppid(t));
+	put_key_u64(b, ",\"thread\":{\"tid\":", kd_thread_tid(t));
+	put_key_u64(b, ",\"pid\":", kd_thread_pid(t));
+	put_key_u64(b, ",\"ppid\":", kd_thread_ppid(t));
+	kdump_buf_lit(b, ",\"comm\":");
 	put_cstr(b, kd_thread_comm(t));
-	kdump_buf_puts(b, ",\"exe\":");
+	kdump_buf_lit(b, ",\"exe\":");
 	put_cstr(b, kd_thread_exe(t));
-	kdump_buf_puts(b, ",\"args\":[");
+	kdump_buf_lit(b, ",\"args\":[");
 	for (off = 0; off < len; off += strlen(args + off) + 1) {
 		if (off)
 			kdump_buf_putc(b, ',');
 		put_cstr(b, args + off);
 	}
-	kdump_buf_puts(b, "],\"cwd\":");
+	kdump_buf_lit(b, "],\"cwd\":");
 	put_cstr(b, kd_thread_cwd(t));
-	kdump_buf_printf(b, ",\"uid\":%" PRIu32 ",\"user\":", kd_thread_euid(t));
+	put_key_u64(b, ",\"uid\":", kd_thread_euid(t));
+	kdump_buf_lit(b, ",\"user\":");
 	if (user)
 		put_cstr(b, user);
 	else
-		kdump_buf_puts(b, "null");
+		kdump_buf_lit(b, "null");
 	kdump_buf_putc(b, '}');
 	if (kd_thread_container_id(t)[0]) {
-		kdump_buf_puts(b, ",\"container\":{\"id\":");
+		kdump_buf_lit(b, ",\"container\":{\"id\":");
 		put_cstr(b, kd_thread_container_id(t));
-		kdump_buf_puts(b, ",\"runtime\":");
+		kdump_buf_lit(b, ",\"runtime\":");
 		put_cstr(b, kd_thread_container_runtime(t));
 		kdump_buf_putc(b, '}');
 	}
@@ -648,7 +667,7 @@ static void put_known(struct kdump_buf *b, const char *key, const char *v)
 	if (v && *v)
 		put_cstr(b, v);
 	else
-		kdump_buf_puts(b, "null");
+		kdump_buf_lit(b, "null");
 }
 
 /* A port of fd_info, null while unknown (< 0, -ENOENT). */
@@ -670,7 +689,9 @@ static void put_fd(struct kdump_buf *b, const struct kd_fd *f)
 	bool server = role == KD_FD_ROLE_SERVER;
 	char a[128], r[128];
 
-	kdump_buf_printf(b, ",\"fd_info\":{\"num\":%d,\"type\":", kd_fd_num(f));
+	kdump_buf_lit(b, ",\"fd_info\":{\"num\":");
+	kdump_buf_i64(b, kd_fd_num(f));
+	kdump_buf_lit(b, ",\"type\":");
 	put_cstr(b, kd_fd_type_name(t));
 	if (t == KD_FD_IPV4 || t == KD_FD_IPV6) {
 		int lp = kd_fd_local_port(f), rp = kd_fd_remote_port(f);
@@ -684,7 +705,7 @@ static void put_fd(struct kdump_buf *b, const struct kd_fd *f)
 		put_port(b, "dport", server ? lp : rp);
 		put_known(b, "role", server ? "server" : role == KD_FD_ROLE_CLIENT ? "client" : NULL);
 	} else if (kd_fd_path(f)[0]) {
-		kdump_buf_puts(b, ",\"path\":");
+		kdump_buf_lit(b, ",\"path\":");
 		put_cstr(b, kd_fd_path(f));
 	}
 	kdump_buf_putc(b, '}');
@@ -700,25 +721,29 @@ void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char
 	bool has_res = syscall && !(kd_event_record_flags(ev) & KD_RF_AT_ENTRY);
 	int64_t res = kd_event_result(ev);
 
-	kdump_buf_printf(b,
-			 "{\"ts\":%" PRIu64 ",\"cpu\":%" PRIu32 ",\"pid\":%" PRIu32
-			 ",\"tid\":%" PRIu32 ",\"comm\":",
-			 kd_event_ts(ev), kd_event_cpu(ev), kd_event_pid(ev), kd_event_tid(ev));
+	put_key_u64(b, "{\"ts\":", kd_event_ts(ev));
+	put_key_u64(b, ",\"cpu\":", kd_event_cpu(ev));
+	put_key_u64(b, ",\"pid\":", kd_event_pid(ev));
+	put_key_u64(b, ",\"tid\":", kd_event_tid(ev));
+	kdump_buf_lit(b, ",\"comm\":");
 	if (comm)
 		put_cstr(b, comm);
 	else
-		kdump_buf_puts(b, "null");
-	kdump_buf_puts(b, ",\"event\":");
+		kdump_buf_lit(b, "null");
+	kdump_buf_lit(b, ",\"event\":");
 	put_cstr(b, kd_event_name(ev));
-	kdump_buf_puts(b, ",\"category\":");
+	kdump_buf_lit(b, ",\"category\":");
 	put_cstr(b, kd_category_name(kd_event_category(ev)));
 	if (t)
 		put_thread(b, t);
 	if (f)
 		put_fd(b, f);
-	if (has_res)
-		kdump_buf_printf(b, ",\"res\":%" PRId64, res);
-	kdump_buf_printf(b, ",\"latency_ns\":%" PRIu64 ",\"args\":{", kd_event_latency(ev));
+	if (has_res) {
+		kdump_buf_lit(b, ",\"res\":");
+		kdump_buf_i64(b, res);
+	}
+	put_key_u64(b, ",\"latency_ns\":", kd_event_latency(ev));
+	kdump_buf_lit(b, ",\"args\":{");
 	for (unsigned i = 0; i < n; i++) {
 		const char *name = kd_event_type_param_name(type, i);
 		if (i)
@@ -730,11 +755,11 @@ void kdump_json_event(struct kdump_buf *b, const struct kd_event *ev, const char
 	kdump_buf_putc(b, '}');
 	if (has_res && res < 0 && res >= -4095) {
 		const char *e = kd_errno_name((int)-res);
-		kdump_buf_puts(b, ",\"error\":");
+		kdump_buf_lit(b, ",\"error\":");
 		if (e)
 			put_cstr(b, e);
 		else
 			kdump_buf_printf(b, "\"E%d\"", (int)-res);
 	}
-	kdump_buf_puts(b, "}\n");
+	kdump_buf_lit(b, "}\n");
 }

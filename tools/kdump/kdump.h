@@ -3,6 +3,7 @@
 #define KDUMP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <kindling/kindling.h>
@@ -14,8 +15,27 @@ struct kdump_buf {
 	bool oom;
 };
 
-void kdump_buf_putc(struct kdump_buf *b, char c);
+/* Room for more bytes and a NUL past len; false (and oom) when out of memory. */
+bool kdump_buf_reserve(struct kdump_buf *b, size_t more);
+void kdump_buf_putn(struct kdump_buf *b, const char *s, size_t n);
 void kdump_buf_puts(struct kdump_buf *b, const char *s);
+/* a string literal, its length known at build time */
+#define kdump_buf_lit(b, lit) kdump_buf_putn((b), "" lit, sizeof(lit) - 1)
+/* Integers without printf: a line has a dozen, and vsnprintf was most of
+ * what rendering one cost. */
+void kdump_buf_u64(struct kdump_buf *b, uint64_t v);
+void kdump_buf_i64(struct kdump_buf *b, int64_t v);
+/* v in at least width digits, zero-padded (width <= 20) */
+void kdump_buf_u64w(struct kdump_buf *b, uint64_t v, unsigned width);
+
+static inline void kdump_buf_putc(struct kdump_buf *b, char c)
+{
+	if (!kdump_buf_reserve(b, 1))
+		return;
+	b->s[b->len++] = c;
+	b->s[b->len] = '\0';
+}
+
 void kdump_buf_printf(struct kdump_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends what a snprintf-like formatter of ev/param i produces, growing as needed. */

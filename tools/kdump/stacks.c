@@ -162,5 +162,5 @@ void kdump_stacks_put(struct kdump_stacks *s, struct kdump_buf *b, const struct 
 	put_stack(s, b, json ? "kstack" : "kernel", (int32_t)k.i, true, json);
 	put_stack(s, b, json ? "ustack" : "user", (int32_t)u.i, false, json);
 	if (json)
-		kdump_buf_puts(b, "}\n");
+		kdump_buf_lit(b, "}\n");
 }

@@ -20,7 +20,9 @@ static void put_time(struct kdump_buf *b, uint64_t ts)
 		strftime(last_hms, sizeof(last_hms), "%H:%M:%S", &tm);
 		last_sec = sec;
 	}
-	kdump_buf_printf(b, "%s.%09" PRIu64, last_hms, ts % 1000000000u);
+	kdump_buf_puts(b, last_hms);
+	kdump_buf_putc(b, '.');
+	kdump_buf_u64w(b, ts % 1000000000u, 9);
 }
 
 /* "<file:/etc/hosts>" after an fd the table knows. */
@@ -28,8 +30,11 @@ static void put_fd_info(struct kdump_buf *b, const struct kd_fd *f)
 {
 	char s[512];
 
-	if (f && kd_fd_format(f, s, sizeof(s)) >= 0)
-		kdump_buf_printf(b, "<%s>", s);
+	if (f && kd_fd_format(f, s, sizeof(s)) >= 0) {
+		kdump_buf_putc(b, '<');
+		kdump_buf_puts(b, s);
+		kdump_buf_putc(b, '>');
+	}
 }
 
 void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char *comm)
@@ -40,23 +45,37 @@ void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char
 	const char *cid = t ? kd_thread_container_id(t) : "";
 
 	put_time(b, kd_event_ts(ev));
-	kdump_buf_printf(b, " %" PRIu32 " %s(%" PRIu32 ":%" PRIu32 ") ", kd_event_cpu(ev),
-			 comm ? comm : "?", kd_event_pid(ev), kd_event_tid(ev));
-	if (cid[0])
-		kdump_buf_printf(b, "[%s] ", cid);
-	kdump_buf_printf(b, "%s(", kd_event_name(ev));
+	kdump_buf_putc(b, ' ');
+	kdump_buf_u64(b, kd_event_cpu(ev));
+	kdump_buf_putc(b, ' ');
+	kdump_buf_puts(b, comm ? comm : "?");
+	kdump_buf_putc(b, '(');
+	kdump_buf_u64(b, kd_event_pid(ev));
+	kdump_buf_putc(b, ':');
+	kdump_buf_u64(b, kd_event_tid(ev));
+	kdump_buf_lit(b, ") ");
+	if (cid[0]) {
+		kdump_buf_putc(b, '[');
+		kdump_buf_puts(b, cid);
+		kdump_buf_lit(b, "] ");
+	}
+	kdump_buf_puts(b, kd_event_name(ev));
+	kdump_buf_putc(b, '(');
 	for (unsigned i = 0; i < n; i++) {
 		const char *name = kd_event_type_param_name(type, i);
-		kdump_buf_printf(b, "%s%s=", i ? ", " : "", name ? name : "?");
+		if (i)
+			kdump_buf_lit(b, ", ");
+		kdump_buf_puts(b, name ? name : "?");
+		kdump_buf_putc(b, '=');
 		kdump_buf_fmt_param(b, ev, (int)i);
 		put_fd_info(b, kd_event_param_fd(ev, i));
 	}
 	kdump_buf_putc(b, ')');
 	if (kd_event_type_flags(type) & KD_EF_SYSCALL) {
 		if (kd_event_record_flags(ev) & KD_RF_AT_ENTRY) {
-			kdump_buf_puts(b, " = ?");
+			kdump_buf_lit(b, " = ?");
 		} else {
-			kdump_buf_puts(b, " = ");
+			kdump_buf_lit(b, " = ");
 			kdump_buf_fmt_param(b, ev, -1);
 			const struct kd_fd *f = kd_event_fd(ev);
 
@@ -67,8 +86,11 @@ void kdump_text_event(struct kdump_buf *b, const struct kd_event *ev, const char
 	}
 	if (kd_event_has_latency(ev)) {
 		uint64_t ns = kd_event_latency(ev);
-		kdump_buf_printf(b, " <%" PRIu64 ".%06" PRIu64 ">", ns / 1000000000u,
-				 ns % 1000000000u / 1000u);
+		kdump_buf_lit(b, " <");
+		kdump_buf_u64(b, ns / 1000000000u);
+		kdump_buf_putc(b, '.');
+		kdump_buf_u64w(b, ns % 1000000000u / 1000u, 6);
+		kdump_buf_putc(b, '>');
 	}
 	kdump_buf_putc(b, '\n');
 }
