@@ -150,15 +150,21 @@ static int check_caps(struct kd_handle *h)
 /* ------------------------------------------------------------ table */
 
 /* Is any selected syscall flagged with one of ksc_flags? */
-static bool any_enabled(const struct core *c, unsigned ksc_flags)
+/* Some enabled syscall has one of ksc_flags, and none of without. */
+static bool any_enabled_but(const struct core *c, unsigned ksc_flags, unsigned without)
 {
 	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
 		const struct kd_ksc *k = &c->skel->bss->kd_ksc_tab[nr];
 
-		if ((k->flags & KD_KSC_ENABLED) && (k->flags & ksc_flags))
+		if ((k->flags & KD_KSC_ENABLED) && (k->flags & ksc_flags) && !(k->flags & without))
 			return true;
 	}
 	return false;
+}
+
+static bool any_enabled(const struct core *c, unsigned ksc_flags)
+{
+	return any_enabled_but(c, ksc_flags, 0);
 }
 
 /* Attach prog when want, detach it when not: a program nobody needs costs
@@ -206,7 +212,9 @@ static bool sync_noentry(struct core *c, bool noret, bool exec)
 		bool want;
 	} u[2] = { { c->noret_prog, &c->noret_link, noret }, { c->rename_prog, &c->rename_link, exec } };
 
-	if (!c->noret_prog || c->noentry_failed)
+	/* the noret program writes register values only (DIRECT rows) */
+	if (!c->noret_prog || c->noentry_failed ||
+	    (noret && any_enabled_but(c, KD_KSC_AT_ENTRY, KD_KSC_DIRECT)))
 		return false;
 	for (int i = 0; i < 2; i++) {
 		int err = link_set(u[i].prog, u[i].link, u[i].want);
@@ -242,6 +250,9 @@ static int sync_enter(struct core *c)
 		return err;
 	raw = (c->h->opts.flags & KD_OPEN_LATENCY) ||
 	      (!sync_noentry(c, noret, exec) && (exec || noret));
+	if (!c->enter_prog) /* not loaded: the programs above serve these */
+		return raw ? kd__err(c->h, KD_EENGINE, "core engine: exit/exit_group and execve "
+				     "need an entry hook here, and none was loaded") : 0;
 	return sync_link(c, c->enter_prog, &c->enter_link, raw);
 }
 
@@ -284,8 +295,18 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 	unsigned nvar = 0, v = 0;
 	bool fits = false;
 
-	if (k->nparams > 6 || (k->flags & (KD_KSC_AT_ENTRY | KD_KSC_ENTRY_ARGS)))
+	/* a noreturn syscall of register values (exit, exit_group) is DIRECT
+	 * too: kd_noentry.bpf.h writes it in place, the exit program never
+	 * sees it */
+	if (k->nparams > 6 || (k->flags & KD_KSC_ENTRY_ARGS))
 		return;
+	if (k->flags & KD_KSC_AT_ENTRY) {
+		for (unsigned i = 0; i < k->nparams; i++)
+			if (k->p[i].cap != KD_CAP_VAL)
+				return;
+		k->flags |= KD_KSC_DIRECT;
+		return;
+	}
 	for (unsigned i = 0; i < k->nparams; i++)
 		if (k->p[i].cap != KD_CAP_VAL) {
 			nvar++;
@@ -450,6 +471,9 @@ static int load(struct core *c, bool tp_btf)
 	if (!lat && !kd__core_debug()->entry_hooks) {
 		c->noret_prog = tp_btf ? s->progs.kd_noret_btf : s->progs.kd_noret_raw;
 		c->rename_prog = tp_btf ? s->progs.kd_rename_btf : s->progs.kd_rename_raw;
+		/* they serve what the entry program would: not loading it
+		 * saves its verification, ~35 ms of kd_open here */
+		c->enter_prog = NULL;
 	}
 	/* only the tp_btf programs have the lane (registers read in place) */
 	c->fast = tp_btf && !kd__core_debug()->no_fast;
