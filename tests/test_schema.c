@@ -293,6 +293,7 @@ ParameterizedTest(int *idp, schema, row)
 		unsigned src = KD_LEN_SRC(p->len), ai = KD_LEN_IDX(p->len);
 
 		cr_assert_lt(p->kind, KD_PK__COUNT, "%s.%s kind", e->name, p->name);
+		cr_expect_eq(p->wire, wire, "%s.%s: the param's wire is its kind's", e->name, p->name);
 		/* kd_noentry.bpf.h writes a noreturn syscall from its registers */
 		if (e->flags & KD_EF_NORETURN)
 			cr_expect_eq(cap, KD_CAP_VAL, "%s.%s: a noreturn syscall has register values only",

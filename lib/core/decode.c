@@ -90,7 +90,7 @@ int kd__decode(const void *rec, size_t len, struct kd_event *ev, char *msg, size
 	for (i = 0; i < np; i++) {
 		unsigned n = ev->plen[i];
 
-		switch (kd__kind_wire(info->params[i].kind)) {
+		switch (info->params[i].wire) {
 		case KD_WIRE_VAL:
 			if (n != 8)
 				return bad(msg, msglen, KD_EBADPARAMS,

@@ -87,7 +87,7 @@ static uint64_t raw_val(const struct kd_event *ev, unsigned i)
 /* Integer value of param i when it is a register value, for length sources. */
 static bool arg_val(const struct kd_event *ev, unsigned i, uint64_t *v)
 {
-	if (i >= ev->hdr->nparams || kd__kind_wire(ev->info->params[i].kind) != KD_WIRE_VAL)
+	if (i >= ev->hdr->nparams || ev->info->params[i].wire != KD_WIRE_VAL)
 		return false;
 	*v = raw_val(ev, i);
 	return true;
@@ -167,7 +167,7 @@ int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
 	out->kind = sp->kind;
 	out->name = sp->name;
 
-	switch (kd__kind_wire(sp->kind)) {
+	switch (sp->wire) {
 	case KD_WIRE_VAL:
 		memcpy(&raw, b, sizeof(raw));
 		out->i = kd__param_sval(sp, raw);

@@ -24,6 +24,7 @@ struct kd__param {
 	uint8_t kind;  /* enum kd_param_kind */
 	uint8_t ctype; /* enum kd__ctype */
 	uint8_t len;   /* KD_LEN_* of drivers/record.h */
+	uint8_t wire;  /* KD_WIRE_* of the kind: the decoder's per-param check */
 	uint16_t set;  /* index into the flag sets, 0 = none */
 };
 

@@ -47,12 +47,19 @@ enum {
 
 /* One params array per event, with a sentinel so that rows without params
  * stay valid C: nparams is the array size minus one. */
+/* each kind's wire at build time: the decoder reads it for every param */
+enum {
+#define KD__WIRE_OF(K, name, wire, ...) KD__WIRE_OF_##K = KD_WIRE_##wire,
+	KD__KINDS(KD__WIRE_OF)
+#undef KD__WIRE_OF
+};
+
 #define KD_P(name, kind, ctype, set, len) \
-	{ #name, KD_PK_##kind, KD__CT_##ctype, KD_LEN_##len, KD__SET_##set },
+	{ #name, KD_PK_##kind, KD__CT_##ctype, KD_LEN_##len, KD__WIRE_OF_##kind, KD__SET_##set },
 #define KD_SC(id, name, nr, cat, res, flags, params) \
-	static const struct kd__param p_##name[] = { params { NULL, 0, 0, 0, 0 } };
+	static const struct kd__param p_##name[] = { params { NULL, 0, 0, 0, 0, 0 } };
 #define KD_EV(id, name, cat, flags, params) \
-	static const struct kd__param p_##name[] = { params { NULL, 0, 0, 0, 0 } };
+	static const struct kd__param p_##name[] = { params { NULL, 0, 0, 0, 0, 0 } };
 #include "syscalls.def"
 #include "events.def"
 #undef KD_SC
