@@ -404,14 +404,24 @@ Test(core_file, openat2_how, .init = mkdir_tmp, .fini = rm_tmp)
 	kd_close(h);
 }
 
+/* a whole struct flock, padding zeroed: the test compares its bytes */
+static void lock_set(struct flock *lk, short type, short whence, off_t start, off_t len, pid_t pid)
+{
+	memset(lk, 0, sizeof(*lk));
+	lk->l_type = type;
+	lk->l_whence = whence;
+	lk->l_start = start;
+	lk->l_len = len;
+	lk->l_pid = pid;
+}
+
 /* fcntl's record locks: the struct flock a lock command passes (lock, read
  * at exit), the kernel's answer for F_GETLK with the holder's pid, nothing
  * for other commands even when their arg points somewhere. */
 Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 {
 	struct kd_handle *h = core_open("fcntl");
-	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 5, .l_len = 10 };
-	struct flock want;
+	struct flock lk, want;
 	const struct kd_event *ev;
 	int fd, fd2, ready[2], done[2];
 	char p[128], buf[128], exp[128], c = 0;
@@ -420,6 +430,7 @@ Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 
 	fd = open(in_dir("locked", p, sizeof(p)), O_RDWR | O_CREAT, 0600);
 	cr_assert_geq(fd, 0);
+	lock_set(&lk, F_WRLCK, SEEK_SET, 5, 10, 0);
 	cr_assert_eq(syscall(SYS_fcntl, fd, F_SETLK, &lk), 0);
 	ev = core_expect(h, "fcntl", 0);
 	core_eq_u(ev, "cmd", F_SETLK);
@@ -441,9 +452,10 @@ Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 	child = fork();
 	cr_assert_geq(child, 0);
 	if (child == 0) {
-		struct flock held = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 4 };
+		struct flock held;
 		int cfd = open(p, O_RDWR);
 
+		lock_set(&held, F_WRLCK, SEEK_SET, 0, 4, 0);
 		close(done[1]); /* the parent gone (a failed assert) ends the wait */
 		if (cfd < 0 || fcntl(cfd, F_SETLK, &held) || write(ready[1], &c, 1) != 1)
 			_exit(1);
@@ -452,7 +464,7 @@ Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_eq(read(ready[0], &c, 1), 1);
 	fd2 = open(p, O_RDWR);
 	cr_assert_geq(fd2, 0);
-	lk = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 2, .l_len = 1 };
+	lock_set(&lk, F_RDLCK, SEEK_SET, 2, 1, 0);
 	cr_assert_eq(syscall(SYS_fcntl, fd2, F_GETLK, &lk), 0);
 	cr_assert_eq(lk.l_type, F_WRLCK);
 	cr_assert_eq(lk.l_pid, child);
@@ -464,8 +476,7 @@ Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_str_eq(buf, exp, "the kernel's answer, with the holder: %s", buf);
 
 	/* nothing in the way: F_UNLCK, the rest as passed */
-	lk = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1,
-			     .l_pid = 12345 };
+	lock_set(&lk, F_WRLCK, SEEK_SET, 100, 1, 12345);
 	cr_assert_eq(syscall(SYS_fcntl, fd2, F_GETLK, &lk), 0);
 	cr_assert_eq(lk.l_type, F_UNLCK);
 	ev = core_expect(h, "fcntl", 0);
@@ -474,7 +485,7 @@ Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_str_eq(buf, "{type=F_UNLCK, whence=SEEK_SET, start=100, len=1}");
 
 	/* refused: the request is still shown */
-	lk = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = 0, .l_len = 3 };
+	lock_set(&lk, F_WRLCK, SEEK_CUR, 0, 3, 0);
 	want = lk;
 	cr_assert_eq(syscall(SYS_fcntl, fd2, F_SETLK, &lk), -1);
 	cr_assert_eq(errno, EAGAIN);
@@ -484,7 +495,7 @@ Test(core_file, fcntl_locks, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_str_eq(buf, "{type=F_WRLCK, whence=SEEK_CUR, start=0, len=3}");
 
 	/* an open file description's lock (l_pid must be 0) */
-	lk = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 50, .l_len = 0 };
+	lock_set(&lk, F_RDLCK, SEEK_SET, 50, 0, 0);
 	cr_assert_eq(syscall(SYS_fcntl, fd2, F_OFD_SETLK, &lk), 0, "F_OFD_SETLK: %s", strerror(errno));
 	ev = core_expect(h, "fcntl", 0);
 	core_eq_u(ev, "cmd", F_OFD_SETLK);

@@ -508,9 +508,20 @@ Test(kdump, json_structs)
 		rec_end(&rb);
 	}
 	/* a lock request, and F_GETLK's answer with the holder's pid */
-	struct flock req = { .l_type = F_WRLCK, .l_whence = SEEK_CUR, .l_start = -5, .l_len = 10,
-			     .l_pid = 777 };
-	struct flock held = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_len = 4, .l_pid = 42 };
+	struct flock req, held;
+
+	/* whole, padding too: the records are written to a file */
+	memset(&req, 0, sizeof(req));
+	memset(&held, 0, sizeof(held));
+	req.l_type = F_WRLCK;
+	req.l_whence = SEEK_CUR;
+	req.l_start = -5;
+	req.l_len = 10;
+	req.l_pid = 777;
+	held.l_type = F_RDLCK;
+	held.l_whence = SEEK_SET;
+	held.l_len = 4;
+	held.l_pid = 42;
 	for (int i = 0; i < 2; i++) {
 		rec_begin(&rb, "fcntl", i ? 0 : -EAGAIN, 0);
 		rec_val(&rb, 3);

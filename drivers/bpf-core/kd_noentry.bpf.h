@@ -19,8 +19,10 @@
  *   it returns with its registers and memory intact.
  *
  * Both read the registers at the top of the task's kernel stack
- * (kd_task_regs), so they run on every kernel the engine supports;
- * userspace falls back to the entry tracepoints if either does not attach.
+ * (kd_task_regs), so they run on every kernel the engine supports.
+ * Without latency the raw entry program is not even loaded (its
+ * verification cost kd_open ~35 ms): if either of these does not attach,
+ * kd_open (or the kd_probe_enable() that needs them) fails with KD_EENGINE.
  */
 #ifndef KD_NOENTRY_BPF_H
 #define KD_NOENTRY_BPF_H
