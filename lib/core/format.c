@@ -566,9 +566,6 @@ static void put_bytes_kind(struct out *o, unsigned set, const struct kd_value *v
 	case KD_PK_OPENHOW:
 		put_openhow(o, set, s);
 		break;
-	case KD_PK_FLOCK:
-		put_flock(o, set, s, false);
-		break;
 	case KD_PK_STAT:
 	case KD_PK_STATX:
 		put_stat(o, v);
@@ -774,7 +771,7 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 	else if (v.kind == KD_PK_SOCKOPT || v.kind == KD_PK_FCNTLARG)
 		put_qualified(&o, ev, i, &v);
 	else if (v.kind == KD_PK_FLOCK && (v.flags & KD_VAL_BYTES) && v.len >= KD_FLOCK_SIZE)
-		put_flock(&o, ev->info->params[i].set, v.ptr, kd__flock_answered(ev, i));
+		put_flock(&o, ev->info->params[i].set, v.ptr, kd__flock_answered(ev, i, v.ptr));
 	else if (v.kind == KD_PK_DIRENTS && (v.flags & KD_VAL_BYTES))
 		put_dirents(&o, ev->info->params[i].set, &v);
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))

@@ -45,8 +45,6 @@ enum {
 #define ENTRY_ARGS KD_EF_ENTRY_ARGS
 #define BLOCKING   KD_EF_BLOCKING
 
-/* One params array per event, with a sentinel so that rows without params
- * stay valid C: nparams is the array size minus one. */
 /* each kind's wire at build time: the decoder reads it for every param */
 enum {
 #define KD__WIRE_OF(K, name, wire, ...) KD__WIRE_OF_##K = KD_WIRE_##wire,
@@ -54,6 +52,8 @@ enum {
 #undef KD__WIRE_OF
 };
 
+/* One params array per event, with a sentinel so that rows without params
+ * stay valid C: nparams is the array size minus one. */
 #define KD_P(name, kind, ctype, set, len) \
 	{ #name, KD_PK_##kind, KD__CT_##ctype, KD_LEN_##len, KD__WIRE_OF_##kind, KD__SET_##set },
 #define KD_SC(id, name, nr, cat, res, flags, params) \

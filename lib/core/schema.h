@@ -44,8 +44,9 @@ KD__HIDDEN const char *kd__set_lookup(uint16_t set, uint64_t v);
 KD__HIDDEN int kd__param_set_of(const struct kd_event *ev, unsigned i, bool *ptr);
 /* The set that names ev's result (fcntl's F_GETFL: open_flags...), or -1. */
 KD__HIDDEN int kd__result_set_of(const struct kd_event *ev);
-/* fcntl's lock param i holds the kernel's answer (a GETLK that found a
- * lock): its l_pid means something, a request's is what the caller left */
-KD__HIDDEN bool kd__flock_answered(const struct kd_event *ev, unsigned i);
+/* fcntl's lock param i, whose bytes are lock (KD_FLOCK_SIZE), holds the
+ * kernel's answer (a GETLK that found a lock): its l_pid means something, a
+ * request's is what the caller left */
+KD__HIDDEN bool kd__flock_answered(const struct kd_event *ev, unsigned i, const uint8_t *lock);
 
 #endif

@@ -276,17 +276,16 @@ int kd__result_set_of(const struct kd_event *ev)
 	return fcntl_set(cmd.u, true);
 }
 
-bool kd__flock_answered(const struct kd_event *ev, unsigned i)
+bool kd__flock_answered(const struct kd_event *ev, unsigned i, const uint8_t *lock)
 {
-	struct kd_value cmd, lock;
+	struct kd_value cmd;
 	unsigned arg = KD_LEN_IDX(ev->info->params[i].len); /* LOCK(arg): cmd is arg - 1 */
 	int16_t type;
 
 	if (ev->info->params[i].kind != KD_PK_FLOCK || arg == 0 || kd_event_param(ev, arg - 1, &cmd) ||
-	    kd_event_param(ev, i, &lock) ||
-	    (cmd.u != F_GETLK && cmd.u != F_OFD_GETLK) || lock.len < 2)
+	    (cmd.u != F_GETLK && cmd.u != F_OFD_GETLK))
 		return false;
-	memcpy(&type, lock.ptr, 2);
+	memcpy(&type, lock, 2);
 	return kd_event_result(ev) >= 0 && type != F_UNLCK;
 }
 

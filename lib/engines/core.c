@@ -149,8 +149,8 @@ static int check_caps(struct kd_handle *h)
 
 /* ------------------------------------------------------------ table */
 
-/* Is any selected syscall flagged with one of ksc_flags? */
-/* Some enabled syscall has one of ksc_flags, and none of without. */
+/* Is any selected syscall flagged with one of ksc_flags, and with none of
+ * without? */
 static bool any_enabled_but(const struct core *c, unsigned ksc_flags, unsigned without)
 {
 	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
@@ -295,27 +295,22 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 	unsigned nvar = 0, v = 0;
 	bool fits = false;
 
-	/* a noreturn syscall of register values (exit, exit_group) is DIRECT
-	 * too: kd_noentry.bpf.h writes it in place, the exit program never
-	 * sees it */
 	if (k->nparams > 6 || (k->flags & KD_KSC_ENTRY_ARGS))
 		return;
-	if (k->flags & KD_KSC_AT_ENTRY) {
-		for (unsigned i = 0; i < k->nparams; i++)
-			if (k->p[i].cap != KD_CAP_VAL)
-				return;
-		k->flags |= KD_KSC_DIRECT;
-		return;
-	}
 	for (unsigned i = 0; i < k->nparams; i++)
 		if (k->p[i].cap != KD_CAP_VAL) {
 			nvar++;
 			v = i;
 		}
+	/* a noreturn syscall of register values (exit, exit_group) is DIRECT
+	 * too: kd_noentry.bpf.h writes it in place, the exit program never
+	 * sees it; it is never DIRECT1 */
 	if (nvar == 0) {
 		k->flags |= KD_KSC_DIRECT;
 		return;
 	}
+	if (k->flags & KD_KSC_AT_ENTRY)
+		return;
 	/* a string and a tail (drivers/bpf-core/kd_core.h): the shapes the
 	 * program writes in place, nothing else */
 	if (nvar == 2 && tail_shape(k)) {

@@ -514,8 +514,6 @@ struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_even
 	return t;
 }
 
-/* clone, fork, vfork, clone3 seen from the parent (the child's return is a
- * first sighting, handled by thread_create()). */
 /* At proc_fork (the child has not run yet): its tid, or its pid, still in
  * the tables as ending means that one's proc_exit was lost (a drop) and the
  * id is reused. The entry is dead: it goes, the child gets a fresh one.
@@ -534,6 +532,8 @@ static struct kd_thread *find_new_child(struct kd__enrich *e, uint32_t tid, uint
 	return ct;
 }
 
+/* clone, fork, vfork, clone3 seen from the parent (the child's return is a
+ * first sighting, handled by thread_create()). */
 void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev)
 {
 	int64_t res = kd_event_result(ev);
