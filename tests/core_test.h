@@ -180,8 +180,12 @@ static inline const struct kd_event *core_wait(struct kd_handle *h, int t, uint3
 		    (!match || match(ev, arg)))
 			return ev;
 	}
-	cr_assert_fail("no %s event from tid %u within %d ms", kd_event_type_name(t), tid,
-		       CORE_WAIT_MS);
+	/* drops say whether the event was lost or never made */
+	struct kd_stats st = { .sz = sizeof(st) };
+	cr_assert_eq(kd_stats(h, &st), 0);
+	cr_assert_fail("no %s event from tid %u within %d ms (%llu events, %llu drops)",
+		       kd_event_type_name(t), tid, CORE_WAIT_MS, (unsigned long long)st.events,
+		       (unsigned long long)st.drops);
 	return NULL;
 }
 

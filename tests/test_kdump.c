@@ -974,10 +974,13 @@ Test(kdump, json_fd_info_unknown_is_null, .timeout = 60)
 }
 
 /* The stats line adds up when kdump stops while the kernel still writes
- * (-n here): events + drops + what was left in the buffers = kernel events. */
+ * (-n here): events + drops + what was left in the buffers = kernel events.
+ * The command makes the events: a whole-system capture on an idle CI machine
+ * waited past the test's 120 s for three syscalls from another process. */
 Test(kdump, stats_add_up_after_count)
 {
-	const char *args[] = {"-q", "-n", "3", NULL};
+	const char *args[] = {"-q", "-n", "3", "--", "sh", "-c",
+			      "i=0; while [ $i -lt 300 ]; do : >/dev/null; i=$((i+1)); done", NULL};
 	unsigned long ev = 0, drops = 0, kernel = 0, left = 0;
 	const char *k;
 
