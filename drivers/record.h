@@ -109,7 +109,9 @@ struct kd_rec_hdr {
 #define KD_CAP_SOCKTUPLE 7
 /* Not a syscall argument either: the u64 the user pointer in argument aux
  * (KD_LEN_ARG(i)) points to, read at exit and stored as a register value
- * (clone3's clone_args.flags); 0 with KD_RF_READ_FAULT when unreadable. */
+ * (clone3's clone_args.flags); 0 with KD_RF_READ_FAULT when unreadable. A
+ * clone3 child sharing its parent's memory (a thread) returns with the value
+ * its parent's fork read: that memory is the parent's again by then. */
 #define KD_CAP_UVAL64    8
 /* Not a syscall argument: the int the user pointer in argument aux
  * (KD_LEN_ARG(i)) points to, 4 bytes, read at exit only when the call

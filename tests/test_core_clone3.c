@@ -2,10 +2,12 @@
  * tests/test_core_clone3.c: clone3's flags (struct clone_args.flags, which
  * the CO-RE driver reads at exit into the synthetic "flags" param) on a real
  * clone3, and the enrichment that needs them: a child made with CLONE_FILES
- * shares its parent's fd table, as with clone.
+ * shares its parent's fd table, as with clone. A thread's clone3 shows the
+ * flags its parent passed, though the parent has reused that memory.
  */
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,4 +110,75 @@ Test(core_clone3, files_shared)
 Test(core_clone3, files_copied)
 {
 	clone3_case(0, false);
+}
+
+static bool res_gt0(const struct kd_event *ev, const void *arg)
+{
+	(void)arg;
+	return kd_event_result(ev) > 0;
+}
+
+static bool from_tid(const struct kd_event *ev, const void *arg)
+{
+	return kd_event_tid(ev) == *(const uint32_t *)arg;
+}
+
+static void *thread_fn(void *arg)
+{
+	return arg;
+}
+
+/* Writes over the stack below the caller, where pthread_create's frames
+ * (and its struct clone_args) were. */
+static __attribute__((noinline)) void scribble(void)
+{
+	volatile unsigned char junk[16384];
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xa5;
+}
+
+/* pthread_create's clone3 (glibc >= 2.34): the new thread's return shows the
+ * flags its parent passed. Its clone_args was on the parent's stack; pinned
+ * to one CPU under SCHED_FIFO, the parent runs on (a FIFO task is not
+ * preempted by an equal one) and writes over it before the thread's first
+ * instruction, so reading the struct at the thread's return gives junk. */
+Test(core_clone3, thread_flags_are_its_parents)
+{
+	struct sched_param rt = { .sched_priority = 1 }, normal = { 0 };
+	int t_clone3 = kd_event_type_by_name("clone3");
+	const struct kd_event *ev;
+	cpu_set_t one, all;
+	struct kd_value v;
+	uint64_t flags;
+	uint32_t tid;
+	pthread_t t;
+
+	if (syscall(SYS_clone3, NULL, 0) < 0 && errno == ENOSYS)
+		cr_skip_test("clone3 is not available here (valgrind does not run it)");
+	struct kd_handle *h = et_open("clone3", 0);
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	cr_assert_eq(sched_setscheduler(0, SCHED_FIFO, &rt), 0, "SCHED_FIFO: %s", strerror(errno));
+	cr_assert_eq(pthread_create(&t, NULL, thread_fn, NULL), 0);
+	scribble();
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_eq(sched_setscheduler(0, SCHED_OTHER, &normal), 0);
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+
+	ev = et_wait(h, t_clone3, (uint32_t)getpid(), res_gt0, NULL);
+	tid = (uint32_t)kd_event_result(ev);
+	cr_assert_eq(kd_event_param_by_name(ev, "flags", &v), 0);
+	flags = v.u;
+	cr_assert_eq(flags & (CLONE_VM | CLONE_THREAD), (uint64_t)(CLONE_VM | CLONE_THREAD),
+		     "pthread_create's clone3 flags %#llx", (unsigned long long)flags);
+	ev = et_wait(h, t_clone3, (uint32_t)getpid(), from_tid, &tid);
+	cr_assert_eq(kd_event_result(ev), 0);
+	cr_assert_eq(kd_event_param_by_name(ev, "flags", &v), 0);
+	cr_assert_eq(v.u, flags, "the thread's clone3 flags %#llx, its parent's %#llx",
+		     (unsigned long long)v.u, (unsigned long long)flags);
+	et_close(h);
 }

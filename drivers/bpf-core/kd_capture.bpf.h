@@ -17,6 +17,19 @@ struct kd_iov {
 	__u64 len;
 };
 
+/* The clone3 flags kd_fork_seen() kept for this new thread, taken once. */
+static __always_inline bool kd_clone3_child_flags(__u64 *fl)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(&kd_clone3_flags, &tid);
+
+	if (!v)
+		return false;
+	*fl = *v;
+	bpf_map_delete_elem(&kd_clone3_flags, &tid);
+	return true;
+}
+
 /* Length of a buffer argument from its aux column (drivers/record.h). */
 static __always_inline __u64 kd_aux_len(struct kd_scratch *s, __u8 aux)
 {
@@ -591,8 +604,9 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 			s->rflags |= KD_RF_TRUNCATED;
 			break;
 		}
-		a = 0;
-		if (bpf_probe_read_user(&a, sizeof(a), (void *)s->args[KD_LEN_IDX(aux)])) {
+		/* clone3 returning 0 in a thread: the flags its parent's fork kept */
+		if (!(s->ret == 0 && kd_clone3_child_flags(&a)) &&
+		    bpf_probe_read_user(&a, sizeof(a), (void *)s->args[KD_LEN_IDX(aux)])) {
 			a = 0;
 			s->rflags |= KD_RF_READ_FAULT;
 		}

@@ -128,6 +128,17 @@ struct {
 	__type(value, __u8);
 } kd_follow SEC(".maps");
 
+/* clone3's flags for a child that shares its parent's memory, by the child's
+ * tid, read in the parent at fork: the child's own read at its return races
+ * the parent, which has reused the stack the struct clone_args was on
+ * (pthread_create's threads showed CLONE_NEWUSER and other garbage). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KD_BPF_CLONE3_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kd_clone3_flags SEC(".maps");
+
 #include "kd_capture.bpf.h"
 
 #define KD_LAT_TASK 1
@@ -910,28 +921,6 @@ int BPF_PROG(kd_enter_raw, struct pt_regs *regs, long id)
 	return kd_on_enter(regs, id, false, KD_LAT_HASH);
 }
 
-static __always_inline void kd_follow_fork(__u32 ptgid, __u32 ctgid)
-{
-	__u8 one = 1;
-
-	if (ptgid != ctgid && bpf_map_lookup_elem(&kd_follow, &ptgid))
-		bpf_map_update_elem(&kd_follow, &ctgid, &one, BPF_ANY);
-}
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(kd_fork_btf, struct task_struct *parent, struct task_struct *child)
-{
-	kd_follow_fork(parent->tgid, child->tgid);
-	return 0;
-}
-
-SEC("raw_tp/sched_process_fork")
-int BPF_PROG(kd_fork_raw, struct task_struct *parent, struct task_struct *child)
-{
-	kd_follow_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
-	return 0;
-}
-
 /* A successful exec: keep bprm->filename (kernel memory, always readable) for
  * the exit record. The exec'ing thread now has the leader's tid (pid); its
  * entry record was parked under both. */
@@ -969,3 +958,41 @@ int BPF_PROG(kd_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_bin
 #include "kd_tcp.bpf.h"
 #include "kd_drop.bpf.h"
 #include "kd_noentry.bpf.h"
+
+/* ---- forks, for the syscall programs ---- */
+
+/* A fork in the parent: a followed tgid's child joins (opts.pids), and a
+ * clone3 child sharing the memory gets its flags kept (kd_clone3_flags). */
+static __always_inline void kd_fork_seen(__u32 ptgid, __u32 ctgid, __u32 ctid)
+{
+	__u8 one = 1;
+	__u64 fl;
+
+	if (kd_filter_pids && ptgid != ctgid && bpf_map_lookup_elem(&kd_follow, &ptgid))
+		bpf_map_update_elem(&kd_follow, &ctgid, &one, BPF_ANY);
+	if (!(kd_ksc_tab[KD_NR_CLONE3].flags & KD_KSC_ENABLED))
+		return;
+	fl = kd_clone_flags(KD_NR_CLONE3);
+	/* a vfork child runs while its parent waits, and a forked one has
+	 * its own copy: their own read is right (and an entry left by a
+	 * filtered thread of an earlier life of this tid must not answer) */
+	if ((fl & (KD_CLONE_VM | KD_CLONE_VFORK)) == KD_CLONE_VM)
+		bpf_map_update_elem(&kd_clone3_flags, &ctid, &fl, BPF_ANY);
+	else
+		bpf_map_delete_elem(&kd_clone3_flags, &ctid);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(kd_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	kd_fork_seen(parent->tgid, child->tgid, child->pid);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(kd_fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	kd_fork_seen(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid),
+		     BPF_CORE_READ(child, pid));
+	return 0;
+}

@@ -99,6 +99,7 @@ struct kd_region_pos {
 
 /* Pid filter capacity (followed processes and their children). */
 #define KD_BPF_FOLLOW_MAX 8192u
+#define KD_BPF_CLONE3_MAX 1024u /* clone3 children whose flags wait (kd_clone3_flags) */
 
 /* Latency fallback (no task storage): entry timestamps by tid. */
 #define KD_BPF_LAT_ENTRIES 16384u

@@ -21,14 +21,15 @@
 #define KD_ENOSYS    38
 
 /* The tracepoint has no clone flags: they are the clone syscall's argument
- * (or the first field of clone3's struct), still in the parent's registers. */
-static __always_inline __u64 kd_clone_flags(void)
+ * (or the first field of clone3's struct), still in the parent's registers.
+ * only: 0, or the one syscall nr to answer for (0 for the others). */
+static __always_inline __u64 kd_clone_flags(const __u64 only)
 {
 	struct pt_regs *regs = kd_task_regs((void *)bpf_get_current_task());
 	__u64 nr = 0, di = 0;
 
 	if (!regs || bpf_probe_read_kernel(&nr, sizeof(nr), &regs->orig_ax) ||
-	    bpf_probe_read_kernel(&di, sizeof(di), &regs->di))
+	    (only && nr != only) || bpf_probe_read_kernel(&di, sizeof(di), &regs->di))
 		return 0;
 	switch (nr) {
 	case KD_NR_CLONE:
@@ -61,7 +62,7 @@ static __always_inline void kd_on_fork(struct task_struct *parent, struct task_s
 	v[0] = ptgid;
 	v[1] = BPF_CORE_READ(child, tgid);
 	v[2] = BPF_CORE_READ(child, pid);
-	v[3] = kd_clone_flags();
+	v[3] = kd_clone_flags(0);
 	kd_prb_vals(KD_EV_PROC_FORK, 4, v, BPF_CORE_READ(parent, pid), ptgid);
 }
 

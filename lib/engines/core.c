@@ -459,7 +459,8 @@ static int load(struct core *c, bool tp_btf)
 
 	c->exit_prog = !tp_btf ? s->progs.kd_exit_raw : task ? s->progs.kd_exit_task : s->progs.kd_exit_hash;
 	c->enter_prog = !tp_btf ? s->progs.kd_enter_raw : task ? s->progs.kd_enter_task : s->progs.kd_enter_hash;
-	c->fork_prog = h->opts.npids ? (tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw) : NULL;
+	/* followed pids join by it, and clone3's threads get their flags */
+	c->fork_prog = tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw;
 	c->exec_prog = tp_btf ? s->progs.kd_exec_btf : s->progs.kd_exec_raw;
 	/* kd_noentry.bpf.h, unless latency needs the raw entry program anyway
 	 * (or a test wants that path without latency) */
