@@ -301,3 +301,48 @@ Test(core_proc, sigaction_sigprocmask)
 	core_eq_i(core_expect(h, "rt_sigprocmask", -EINVAL), "how", 99);
 	kd_close(h);
 }
+
+/* rt_sigreturn's exit has no syscall number (the kernel restores orig_ax
+ * with the other registers, as -1): kindling takes an exit with -1 that is
+ * no syscall(-1), which returns -ENOSYS, for it. Its result is the restored
+ * rax: kill's 0, the call the handler interrupted. With and without the
+ * entry program (latency). */
+static void sigreturn_case(uint32_t flags)
+{
+	struct kd_handle *h = core_open_with((struct core_open_args){
+		.events = "rt_sigreturn,kill,getppid", .flags = flags });
+	struct sigaction sa = { .sa_handler = on_usr1 }, old;
+	const struct kd_event *ev;
+
+	cr_assert_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	cr_assert_eq(kill(getpid(), SIGUSR1), 0);
+	core_expect(h, "kill", 0);
+	ev = core_expect(h, "rt_sigreturn", 0);
+	cr_assert_eq(kd_event_nparams(ev), 0);
+	cr_assert_eq(kd_event_has_latency(ev), !!(flags & KD_OPEN_LATENCY));
+	cr_assert_eq(sigaction(SIGUSR1, &old, NULL), 0);
+
+	/* syscall(-1) also exits with -1, and is no rt_sigreturn: nothing of
+	 * this thread comes before the getppid after it */
+	cr_assert_eq(syscall(-1), -1);
+	cr_assert_eq(errno, ENOSYS);
+	cr_assert_eq(syscall(SYS_getppid), getppid());
+	for (uint64_t end = core_deadline();;) {
+		cr_assert_lt(core_now_ns(), end, "no getppid within %d ms", CORE_WAIT_MS);
+		if (kd_next(h, &ev) || kd_event_tid(ev) != core_tid())
+			continue;
+		cr_assert_neq(kd_event_type(ev), core_type("rt_sigreturn"),
+			      "syscall(-1) taken for rt_sigreturn");
+		if (kd_event_type(ev) == core_type("getppid"))
+			break;
+	}
+	kd_close(h);
+}
+
+Test(core_proc, rt_sigreturn_without_its_number)
+{
+	if (core_under_valgrind())
+		cr_skip_test("valgrind takes the signal itself: the handler returns inside it");
+	sigreturn_case(0);
+	sigreturn_case(KD_OPEN_LATENCY);
+}

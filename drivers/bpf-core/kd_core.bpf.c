@@ -147,6 +147,9 @@ struct {
 /* 32-bit code segment: ia32 syscall numbers and registers differ. */
 #define KD_USER32_CS 0x23
 
+#define KD_NR_RT_SIGRETURN 15
+#define KD_ENOSYS_RET      (-38L) /* what syscall(-1) returns */
+
 static __always_inline struct kd_bpf_cnt *kd_counters(__u32 cpu)
 {
 	return &kd_cnt[cpu & (KD_BPF_MAX_CPUS - 1)];
@@ -789,8 +792,14 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 	struct kd_ksc *k;
 	__u64 a[6];
 
-	if (nr >= KD_MAX_SYSCALL_NR)
-		return 0;
+	if (nr >= KD_MAX_SYSCALL_NR) {
+		/* rt_sigreturn restores the registers it returns to, orig_ax
+		 * -1 included; the only other exits with -1 are syscall(-1),
+		 * which returns -ENOSYS, and a ptracer's skip */
+		if (nr != (__u64)-1 || ret == KD_ENOSYS_RET)
+			return 0;
+		nr = KD_NR_RT_SIGRETURN;
+	}
 	if (direct && kd_fast_lane(regs, nr, ret))
 		return 0;
 	k = &kd_ksc_tab[nr];
