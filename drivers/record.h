@@ -161,9 +161,13 @@ struct kd_rec_hdr {
  * (KD_FCNTL_IS_LOCK): any other command's arg is no struct flock pointer,
  * and a stray one would show whatever it points to. */
 #define KD_LEN_LOCK(i)    (0xb0 | (i))
+/* As PTR, unless argument 1 is EPOLL_CTL_DEL: epoll_ctl ignores its event
+ * then, and callers pass whatever lay on their stack. */
+#define KD_LEN_EPOLL(i)   (0xc0 | (i))
+#define KD_EPOLL_CTL_DEL  2
 #define KD_LEN_IS_PTR(aux) \
 	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) || \
-	 KD_LEN_SRC(aux) == KD_LEN_LOCK(0))
+	 KD_LEN_SRC(aux) == KD_LEN_LOCK(0) || KD_LEN_SRC(aux) == KD_LEN_EPOLL(0))
 /* F_GETLK, F_SETLK, F_SETLKW and the OFD ones (x86_64 values; the library
  * asserts them against <fcntl.h>) */
 #define KD_FCNTL_IS_LOCK(cmd) \

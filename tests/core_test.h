@@ -183,9 +183,11 @@ static inline const struct kd_event *core_wait(struct kd_handle *h, int t, uint3
 	/* drops say whether the event was lost or never made */
 	struct kd_stats st = { .sz = sizeof(st) };
 	cr_assert_eq(kd_stats(h, &st), 0);
-	cr_assert_fail("no %s event from tid %u within %d ms (%llu events, %llu drops)",
+	cr_assert_fail("no %s event from tid %u within %d ms (%llu events, %llu drops, %llu kernel "
+		       "events, %llu filtered)",
 		       kd_event_type_name(t), tid, CORE_WAIT_MS, (unsigned long long)st.events,
-		       (unsigned long long)st.drops);
+		       (unsigned long long)st.drops, (unsigned long long)st.kernel_events,
+		       (unsigned long long)st.filtered);
 	return NULL;
 }
 
@@ -235,19 +237,24 @@ static inline const struct kd_event *core_expect_where(struct kd_handle *h, cons
 	return ev;
 }
 
-/* Integer params compare in the C type of the schema (sign-extended). */
+/* Integer params compare in the C type of the schema (sign-extended). The
+ * macros take ev once: it is often a core_expect() call, which a second
+ * evaluation (in a failure message) would turn into a wait for another
+ * event, hiding the real failure behind a timeout. */
 #define core_eq_i(ev, name, want)                                                              \
 	do {                                                                                   \
-		struct kd_value v_ = core_param(ev, name);                                     \
+		const struct kd_event *e_ = (ev);                                              \
+		struct kd_value v_ = core_param(e_, name);                                     \
 		cr_assert_eq(v_.i, (int64_t)(want), "%s.%s = %lld, expected %lld",             \
-			     kd_event_name(ev), name, (long long)v_.i, (long long)(want));     \
+			     kd_event_name(e_), name, (long long)v_.i, (long long)(want));     \
 	} while (0)
 
 #define core_eq_u(ev, name, want)                                                              \
 	do {                                                                                   \
-		struct kd_value v_ = core_param(ev, name);                                     \
+		const struct kd_event *e_ = (ev);                                              \
+		struct kd_value v_ = core_param(e_, name);                                     \
 		cr_assert_eq(v_.u, (uint64_t)(want), "%s.%s = %#llx, expected %#llx",          \
-			     kd_event_name(ev), name, (unsigned long long)v_.u,                \
+			     kd_event_name(e_), name, (unsigned long long)v_.u,                \
 			     (unsigned long long)(want));                                      \
 	} while (0)
 
@@ -255,27 +262,30 @@ static inline const struct kd_event *core_expect_where(struct kd_handle *h, cons
 
 #define core_eq_str(ev, name, want)                                                            \
 	do {                                                                                   \
-		struct kd_value v_ = core_param(ev, name);                                     \
-		cr_assert(v_.ptr, "%s.%s is NULL, expected \"%s\"", kd_event_name(ev), name,  \
+		const struct kd_event *e_ = (ev);                                              \
+		struct kd_value v_ = core_param(e_, name);                                     \
+		cr_assert(v_.ptr, "%s.%s is NULL, expected \"%s\"", kd_event_name(e_), name,  \
 			  (want));                                                             \
-		cr_assert_str_eq((const char *)v_.ptr, (want), "%s.%s", kd_event_name(ev),    \
+		cr_assert_str_eq((const char *)v_.ptr, (want), "%s.%s", kd_event_name(e_),    \
 				 name);                                                        \
 	} while (0)
 
 #define core_eq_bytes(ev, name, want, n)                                                       \
 	do {                                                                                   \
-		struct kd_value v_ = core_param(ev, name);                                     \
+		const struct kd_event *e_ = (ev);                                              \
+		struct kd_value v_ = core_param(e_, name);                                     \
 		cr_assert_eq(v_.len, (size_t)(n), "%s.%s: %zu bytes, expected %zu",            \
-			     kd_event_name(ev), name, v_.len, (size_t)(n));                    \
+			     kd_event_name(e_), name, v_.len, (size_t)(n));                    \
 		cr_assert((n) == 0 || memcmp(v_.ptr, (want), (n)) == 0,                        \
-			  "%s.%s: bytes differ", kd_event_name(ev), name);                     \
+			  "%s.%s: bytes differ", kd_event_name(e_), name);                     \
 	} while (0)
 
 /* A NULL pointer (or nothing captured): no bytes. */
 #define core_eq_null(ev, name)                                                                 \
 	do {                                                                                   \
-		struct kd_value v_ = core_param(ev, name);                                     \
-		cr_assert_eq(v_.len, 0, "%s.%s: %zu bytes, expected none", kd_event_name(ev), \
+		const struct kd_event *e_ = (ev);                                              \
+		struct kd_value v_ = core_param(e_, name);                                     \
+		cr_assert_eq(v_.len, 0, "%s.%s: %zu bytes, expected none", kd_event_name(e_), \
 			     name, v_.len);                                                    \
 	} while (0)
 

@@ -293,9 +293,16 @@ Test(core_ipc, epoll_ctl_wait_events)
 			core_eq_null(core_expect(h, "epoll_pwait2", -ENOSYS), "ready");
 	}
 
-	/* a delete without an event: none; a failed wait: none */
+	/* a delete: none, even when it points at one (the kernel ignores it,
+	 * callers leave junk there); a failed wait: none */
 	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL), 0);
 	core_eq_null(core_expect(h, "epoll_ctl", 0), "ev");
+	memset(&e, 0x5a, sizeof(e));
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_DEL, efd[0], &e), 0);
+	core_eq_null(core_expect(h, "epoll_ctl", 0), "ev");
+	e = (struct epoll_event){ .events = EPOLLOUT, .data.u64 = 7 };
+	cr_assert_eq(epoll_ctl(ep, EPOLL_CTL_MOD, efd[1], &e), 0);
+	core_eq_bytes(core_expect(h, "epoll_ctl", 0), "ev", &e, 12);
 	cr_assert_eq(epoll_wait(CORE_BAD_FD, out, 4, 0), -1);
 	core_eq_null(core_expect_where(h, "epoll_wait", "epfd", CORE_BAD_FD, -EBADF), "ready");
 	for (int i = 0; i < 35; i++)

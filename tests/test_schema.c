@@ -381,6 +381,11 @@ ParameterizedTest(int *idp, schema, row)
 			if (lock)
 				cr_expect(ai > 0 && e->params[ai - 1].set == kd__set_by_name("fcntl_cmd"),
 					  "%s.%s: LOCK(%u) follows fcntl's cmd", e->name, p->name, ai);
+			/* EPOLL(i): skipped when argument 1 is EPOLL_CTL_DEL */
+			if (src == KD_LEN_EPOLL(0))
+				cr_expect(e->nparams > 1 && e->params[1].set == kd__set_by_name("epoll_ctl_op"),
+					  "%s.%s: EPOLL(%u) with epoll_ctl's op as argument 1", e->name,
+					  p->name, ai);
 			for (unsigned j = i + 1; j < e->nparams; j++)
 				cr_expect(KD_LEN_IS_PTR(e->params[j].len), "%s.%s: synthetic params come last",
 					  e->name, p->name);

@@ -586,6 +586,9 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 				if (c >= 6 || !KD_FCNTL_IS_LOCK((__u32)s->args[c]))
 					break;
 			}
+			if (KD_LEN_SRC(aux) == KD_LEN_EPOLL(0) &&
+			    (__u32)s->args[1] == KD_EPOLL_CTL_DEL)
+				break;
 			a = s->args[j];
 		}
 		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "internal.h"
 #include "schema.h"
@@ -233,6 +234,7 @@ _Static_assert(KD_FCNTL_IS_LOCK(F_GETLK) && KD_FCNTL_IS_LOCK(F_SETLK) && KD_FCNT
 		       !KD_FCNTL_IS_LOCK(F_SETOWN_EX),
 	       "KD_FCNTL_IS_LOCK names the lock commands");
 _Static_assert(sizeof(struct flock) == KD_FLOCK_SIZE, "struct flock is KD_FLOCK_SIZE bytes");
+_Static_assert(KD_EPOLL_CTL_DEL == EPOLL_CTL_DEL, "KD_LEN_EPOLL skips EPOLL_CTL_DEL");
 
 /* fcntl's arg by cmd: a set, or none (*ptr: a pointer, else a number). */
 static int fcntl_arg_set(uint64_t cmd, bool *ptr)
