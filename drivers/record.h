@@ -165,6 +165,21 @@ struct kd_rec_hdr {
  * then, and callers pass whatever lay on their stack. */
 #define KD_LEN_EPOLL(i)   (0xc0 | (i))
 #define KD_EPOLL_CTL_DEL  2
+/* A struct argument that is an output (KD_CAP_FIXED, the param's own
+ * pointer): the kernel writes it when the call succeeds (OUT), or only when
+ * a sleep was interrupted (OUT_EINTR: nanosleep's rmtp; at the exit the
+ * result is still the kernel's -ERESTART_RESTARTBLOCK, which the signal
+ * then turns into EINTR). Otherwise it holds whatever the caller left
+ * there, and is not read. */
+#define KD_LEN_OUT        0xd0
+#define KD_LEN_OUT_EINTR  0xe0
+#define KD_EINTR          4
+#define KD_ERESTART_RESTARTBLOCK 516
+/* Whether a FIXED param with aux is unwritten by a call that returned ret. */
+#define KD_LEN_OUT_UNSET(aux, ret) \
+	((KD_LEN_SRC(aux) == KD_LEN_OUT && (ret) < 0) || \
+	 (KD_LEN_SRC(aux) == KD_LEN_OUT_EINTR && (ret) != -KD_EINTR && \
+	  (ret) != -KD_ERESTART_RESTARTBLOCK))
 #define KD_LEN_IS_PTR(aux) \
 	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) || \
 	 KD_LEN_SRC(aux) == KD_LEN_LOCK(0) || KD_LEN_SRC(aux) == KD_LEN_EPOLL(0))

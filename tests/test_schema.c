@@ -390,9 +390,14 @@ ParameterizedTest(int *idp, schema, row)
 				cr_expect(KD_LEN_IS_PTR(e->params[j].len), "%s.%s: synthetic params come last",
 					  e->name, p->name);
 		}
+		/* OUT, OUT_EINTR: a struct argument the kernel writes */
+		if (src == KD_LEN_OUT || src == KD_LEN_OUT_EINTR)
+			cr_expect(cap == KD_CAP_FIXED && i < 6 && p->ctype == KD__CT_PTR,
+				  "%s.%s: OUT on a struct argument", e->name, p->name);
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
-		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && !KD_LEN_IS_PTR(src))
+		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && !KD_LEN_IS_PTR(src) &&
+		    src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR)
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)
@@ -402,7 +407,8 @@ ParameterizedTest(int *idp, schema, row)
 			if (ai < e->nparams)
 				cr_expect_eq(kd__kind_wire(e->params[ai].kind), KD_WIRE_VAL,
 					     "%s.%s: length from a value argument", e->name, p->name);
-		} else if (!KD_LEN_IS_MSG(src) && src != KD_LEN_ADDR(0) && !KD_LEN_IS_PTR(src)) {
+		} else if (!KD_LEN_IS_MSG(src) && src != KD_LEN_ADDR(0) && !KD_LEN_IS_PTR(src) &&
+			   src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR) {
 			cr_expect(p->len == KD_LEN_NONE || p->len == KD_LEN_RET, "%s.%s: len 0x%x",
 				  e->name, p->name, p->len);
 		}

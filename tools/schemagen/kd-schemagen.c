@@ -252,6 +252,12 @@ static void put_len(FILE *f, const struct gevent *e, unsigned len, const char *w
 		fprintf(f, ", what argument `%s` points to at exit, when `%s` is a lock command",
 			arg_name(e, i), arg_name(e, i - 1));
 		break;
+	case KD_LEN_OUT:
+		fprintf(f, ", written by the kernel: read when the call succeeded");
+		break;
+	case KD_LEN_OUT_EINTR:
+		fprintf(f, ", written by the kernel when a signal interrupted the call: read then");
+		break;
 	case KD_LEN_EPOLL(0):
 		fprintf(f, ", what argument `%s` points to at exit, unless `%s` is EPOLL_CTL_DEL",
 			arg_name(e, i), arg_name(e, 1));
