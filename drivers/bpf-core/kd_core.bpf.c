@@ -148,7 +148,7 @@ struct {
 #define KD_USER32_CS 0x23
 
 #define KD_NR_RT_SIGRETURN 15
-#define KD_ENOSYS_RET      (-38L) /* what syscall(-1) returns */
+#define KD_ENOSYS          38 /* -ENOSYS: what syscall(-1) returns, ax inside a syscall */
 
 static __always_inline struct kd_bpf_cnt *kd_counters(__u32 cpu)
 {
@@ -796,7 +796,7 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 		/* rt_sigreturn restores the registers it returns to, orig_ax
 		 * -1 included; the only other exits with -1 are syscall(-1),
 		 * which returns -ENOSYS, and a ptracer's skip */
-		if (nr != (__u64)-1 || ret == KD_ENOSYS_RET)
+		if (nr != (__u64)-1 || ret == -KD_ENOSYS)
 			return 0;
 		nr = KD_NR_RT_SIGRETURN;
 	}

@@ -18,7 +18,6 @@
 #define KD_SIGCHLD   17
 #define KD_CLONE_VM    0x00000100
 #define KD_CLONE_VFORK 0x00004000
-#define KD_ENOSYS    38
 
 /* The tracepoint has no clone flags: they are the clone syscall's argument
  * (or the first field of clone3's struct), still in the parent's registers.

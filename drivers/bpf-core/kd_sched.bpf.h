@@ -77,7 +77,7 @@ static __always_inline long kd_task_syscall(struct task_struct *t)
 	    bpf_probe_read_kernel(&ax, sizeof(ax), &regs->ax) ||
 	    bpf_probe_read_kernel(&cs, sizeof(cs), &regs->cs))
 		return -1;
-	if ((long)ax != -38 || nr >= KD_MAX_SYSCALL_NR || (cs & 0xffff) == KD_USER32_CS)
+	if ((long)ax != -KD_ENOSYS || nr >= KD_MAX_SYSCALL_NR || (cs & 0xffff) == KD_USER32_CS)
 		return -1;
 	return (long)nr;
 }
