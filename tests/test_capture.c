@@ -432,9 +432,12 @@ Test(capture, interrupted_at_any_point)
 	dump_records(path, &o);
 	d = slurp(path, &len);
 	nb = walk(d, len, bl, 64);
-	/* snapshot of the buffer handle's tables, 20 events blocks, index, end */
-	cr_assert_eq(nb, 23);
+	/* snapshot of the buffer handle's tables, 20 events blocks each with
+	 * the handle's counters after it (they change: events), index, end */
+	cr_assert_eq(nb, 43);
 	cr_assert_eq(bl[0].type, KD__BLK_SNAPSHOT);
+	cr_assert_eq(bl[1].type, KD__BLK_EVENTS);
+	cr_assert_eq(bl[2].type, KD__BLK_STATS);
 	hdrlen = kd__get32(d + KD__FH_HDRLEN);
 	snprintf(cutp, sizeof(cutp), "%s/cut.kd", dir);
 	srand(7);

@@ -356,12 +356,14 @@ Test(core, timeout_holds_while_followed_events_flow)
 
 /* A child makes a syscall storm into 16 KiB rings nobody reads: drops are
  * counted, and every record the kernel produced is either delivered or
- * counted as dropped. */
+ * counted as dropped. The handle's capture file says the same when it is
+ * replayed: what the capture lost travels with it. */
 Test(core, drops_are_counted_exactly)
 {
-	struct kd_stats st = { .sz = sizeof(st) };
+	struct kd_stats st = { .sz = sizeof(st) }, rep = { .sz = sizeof(rep) };
+	char dir[] = "/tmp/kd-test-drops-XXXXXX", cap[64];
 	const struct kd_event *ev;
-	uint64_t delivered = 0;
+	uint64_t delivered = 0, replayed = 0;
 	int go[2], status, err;
 	struct kd_handle *h;
 	int32_t pid;
@@ -381,8 +383,16 @@ Test(core, drops_are_counted_exactly)
 		_exit(0);
 	}
 	close(go[0]);
-	h = open_core_with((struct core_open_args){ .events = "close", .ring_bytes = 4096 * 4,
-					       .pids = &pid, .npids = 1, .timeout_ms = 200 });
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(cap, sizeof(cap), "%s/drops.kd", dir);
+	{
+		struct kd_open_opts o = core_opts((struct core_open_args){
+			.events = "close", .ring_bytes = 4096 * 4, .pids = &pid, .npids = 1,
+			.timeout_ms = 200 });
+
+		o.capture = cap;
+		h = core_open_opts(&o);
+	}
 	cr_assert_eq(write(go[1], "g", 1), 1);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -404,6 +414,22 @@ Test(core, drops_are_counted_exactly)
 		     (unsigned long long)st.drops, (unsigned long long)st.kernel_events);
 	cr_assert_gt(delivered, 0);
 	kd_close(h);
+
+	KD_OPTS(kd_open_opts, fo, .engine = KD_ENGINE_FILE, .file = cap, .events = "all");
+	cr_assert_eq(kd_open(&fo, &h), 0, "%s", kd_last_error(NULL));
+	while ((err = kd_next(h, &ev)) == 0)
+		replayed++;
+	cr_assert_eq(err, KD_EOF, "%s", kd_last_error(h));
+	cr_assert_eq(kd_stats(h, &rep), 0);
+	cr_assert_eq(replayed, delivered);
+	cr_assert_eq(rep.drops_by_reason[KD_DROP_BUFFER_FULL], st.drops_by_reason[KD_DROP_BUFFER_FULL],
+		     "the replay reports the capture's drops");
+	cr_assert_eq(rep.drops, st.drops);
+	cr_assert_eq(rep.kernel_events, st.kernel_events);
+	cr_assert_eq(replayed + rep.drops, rep.kernel_events);
+	kd_close(h);
+	unlink(cap);
+	rmdir(dir);
 }
 
 Test(core, drops_show_in_cpu_stats)

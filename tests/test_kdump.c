@@ -719,6 +719,22 @@ Test(kdump, stacks_json)
 }
 
 /* -w writes what kdump shows; -r replays the same events. */
+/* kdump's end line: events, drops, kernel events, filtered. */
+static void end_line(const char *err, unsigned long v[4])
+{
+	const char *k = strstr(err, " kernel events");
+	const char *f = strstr(err, " filtered, ");
+
+	cr_assert_eq(sscanf(err, "kdump: %lu events, %lu drops", &v[0], &v[1]), 2, "%s", err);
+	cr_assert(k && f, "%s", err);
+	while (k > err && k[-1] >= '0' && k[-1] <= '9')
+		k--;
+	while (f > err && f[-1] >= '0' && f[-1] <= '9')
+		f--;
+	v[2] = strtoul(k, NULL, 10);
+	v[3] = strtoul(f, NULL, 10);
+}
+
 Test(kdump, write_then_read)
 {
 	if (!kd_test_is_root())
@@ -748,6 +764,8 @@ Test(kdump, write_then_read)
 	cr_expect_eq(counted, live, "the stats count what was shown: %s", r.err);
 	/* the child's wait for the go signal is neither shown nor written */
 	cr_expect_null(strstr(r.out, "\"buf\":\"g\""), "%s", r.out);
+	unsigned long live_end[4], rep_end[4];
+	end_line(r.err, live_end);
 	char *live_out = r.out;
 	r.out = NULL;
 	run_free(&r);
@@ -757,6 +775,12 @@ Test(kdump, write_then_read)
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_eq(sscanf(r.err, "kdump: %lu events", &replayed), 1, "%s", r.err);
 	cr_expect_eq(replayed, live);
+	/* the file keeps the run's counters: the replay's end line says what
+	 * the live one said (drops, kernel events, filtered) */
+	end_line(r.err, rep_end);
+	for (int i = 0; i < 4; i++)
+		cr_expect_eq(rep_end[i], live_end[i], "counter %d: live %lu, replay %lu\n%s", i,
+			     live_end[i], rep_end[i], r.err);
 	size_t lines = 0;
 	for (char *p = r.out; *p; p++)
 		lines += *p == '\n';

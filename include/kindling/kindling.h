@@ -737,6 +737,8 @@ KD_API int kd_fd_format(const struct kd_fd *f, char *buf, size_t len);
  *   if (kd_dump_open("out.kd", &dopts, &d) == 0) {
  *           while (kd_next(h, &ev) == 0)
  *                   if (interesting(ev)) kd_dump_event(d, ev);
+ *           struct kd_stats st = { .sz = sizeof(st) };
+ *           if (kd_stats(h, &st) == 0) kd_dump_stats(d, &st); // what h lost, for replays
  *           kd_dump_close(d);
  *   }
  */
@@ -767,6 +769,15 @@ KD_API int kd_dump_open(const char *path, const struct kd_dump_opts *opts, struc
 KD_API int kd_dump_event(struct kd_dump *d, const struct kd_event *ev);
 /** @brief **kd_dump_flush()** writes pending events as a block now, so readers see them. */
 KD_API int kd_dump_flush(struct kd_dump *d);
+/**
+ * @brief **kd_dump_stats()** writes counters st (from kd_stats() of the capturing handle) into
+ * the file after the events written so far, so that a replay's kd_stats() reports what the
+ * capture lost (drops by reason), its kernel_events and filtered counts. kd_dump_event()
+ * writes its handle's by itself each time a block of events leaves; call this before
+ * kd_dump_close() for the final counts (a tool that leaves events out on purpose may count
+ * them as filtered first). Errors: -EINVAL, KD_EBADOPT (st->sz too small), -errno from write().
+ */
+KD_API int kd_dump_stats(struct kd_dump *d, const struct kd_stats *st);
 /**
  * @brief **kd_dump_close()** writes what is pending and the index, closes and frees d
  * (NULL is fine). Returns the first error the dump met (0 if none).

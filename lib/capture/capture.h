@@ -42,6 +42,14 @@ KD__HIDDEN void kd__cw_set_snapshot(struct kd__cw *w, kd__cw_snap_fn fn, void *c
 /* A SNAPSHOT block (payload of count entries) between the records written
  * so far and the next: the pending records leave as a block first. */
 KD__HIDDEN int kd__cw_snapshot_block(struct kd__cw *w, const uint8_t *p, size_t len, uint32_t count);
+/* Makes fn(ctx, st) the source of the capturing handle's counters: after
+ * each EVENTS block, a STATS block holds them when they changed since the
+ * last one written (NULL: none). fn returns 0 or an error (no block then). */
+typedef int (*kd__cw_stats_fn)(void *ctx, struct kd_stats *st);
+KD__HIDDEN void kd__cw_set_stats(struct kd__cw *w, kd__cw_stats_fn fn, void *ctx);
+/* The counters st as a STATS block now (after the pending records), unless
+ * they equal the last ones written. */
+KD__HIDDEN int kd__cw_stats_block(struct kd__cw *w, const struct kd_stats *st);
 KD__HIDDEN bool kd__cw_has_boot(const struct kd__cw *w);
 /* Append one record (len >= the record header); may write a block or rotate. */
 KD__HIDDEN int kd__cw_record(struct kd__cw *w, const void *rec, size_t len);
@@ -73,5 +81,8 @@ KD__HIDDEN const struct kd__cr_info *kd__cr_info(const struct kd__cr *r);
  * when the damage hides where that is). */
 KD__HIDDEN int kd__cr_next(struct kd__cr *r, const void **rec, size_t *len);
 KD__HIDDEN void kd__cr_close(struct kd__cr *r);
+/* The counters of the last STATS block read so far (kd_stats fields
+ * events, kernel_events, filtered*, drops_by_reason): false if none yet. */
+KD__HIDDEN bool kd__cr_stats(const struct kd__cr *r, struct kd_stats *st);
 
 #endif

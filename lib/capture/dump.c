@@ -106,6 +106,12 @@ static int capture_snapshot(void *ctx, uint8_t **buf, size_t *len, uint32_t *cou
 	return kd__snapshot_write(c->h->enrich, NULL, c->pids, c->npids, buf, len, count);
 }
 
+/* kd__cw_stats_fn: the counters of handle ctx, alive while it is the source. */
+static int stats_of(void *ctx, struct kd_stats *st)
+{
+	return kd_stats(ctx, st);
+}
+
 /* Process p's entry (and those sharing its fd table) as an update block. */
 static int write_proc_update(struct kd__cw *w, struct kd__enrich *e, const struct kd__proc *p)
 {
@@ -154,14 +160,44 @@ static int capture_failed(struct kd_handle *h, struct kd__capture *c, int err)
 	return kd__err(h, err, "opts.capture stopped (events keep coming): %s", kd__cw_error(c->w));
 }
 
+static int dump_event(struct kd_dump *d, const struct kd_event *ev);
+
 int kd_dump_event(struct kd_dump *d, const struct kd_event *ev)
 {
+	int err;
+
 	if (!d || !ev || !ev->hdr)
 		return -EINVAL;
+	err = dump_event(d, ev);
+	kd__cw_set_stats(d->w, NULL, NULL);
+	return err;
+}
+
+int kd_dump_stats(struct kd_dump *d, const struct kd_stats *st)
+{
+	struct kd_stats s;
+
+	if (!d || !st)
+		return -EINVAL;
+	if (st->sz < offsetof(struct kd_stats, filtered_path) + sizeof(st->filtered_path))
+		return kd__err(NULL, KD_EBADOPT, "kd_dump_stats: st->sz is %zu, less than %zu: fill it "
+			       "with kd_stats()", st->sz,
+			       offsetof(struct kd_stats, filtered_path) + sizeof(st->filtered_path));
+	memset(&s, 0, sizeof(s));
+	memcpy(&s, st, st->sz < sizeof(s) ? st->sz : sizeof(s));
+	return kd__cw_stats_block(d->w, &s);
+}
+
+/* kd_dump_event() for a valid event; the handle is its counters' source
+ * only while the event is written (kd_dump does not own it). */
+static int dump_event(struct kd_dump *d, const struct kd_event *ev)
+{
 	/* the tables of the handle this event came from (a rotation takes them
 	 * while the event is current; the first file when its first event comes) */
 	if (ev->h && ev->h->enrich)
 		kd__cw_set_snapshot(d->w, snapshot_of, ev->h);
+	if (ev->h)
+		kd__cw_set_stats(d->w, stats_of, ev->h);
 	/* events carry their source's epoch offset; the file keeps the first one */
 	if (!kd__cw_has_boot(d->w))
 		kd__cw_set_boot(d->w, ev->boot_ns);
@@ -232,6 +268,8 @@ int kd__capture_open(struct kd_handle *h, const char *path)
 	}
 	/* the tables as the capture starts, so a replay enriches as this handle does */
 	kd__cw_set_snapshot(c->w, capture_snapshot, c);
+	/* and its counters after each block, so a replay knows what it lost */
+	kd__cw_set_stats(c->w, stats_of, h);
 	c->lookups = h->enrich ? h->enrich->lookups : 0;
 	h->capture = c;
 	return 0;
@@ -258,6 +296,15 @@ int kd__capture_close(struct kd_handle *h)
 
 	if (!c)
 		return 0;
+	/* the final counts (the engine is still open) */
+	if (!c->failed) {
+		struct kd_stats st;
+
+		memset(&st, 0, sizeof(st));
+		st.sz = sizeof(st);
+		if (kd_stats(h, &st) == 0)
+			kd__cw_stats_block(c->w, &st);
+	}
 	err = kd__cw_close(c->w, msg, sizeof(msg));
 	if (err && !c->failed) {
 		kd__log(h, KD_LOG_ERROR, "opts.capture: %s", msg);

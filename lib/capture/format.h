@@ -53,6 +53,7 @@
 #define KD__BLK_SNAPSHOT    2u /* thread/fd table state: entries, see below */
 #define KD__BLK_INDEX       3u /* one KD__IX entry per EVENTS block of this file */
 #define KD__BLK_END         4u /* last block of a cleanly closed file */
+#define KD__BLK_STATS       5u /* the capturing handle's counters so far (kd_stats) */
 
 #define KD__BF_DEFLATE      0x0001u /* payload is raw deflate (RFC 1951, no zlib wrapper); else stored */
 #define KD__BF_REQUIRED     0x0002u /* a reader that does not know the type must stop */
@@ -82,6 +83,25 @@
 #define KD__IX_COUNT        24  /* u32 records */
 #define KD__IX_RESERVED     28  /* u32 0 */
 #define KD__IX_SIZE         32u
+
+/* STATS payload (stored, never deflated): a header, then nfields u64
+ * counters of the capturing handle's kd_stats, in this order. A newer writer
+ * appends fields (readers take the ones they know); version 0 is invalid. */
+#define KD__ST_VERSION      0   /* u16 KD__STATS_VERSION */
+#define KD__ST_NFIELDS      2   /* u16 u64 fields that follow */
+#define KD__ST_RESERVED     4   /* u32 0 */
+#define KD__ST_FIELDS       8u
+#define KD__STATS_VERSION   1u
+enum {
+	KD__STF_EVENTS,          /* delivered by the capturing handle's kd_next */
+	KD__STF_KERNEL_EVENTS,
+	KD__STF_FILTERED,
+	KD__STF_FILTERED_TASK,
+	KD__STF_FILTERED_PATH,
+	KD__STF_DROPS,           /* drops_by_reason[0 .. KD__STF_NDROPS - 1] */
+	KD__STF_NDROPS = 8,
+	KD__STF_COUNT = KD__STF_DROPS + KD__STF_NDROPS,
+};
 
 /* END payload (stored, never deflated): a fixed-size tail a reader can seek to. */
 #define KD__END_INDEX       0   /* u64 file offset of the INDEX block header */

@@ -42,6 +42,10 @@ struct kd__cr {
 	uint32_t nblocks;   /* EVENTS blocks */
 	uint64_t index_off;
 	bool have_index, ended, dead;
+
+	/* the capturing handle's counters, from the last STATS block */
+	struct kd_stats stats;
+	bool have_stats, warned_drops;
 };
 
 /* A fuzzer cannot forge crc32s: the fuzz build lets it past them to reach the
@@ -298,6 +302,50 @@ static int on_end(struct kd__cr *r, uint64_t boff, const uint8_t *p, uint32_t ul
 	return 0;
 }
 
+/* The capturing handle's counters as of this point of the capture. A
+ * capture that lost events says so once; kd_stats counts them as drops. */
+static int on_stats(struct kd__cr *r, uint64_t boff, const uint8_t *p, uint32_t ulen)
+{
+	uint32_t n = ulen >= KD__ST_FIELDS ? kd__get16(p + KD__ST_NFIELDS) : 0;
+	uint64_t f[KD__STF_COUNT] = { 0 }, drops = 0, before = 0;
+
+	if (ulen < KD__ST_FIELDS || kd__get16(p + KD__ST_VERSION) == 0 ||
+	    (uint64_t)KD__ST_FIELDS + 8ull * n != ulen)
+		return BAD(r, "capture file %s: stats block at byte offset %" PRIu64 " has %u bytes, "
+			   "version %u, %u fields: the block is corrupt and skipped (the drops of the "
+			   "capture may be undercounted)", r->path, boff, ulen,
+			   ulen >= 2 ? kd__get16(p + KD__ST_VERSION) : 0, n);
+	/* a newer writer's extra fields are skipped */
+	for (uint32_t i = 0; i < n && i < KD__STF_COUNT; i++)
+		f[i] = kd__get64(p + KD__ST_FIELDS + 8 * i);
+	for (unsigned i = 0; i < KD__STF_NDROPS; i++) {
+		before += r->have_stats ? r->stats.drops_by_reason[i] : 0;
+		r->stats.drops_by_reason[i] = f[KD__STF_DROPS + i];
+		drops += f[KD__STF_DROPS + i];
+	}
+	r->stats.events = f[KD__STF_EVENTS];
+	r->stats.kernel_events = f[KD__STF_KERNEL_EVENTS];
+	r->stats.filtered = f[KD__STF_FILTERED];
+	r->stats.filtered_task = f[KD__STF_FILTERED_TASK];
+	r->stats.filtered_path = f[KD__STF_FILTERED_PATH];
+	r->have_stats = true;
+	if (drops > before && !r->warned_drops) {
+		r->warned_drops = true;
+		kd__log(r->h, KD_LOG_WARN, "capture file %s: the capture lost %" PRIu64 " events before "
+			"byte offset %" PRIu64 " (buffer_full %" PRIu64 "): kd_stats counts what it lost "
+			"as drops", r->path, drops, boff, r->stats.drops_by_reason[KD_DROP_BUFFER_FULL]);
+	}
+	return 0;
+}
+
+bool kd__cr_stats(const struct kd__cr *r, struct kd_stats *st)
+{
+	if (!r || !r->have_stats)
+		return false;
+	*st = r->stats;
+	return true;
+}
+
 /* Read block headers until an EVENTS block is loaded (0), the end (KD_EOF)
  * or damage (an error; r->dead when reading cannot go on). */
 static int next_block(struct kd__cr *r)
@@ -376,6 +424,7 @@ static int next_block(struct kd__cr *r)
 		case KD__BLK_SNAPSHOT:
 		case KD__BLK_INDEX:
 		case KD__BLK_END:
+		case KD__BLK_STATS:
 			if ((err = load_payload(r, boff, flags, ulen, clen, kd__get32(bh + KD__BH_PCRC),
 						&payload)))
 				return err;
@@ -383,6 +432,8 @@ static int next_block(struct kd__cr *r)
 				err = on_snapshot(r, boff, payload, ulen, count);
 			else if (type == KD__BLK_INDEX)
 				err = on_index(r, boff, ulen, count);
+			else if (type == KD__BLK_STATS)
+				err = on_stats(r, boff, payload, ulen);
 			else
 				err = on_end(r, boff, payload, ulen);
 			if (err)

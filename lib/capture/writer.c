@@ -22,6 +22,8 @@
 #define CW_BLOCK_BYTES_MIN 4096u
 #define CW_LEVEL 1
 
+_Static_assert((int)KD__STF_NDROPS == (int)KD_DROP__MAX, "a STATS block holds every drop reason");
+
 struct kd__cw {
 	int fd;
 	char *path;       /* base path; rotated files are path.1, path.2, ... */
@@ -58,6 +60,12 @@ struct kd__cw {
 	size_t snap_len;
 	uint32_t snap_count;
 	bool snap_taken;
+
+	/* the capturing handle's counters (STATS blocks) */
+	kd__cw_stats_fn stats_fn;
+	void *stats_ctx;
+	uint8_t stats_last[KD__ST_FIELDS + 8 * KD__STF_COUNT]; /* the last STATS payload written */
+	bool stats_written;
 
 	int err;          /* sticky: the first failure */
 	char msg[400];
@@ -241,6 +249,46 @@ static int write_block(struct kd__cw *w, unsigned type, const uint8_t *data, siz
 	return plen ? write_all(w, payload, plen) : 0;
 }
 
+/* A STATS block of st, unless it says what the last one said. */
+static int write_stats(struct kd__cw *w, const struct kd_stats *st)
+{
+	uint8_t p[sizeof(w->stats_last)];
+	int err;
+
+	memset(p, 0, sizeof(p));
+	kd__put16(p + KD__ST_VERSION, KD__STATS_VERSION);
+	kd__put16(p + KD__ST_NFIELDS, KD__STF_COUNT);
+	kd__put64(p + KD__ST_FIELDS + 8 * KD__STF_EVENTS, st->events);
+	kd__put64(p + KD__ST_FIELDS + 8 * KD__STF_KERNEL_EVENTS, st->kernel_events);
+	kd__put64(p + KD__ST_FIELDS + 8 * KD__STF_FILTERED, st->filtered);
+	kd__put64(p + KD__ST_FIELDS + 8 * KD__STF_FILTERED_TASK, st->filtered_task);
+	kd__put64(p + KD__ST_FIELDS + 8 * KD__STF_FILTERED_PATH, st->filtered_path);
+	for (unsigned i = 0; i < KD__STF_NDROPS; i++)
+		kd__put64(p + KD__ST_FIELDS + 8 * (KD__STF_DROPS + i), st->drops_by_reason[i]);
+	if (w->stats_written && memcmp(p, w->stats_last, sizeof(p)) == 0)
+		return 0;
+	if ((err = write_block(w, KD__BLK_STATS, p, sizeof(p), 0, 0, 0, false)))
+		return err;
+	memcpy(w->stats_last, p, sizeof(p));
+	w->stats_written = true;
+	return 0;
+}
+
+/* After an EVENTS block: the counters as they are now, if there is a source. */
+static int write_source_stats(struct kd__cw *w)
+{
+	struct kd_stats st;
+
+	if (!w->stats_fn)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	st.sz = sizeof(st);
+	/* a source that cannot say now says it at the next block */
+	if (w->stats_fn(w->stats_ctx, &st) != 0)
+		return 0;
+	return write_stats(w, &st);
+}
+
 int kd__cw_flush(struct kd__cw *w)
 {
 	uint8_t *e;
@@ -268,6 +316,8 @@ int kd__cw_flush(struct kd__cw *w)
 	w->records += w->count;
 	w->ulen = 0;
 	w->count = 0;
+	if ((err = write_source_stats(w)))
+		return err;
 	if (w->max_bytes && w->off >= w->max_bytes)
 		w->rotate_due = true;
 	return 0;
@@ -387,6 +437,21 @@ int kd__cw_snapshot_block(struct kd__cw *w, const uint8_t *p, size_t len, uint32
 	if (!err && w->rotate_due)
 		err = rotate(w);
 	return err ? err : write_block(w, KD__BLK_SNAPSHOT, p, len, count, 0, 0, true);
+}
+
+void kd__cw_set_stats(struct kd__cw *w, kd__cw_stats_fn fn, void *ctx)
+{
+	w->stats_fn = fn;
+	w->stats_ctx = ctx;
+}
+
+int kd__cw_stats_block(struct kd__cw *w, const struct kd_stats *st)
+{
+	int err = kd__cw_flush(w);
+
+	/* a rotation due now waits for the next record: counters close a
+	 * file, they never open one without events */
+	return err ? err : write_stats(w, st);
 }
 
 void kd__cw_set_snapshot(struct kd__cw *w, kd__cw_snap_fn fn, void *ctx)

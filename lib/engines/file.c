@@ -21,6 +21,8 @@ struct file_state {
 	bool follow;       /* go on with opts.file.<seq+1> at the end of this one */
 	struct kd__cr_info first; /* header of opts.file: later files must match it */
 	uint64_t start_ns; /* header start_ns of the file being read */
+	struct kd_stats cap; /* the capture's counters, from an earlier file of the set */
+	bool have_cap;
 };
 
 static void log_info(struct kd_handle *h, const char *path, const struct kd__cr_info *info)
@@ -74,6 +76,9 @@ static int next_file(struct file_state *s)
 		s->follow = false;
 		return KD_EOF;
 	}
+	/* a STATS block of the files before stays in force until a later one */
+	if (kd__cr_stats(s->r, &s->cap))
+		s->have_cap = true;
 	kd__cr_close(s->r);
 	s->r = NULL;
 	s->seq++;
@@ -141,6 +146,27 @@ static int file_next(void *state, const void **rec, size_t *len, int timeout_ms)
 	}
 }
 
+/* What the capture lost and counted, as of the last STATS block read: a
+ * replay reports the capture's drops, not only its own. */
+static int file_stats(void *state, struct kd_stats *st)
+{
+	struct file_state *s = state;
+	struct kd_stats c;
+
+	if (!kd__cr_stats(s->r, &c)) {
+		if (!s->have_cap)
+			return 0;
+		c = s->cap;
+	}
+	for (unsigned i = 0; i < KD_DROP__MAX; i++)
+		st->drops_by_reason[i] += c.drops_by_reason[i];
+	st->kernel_events += c.kernel_events;
+	st->filtered += c.filtered;
+	st->filtered_task += c.filtered_task;
+	st->filtered_path += c.filtered_path;
+	return 0;
+}
+
 static void file_close(void *state)
 {
 	struct file_state *s = state;
@@ -167,5 +193,6 @@ const struct kd_engine_ops kd__engine_file = {
 	.id = KD_ENGINE_FILE,
 	.open = file_open,
 	.next = file_next,
+	.stats = file_stats,
 	.close = file_close,
 };

@@ -450,6 +450,23 @@ static void on_log(int level, const char *msg, void *ctx)
  * process), so the line adds up with what was shown and written. late: the
  * one event read past a stop (later than it), not shown: still in the
  * buffers as far as the user is concerned. */
+/* h's counters as kdump reports them: the command's own syscalls before its
+ * exec (hidden) count as filtered, and events after a stop (late) as still
+ * in the buffers. What the end line says and what -w's file keeps. */
+static int kdump_stats(struct kd_handle *h, uint64_t hidden, uint64_t late, struct kd_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->sz = sizeof(*st);
+	if (kd_stats(h, st) < 0)
+		return -1;
+	hidden = hidden < st->events ? hidden : st->events;
+	st->events -= hidden;
+	st->kernel_events -= hidden < st->kernel_events ? hidden : st->kernel_events;
+	st->filtered += hidden;
+	st->events -= late < st->events ? late : st->events;
+	return 0;
+}
+
 static void print_stats(struct kd_handle *h, uint64_t hidden, uint64_t late)
 {
 	static const char *const reasons[KD_DROP__MAX] = {
@@ -457,15 +474,10 @@ static void print_stats(struct kd_handle *h, uint64_t hidden, uint64_t late)
 		[KD_DROP_RECURSION] = "recursion",     [KD_DROP_NO_STATE] = "no_state",
 		[KD_DROP_INVALID] = "invalid",
 	};
-	struct kd_stats st = {.sz = sizeof(st)};
+	struct kd_stats st;
 
-	if (kd_stats(h, &st) < 0)
+	if (kdump_stats(h, hidden, late, &st) < 0)
 		return;
-	hidden = hidden < st.events ? hidden : st.events;
-	st.events -= hidden;
-	st.kernel_events -= hidden < st.kernel_events ? hidden : st.kernel_events;
-	st.filtered += hidden;
-	st.events -= late < st.events ? late : st.events;
 	fprintf(stderr, "kdump: %" PRIu64 " events, %" PRIu64 " drops", st.events, st.drops);
 	const char *sep = " (";
 	for (int r = 0; r < KD_DROP__MAX; r++) {
@@ -760,6 +772,13 @@ int main(int argc, char **argv)
 	bool pipe_closed = out_gone && out_errno == EPIPE;
 	if (out_gone && !pipe_closed) {
 		fprintf(stderr, "kdump: writing output: %s\n", strerror(out_errno));
+		rc = 1;
+	}
+	/* the capture's final counts: a replay reports what this run lost */
+	struct kd_stats fst;
+	if (dump && kdump_stats(h, hidden, late, &fst) == 0 && (err = kd_dump_stats(dump, &fst)) < 0) {
+		fprintf(stderr, "kdump: writing the stats to %s: %s: %s\n", a.write_file,
+			kd_strerror(err), kd_dump_last_error(dump));
 		rc = 1;
 	}
 	if (dump && (err = kd_dump_close(dump)) < 0) {
