@@ -175,11 +175,28 @@ struct kd_rec_hdr {
 #define KD_LEN_OUT_EINTR  0xe0
 #define KD_EINTR          4
 #define KD_ERESTART_RESTARTBLOCK 516
+/* A struct argument (the param's own pointer) read only when argument i
+ * is a futex command that takes a timeout (futex's utime): the requeue and
+ * wake-op commands read that register as the integer val2, the others
+ * ignore it, and what it points to, if anything, is no timespec. */
+#define KD_LEN_FUTEX(i)   (0xf0 | (i))
+/* FUTEX_WAIT, FUTEX_LOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI,
+ * FUTEX_LOCK_PI2, with FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME masked
+ * (the library asserts them against <linux/futex.h>) */
+#define KD_FUTEX_CMD(op)  ((__u32)(op) & ~0x180u)
+#define KD_FUTEX_TIMED(op) \
+	(KD_FUTEX_CMD(op) == 0 || KD_FUTEX_CMD(op) == 6 || KD_FUTEX_CMD(op) == 9 || \
+	 KD_FUTEX_CMD(op) == 11 || KD_FUTEX_CMD(op) == 13)
 /* Whether a FIXED param with aux is unwritten by a call that returned ret. */
 #define KD_LEN_OUT_UNSET(aux, ret) \
 	((KD_LEN_SRC(aux) == KD_LEN_OUT && (ret) < 0) || \
 	 (KD_LEN_SRC(aux) == KD_LEN_OUT_EINTR && (ret) != -KD_EINTR && \
 	  (ret) != -KD_ERESTART_RESTARTBLOCK))
+/* Whether a FIXED param with aux is not worth reading: unwritten (above),
+ * or FUTEX(i) with argument i (arg_i) a command without a timeout. */
+#define KD_LEN_SKIP(aux, ret, arg_i) \
+	(KD_LEN_OUT_UNSET(aux, ret) || \
+	 (KD_LEN_SRC(aux) == KD_LEN_FUTEX(0) && !KD_FUTEX_TIMED(arg_i)))
 #define KD_LEN_IS_PTR(aux) \
 	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) || \
 	 KD_LEN_SRC(aux) == KD_LEN_LOCK(0) || KD_LEN_SRC(aux) == KD_LEN_EPOLL(0))

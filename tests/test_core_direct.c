@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -686,5 +687,60 @@ Test(core_direct, epoll_ready_matches_the_scratch, .timeout = 120)
 	cr_assert_eq(data, 77);
 	for (int r = 0; r < 2; r++)
 		for (int i = 0; i < EPOLL_CALLS; i++)
+			free(recs[r][i]);
+}
+
+enum { FUTEX_CALLS = 4 };
+
+static uint32_t futex_word = 5;
+
+static bool on_our_futex(const struct kd_event *ev)
+{
+	struct kd_value v;
+
+	return kd_event_param(ev, 0, &v) == 0 && v.u == (uintptr_t)&futex_word;
+}
+
+/* futex's utime (len FUTEX(1)) is read for the commands with a timeout
+ * only, in place as in the scratch: a wait's timespec, a wake's valid
+ * pointer left unread, a requeue's val2 never taken for a pointer, an
+ * absolute bitset wait's timespec. */
+Test(core_direct, futex_utime_matches_the_scratch, .timeout = 120)
+{
+	static const struct timespec rel = { 1, 0 }, abs_ts = { 2, 500 };
+	const int types[] = { core_type("futex") };
+	uint8_t *recs[2][FUTEX_CALLS];
+	size_t lens[2][FUTEX_CALLS];
+
+	for (int run = 0; run < 2; run++) {
+		struct kd_handle *h;
+
+		if (run)
+			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
+		h = core_open("futex");
+		kd__core_debug_set(NULL);
+		cr_assert(kd__core_ksc_flags(h, SYS_futex) & KD_KSC_DIRECT1);
+		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 6, &rel, NULL, 0), -1);
+		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, &rel, NULL, 0), 0);
+		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_CMP_REQUEUE_PRIVATE, 1,
+				     (void *)(uintptr_t)0x7fffffff, &futex_word, 5), 0);
+		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAIT_BITSET_PRIVATE, 6, &abs_ts, NULL,
+				     FUTEX_BITSET_MATCH_ANY), -1);
+		collect_if(h, types, 1, FUTEX_CALLS, recs[run], lens[run], on_our_futex);
+		kd_close(h);
+	}
+	same_records(recs[0], lens[0], recs[1], lens[1], FUTEX_CALLS);
+	for (int i = 0; i < FUTEX_CALLS; i++) {
+		struct kd_rec_hdr h0;
+		uint16_t ul;
+
+		memcpy(&h0, recs[0][i], sizeof(h0));
+		/* utime is param 3 */
+		memcpy(&ul, recs[0][i] + KD_REC_HDR_SIZE + 2 * 3, sizeof(ul));
+		cr_assert_eq(ul, i == 0 || i == 3 ? sizeof(struct timespec) : 0, "call %d", i);
+		cr_assert_not(h0.flags & KD_RF_READ_FAULT, "call %d", i);
+	}
+	for (int r = 0; r < 2; r++)
+		for (int i = 0; i < FUTEX_CALLS; i++)
 			free(recs[r][i]);
 }

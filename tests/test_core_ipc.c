@@ -70,6 +70,24 @@ Test(core_ipc, pipe2_eventfd2_memfd_futex)
 	core_eq_i(ev, "op", FUTEX_WAIT_PRIVATE);
 	core_eq_u(ev, "val", 6);
 	core_eq_bytes(ev, "utime", &ts, sizeof(ts));
+	/* utime is read for the commands with a timeout only: a wake ignores
+	 * a valid pointer there, a requeue takes the register as val2 (an
+	 * address that faults if read) */
+	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, &ts, NULL, 0), 0);
+	ev = core_expect(h, "futex", 0);
+	core_eq_null(ev, "utime");
+	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)(uintptr_t)0x7fffffff,
+			     &word, 5), 0);
+	ev = core_expect(h, "futex", 0);
+	core_eq_i(ev, "op", FUTEX_CMP_REQUEUE_PRIVATE);
+	core_eq_null(ev, "utime");
+	cr_assert_eq(kd_event_record_flags(ev) & KD_RF_READ_FAULT, 0, "no read of val2 as a pointer");
+	/* an absolute timeout on a bitset wait is read */
+	struct timespec abs = { 1, 500 };
+	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_WAIT_BITSET_PRIVATE, 6, &abs, NULL,
+			     FUTEX_BITSET_MATCH_ANY), -1);
+	ev = core_expect(h, "futex", -EAGAIN);
+	core_eq_bytes(ev, "utime", &abs, sizeof(abs));
 	close(p[0]);
 	close(p[1]);
 	kd_close(h);

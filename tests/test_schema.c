@@ -394,10 +394,16 @@ ParameterizedTest(int *idp, schema, row)
 		if (src == KD_LEN_OUT || src == KD_LEN_OUT_EINTR)
 			cr_expect(cap == KD_CAP_FIXED && i < 6 && p->ctype == KD__CT_PTR,
 				  "%s.%s: OUT on a struct argument", e->name, p->name);
+		/* FUTEX(i): a struct argument, argument i is futex's op */
+		if (src == KD_LEN_FUTEX(0))
+			cr_expect(cap == KD_CAP_FIXED && i < 6 && p->ctype == KD__CT_PTR && ai < i &&
+					  e->params[ai].set == kd__set_by_name("futex_op"),
+				  "%s.%s: FUTEX(%u) on a struct argument after futex's op", e->name,
+				  p->name, ai);
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
 		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && !KD_LEN_IS_PTR(src) &&
-		    src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR)
+		    src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR && src != KD_LEN_FUTEX(0))
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)
@@ -408,7 +414,7 @@ ParameterizedTest(int *idp, schema, row)
 				cr_expect_eq(kd__kind_wire(e->params[ai].kind), KD_WIRE_VAL,
 					     "%s.%s: length from a value argument", e->name, p->name);
 		} else if (!KD_LEN_IS_MSG(src) && src != KD_LEN_ADDR(0) && !KD_LEN_IS_PTR(src) &&
-			   src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR) {
+			   src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR && src != KD_LEN_FUTEX(0)) {
 			cr_expect(p->len == KD_LEN_NONE || p->len == KD_LEN_RET, "%s.%s: len 0x%x",
 				  e->name, p->name, p->len);
 		}

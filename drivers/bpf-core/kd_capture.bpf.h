@@ -518,7 +518,7 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 		return kd_user_into(dst, room, ptr, kd_epollev_want(ret), KD_EPOLLEV_MAX * 12, rflags);
 	}
 	if (cap == KD_CAP_FIXED) {
-		if (KD_LEN_OUT_UNSET(kp->aux, ret))
+		if (KD_LEN_SKIP(kp->aux, ret, kd_arg(a, KD_LEN_IDX(kp->aux))))
 			return 0;
 		want = kp->size;
 		limit = KD_PARAM_MAX_LEN;
@@ -592,7 +592,7 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 			    (__u32)s->args[1] == KD_EPOLL_CTL_DEL)
 				break;
 			a = s->args[j];
-		} else if (KD_LEN_OUT_UNSET(aux, s->ret)) {
+		} else if (KD_LEN_SKIP(aux, s->ret, kd_arg(s->args, KD_LEN_IDX(aux)))) {
 			break;
 		}
 		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
 
 #include "internal.h"
@@ -235,6 +236,16 @@ _Static_assert(KD_FCNTL_IS_LOCK(F_GETLK) && KD_FCNTL_IS_LOCK(F_SETLK) && KD_FCNT
 	       "KD_FCNTL_IS_LOCK names the lock commands");
 _Static_assert(sizeof(struct flock) == KD_FLOCK_SIZE, "struct flock is KD_FLOCK_SIZE bytes");
 _Static_assert(KD_EPOLL_CTL_DEL == EPOLL_CTL_DEL, "KD_LEN_EPOLL skips EPOLL_CTL_DEL");
+/* the kernel side reads futex's utime for these only (KD_LEN_FUTEX) */
+_Static_assert(KD_FUTEX_TIMED(FUTEX_WAIT) && KD_FUTEX_TIMED(FUTEX_WAIT_PRIVATE) &&
+		       KD_FUTEX_TIMED(FUTEX_LOCK_PI) && KD_FUTEX_TIMED(FUTEX_LOCK_PI2) &&
+		       KD_FUTEX_TIMED(FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME) &&
+		       KD_FUTEX_TIMED(FUTEX_WAIT_REQUEUE_PI_PRIVATE) && !KD_FUTEX_TIMED(FUTEX_WAKE) &&
+		       !KD_FUTEX_TIMED(FUTEX_REQUEUE) && !KD_FUTEX_TIMED(FUTEX_CMP_REQUEUE_PRIVATE) &&
+		       !KD_FUTEX_TIMED(FUTEX_WAKE_OP) && !KD_FUTEX_TIMED(FUTEX_CMP_REQUEUE_PI) &&
+		       !KD_FUTEX_TIMED(FUTEX_TRYLOCK_PI) && !KD_FUTEX_TIMED(FUTEX_UNLOCK_PI) &&
+		       !KD_FUTEX_TIMED(FUTEX_WAKE_BITSET) && !KD_FUTEX_TIMED(FUTEX_FD),
+	       "KD_FUTEX_TIMED names the futex commands with a timeout");
 
 /* fcntl's arg by cmd: a set, or none (*ptr: a pointer, else a number). */
 static int fcntl_arg_set(uint64_t cmd, bool *ptr)

@@ -258,6 +258,11 @@ static void put_len(FILE *f, const struct gevent *e, unsigned len, const char *w
 	case KD_LEN_OUT_EINTR:
 		fprintf(f, ", written by the kernel when a signal interrupted the call: read then");
 		break;
+	case KD_LEN_FUTEX(0):
+		fprintf(f, ", read at exit only when `%s` is a command with a timeout (the requeue and "
+			"wake-op commands take this argument as the integer val2, not shown)",
+			arg_name(e, i));
+		break;
 	case KD_LEN_EPOLL(0):
 		fprintf(f, ", what argument `%s` points to at exit, unless `%s` is EPOLL_CTL_DEL",
 			arg_name(e, i), arg_name(e, 1));
