@@ -45,8 +45,10 @@
  *      epoll_ctl gains ev (its struct epoll_event, KD_LEN_PTR), epoll_wait,
  *      epoll_pwait and epoll_pwait2 ready (KD_CAP_EPOLLEV); openat2 gains
  *      open_how (its struct open_how, KD_LEN_PTR)
- *   7  fcntl gains lock (the struct flock of a lock command, KD_LEN_LOCK) */
-#define KD_SCHEMA_VERSION 7
+ *   7  fcntl gains lock (the struct flock of a lock command, KD_LEN_LOCK)
+ *   8  select and pselect6 gain ready (KD_CAP_FDSETS: the fd sets as the
+ *      call left them) */
+#define KD_SCHEMA_VERSION 8
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
@@ -127,6 +129,18 @@ struct kd_rec_hdr {
  * events, u64 data), up to KD_EPOLLEV_MAX (then KD_RF_TRUNCATED), read at
  * exit: the events epoll_wait reported. */
 #define KD_CAP_EPOLLEV   11
+/* Not a syscall argument: select's and pselect6's fd sets as the call left
+ * them (the ready fds), read at exit when it returned > 0; argument aux
+ * (KD_LEN_ARG(i)) is n, the sets are arguments 1, 2 and 3 (in, out, ex).
+ * Wire: u32 fds covered (n, at most KD_FDSET_MAX_FDS, then
+ * KD_RF_TRUNCATED), u8 the sets that follow (bit 0 in, 1 out, 2 ex: those
+ * given and read), 3 zero bytes, then each of them in that order, as the
+ * kernel's fd_set: ((fds + 63) / 64) * 8 bytes, fd f at bit f % 64 of u64
+ * f / 64, little endian. */
+#define KD_CAP_FDSETS    12
+#define KD_FDSET_MAX_FDS 1024u
+#define KD_FDSETS_HDR    8u
+#define KD_FDSET_BYTES(fds) ((((fds) + 63) / 64) * 8)
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00

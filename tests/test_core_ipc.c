@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 
@@ -190,6 +191,84 @@ Test(core_ipc, timerfd_itimers)
 	core_eq_i(core_expect(h, "setitimer", -EINVAL), "which", 99);
 	cr_assert_eq(getitimer(99, &cur), -1);
 	core_eq_i(core_expect(h, "getitimer", -EINVAL), "which", 99);
+	kd_close(h);
+}
+
+/* The fds of set which in an FDSETS param, as "3 5" ("" for none, "-"
+ * when the call was not given the set or the param has no bytes). */
+static const char *ready_fds(const struct kd_event *ev, unsigned which)
+{
+	static char out[128];
+	struct kd_value v = core_param(ev, "ready");
+	size_t n = 0;
+	int fd;
+
+	out[0] = '\0';
+	if (v.flags & KD_VAL_NULL)
+		return "-";
+	fd = kd_value_fdset_next(&v, which, -1);
+	cr_assert_geq(fd, -1, "kd_value_fdset_next: %d", fd);
+	for (; fd >= 0; fd = kd_value_fdset_next(&v, which, fd))
+		n += (size_t)snprintf(out + n, sizeof(out) - n, "%s%d", n ? " " : "", fd);
+	return out;
+}
+
+/* select and pselect6: ready is the sets as the call left them (the ready
+ * fds), read when it returned > 0; up to 1024 fds, then said cut. */
+Test(core_ipc, select_pselect6_ready)
+{
+	struct kd_handle *h = core_open("select,pselect6");
+	struct timeval tv0 = { 0, 0 };
+	struct timespec ts0 = { 0, 0 };
+	static uint64_t big[24]; /* 1536 fds */
+	const struct kd_event *ev;
+	char want[32];
+	fd_set r, w;
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], "x", 1), 1);
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_SET(p[0], &r);
+	FD_SET(p[1], &r);
+	FD_SET(p[1], &w);
+	cr_assert_eq(syscall(SYS_select, p[1] + 1, &r, &w, NULL, &tv0), 2);
+	ev = core_expect(h, "select", 2);
+	core_eq_i(ev, "n", p[1] + 1);
+	core_eq_ptr(ev, "inp", &r);
+	snprintf(want, sizeof(want), "%d", p[0]);
+	cr_assert_str_eq(ready_fds(ev, 0), want);
+	snprintf(want, sizeof(want), "%d", p[1]);
+	cr_assert_str_eq(ready_fds(ev, 1), want);
+	cr_assert_str_eq(ready_fds(ev, 2), "", "exp was NULL");
+	cr_assert_not(core_param(ev, "ready").flags & KD_VAL_TRUNCATED);
+
+	/* nothing ready (0) and a failure: no sets read */
+	cr_assert_eq(read(p[0], want, 1), 1);
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	cr_assert_eq(syscall(SYS_select, p[0] + 1, &r, NULL, NULL, &tv0), 0);
+	core_eq_null(core_expect(h, "select", 0), "ready");
+	int closed = dup(p[1]); /* an fd within the table, not open */
+	cr_assert_geq(closed, 0);
+	close(closed);
+	FD_ZERO(&r);
+	FD_SET(closed, &r);
+	cr_assert_eq(syscall(SYS_pselect6, closed + 1, &r, NULL, NULL, &ts0, NULL), -1);
+	core_eq_null(core_expect(h, "pselect6", -EBADF), "ready");
+
+	/* n past 1024: the first 1024 fds, cut */
+	cr_assert_eq(write(p[1], "x", 1), 1);
+	big[p[0] / 64] |= 1ull << (p[0] % 64);
+	cr_assert_eq(syscall(SYS_pselect6, 1500, big, NULL, NULL, &ts0, NULL), 1);
+	ev = core_expect(h, "pselect6", 1);
+	snprintf(want, sizeof(want), "%d", p[0]);
+	cr_assert_str_eq(ready_fds(ev, 0), want);
+	cr_assert_str_eq(ready_fds(ev, 1), "");
+	cr_assert(core_param(ev, "ready").flags & KD_VAL_TRUNCATED);
+	close(p[0]);
+	close(p[1]);
 	kd_close(h);
 }
 

@@ -216,6 +216,60 @@ Test(format, structs, .init = setup, .fini = teardown)
 	cr_assert_str_eq(bytes(KD_PK_RLIMIT, rl, 16, 0), "{cur=1024, max=RLIM_INFINITY}");
 }
 
+/* select's ready: the sets with a ready fd; kd_value_fdset_next() walks
+ * them and refuses bytes that do not hold what their header says. */
+Test(format, fdsets, .init = setup, .fini = teardown)
+{
+	uint8_t s[8 + 48] = {70, 0, 0, 0, 0x7};
+	struct kd_value v;
+
+	s[8] = 0x09;      /* in: 0, 3 */
+	s[8 + 8] = 0x02;  /* in: 65 */
+	s[8 + 32] = 0x20; /* ex: 5; out (bytes 24-39) empty */
+	cr_assert_str_eq(bytes(KD_PK_FDSETS, s, sizeof(s), 0), "{in=[0, 3, 65], ex=[5]}");
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, 0), 3);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, 3), 65);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, 65), -1);
+	cr_assert_eq(kd_value_fdset_next(&v, 1, -1), -1, "given, none ready");
+	cr_assert_eq(kd_value_fdset_next(&v, 2, -1), 5);
+	cr_assert_eq(kd_value_fdset_next(&v, 3, -1), -EINVAL);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -2), -EINVAL);
+	cr_assert_eq(kd_value_fdset_next(NULL, 0, -1), -EINVAL);
+	/* only out given: in and ex are -1 */
+	s[4] = 0x2;
+	s[8 + 3] = 0x80; /* out: fd 31 */
+	bytes(KD_PK_FDSETS, s, 8 + 16, 0);
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), -1);
+	cr_assert_eq(kd_value_fdset_next(&v, 1, -1), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 1, 0), 3);
+	cr_assert_eq(kd_value_fdset_next(&v, 1, 3), 31);
+	cr_assert_eq(kd_value_fdset_next(&v, 1, 31), 65);
+	cr_assert_str_eq(fmt_now(), "{out=[0, 3, 31, 65]}");
+	/* malformed: a set missing, a length past the header's, too many fds,
+	 * a short header: the bytes in hex, and KD_EBADPARAMS */
+	s[4] = 0x3;
+	cr_assert_eq(bytes(KD_PK_FDSETS, s, 8 + 16, 0)[0], '<');
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), KD_EBADPARAMS);
+	s[4] = 0x2;
+	cr_assert_eq(bytes(KD_PK_FDSETS, s, 8 + 17, 0)[0], '<');
+	s[1] = 0x10; /* 4166 fds */
+	cr_assert_eq(bytes(KD_PK_FDSETS, s, 8 + 16, 0)[0], '<');
+	cr_assert_eq(bytes(KD_PK_FDSETS, s, 5, 0)[0], '<');
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), KD_EBADPARAMS);
+	/* none: NULL; another kind: KD_EBADKIND */
+	cr_assert_str_eq(bytes(KD_PK_FDSETS, NULL, 0, 0), "NULL");
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), KD_EBADKIND);
+	bytes(KD_PK_TIMESPEC, s, 16, 0);
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), KD_EBADKIND);
+}
+
 Test(format, results, .init = setup, .fini = teardown)
 {
 	char out[64];

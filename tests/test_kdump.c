@@ -308,7 +308,8 @@ Test(kdump, json_structs)
 {
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
 					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx",
-					   "epoll_ctl", "epoll_wait", "setsockopt", "openat2", "getdents64"};
+					   "epoll_ctl", "epoll_wait", "setsockopt", "openat2", "getdents64",
+					   "select"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -530,6 +531,19 @@ Test(kdump, json_structs)
 		rec_bytes(&rb, i ? &held : &req, sizeof(struct flock));
 		rec_end(&rb);
 	}
+	/* select's ready (schema 8): n 70, in and ex given, 16 bytes each */
+	uint8_t sets[8 + 32] = {70, 0, 0, 0, 0x5};
+	sets[8] = 0x09;           /* in: 0, 3 */
+	sets[8 + 8] = 0x02;       /* in: 65 */
+	sets[8 + 16] = 0x20;      /* ex: 5 */
+	rec_begin(&rb, "select", 2, 0);
+	rec_val(&rb, 70);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 0);
+	rec_val(&rb, 8192);
+	rec_bytes(&rb, "", 0);
+	rec_bytes(&rb, sets, sizeof(sets));
+	rec_end(&rb);
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -582,6 +596,8 @@ Test(kdump, json_structs)
 		"\"whence\":\"SEEK_CUR\",\"start\":-5,\"len\":10}},\"error\":\"EAGAIN\"}",
 		"\"args\":{\"fd\":3,\"cmd\":\"F_GETLK\",\"arg\":4096,\"lock\":{\"type\":\"F_RDLCK\","
 		"\"whence\":\"SEEK_SET\",\"start\":0,\"len\":4,\"pid\":42}}}",
+		"\"args\":{\"n\":70,\"inp\":4096,\"outp\":0,\"exp\":8192,\"tvp\":null,"
+		"\"ready\":{\"in\":[0,3,65],\"ex\":[5]}}}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

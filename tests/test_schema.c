@@ -315,7 +315,7 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
 					  cap == KD_CAP_SOCKTUPLE || cap == KD_CAP_WSTATUS ||
 					  cap == KD_CAP_POLLFD || cap == KD_CAP_EPOLLEV ||
-					  (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_FDSETS || (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -350,6 +350,15 @@ ParameterizedTest(int *idp, schema, row)
 				cr_expect(ai + 1 < e->nparams && kd__kind_wire(e->params[ai + 1].kind) ==
 									 KD_WIRE_VAL,
 					  "%s.%s: count after the pointer", e->name, p->name);
+			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
+				     p->name);
+		}
+		/* select's sets: arguments 1-3 are the set pointers, ARG(i) their n */
+		if (cap == KD_CAP_FDSETS) {
+			cr_expect(sc && src == KD_LEN_ARG(0) && ai == 0 && e->nparams > 4 &&
+					  e->params[0].kind == KD_PK_INT && e->params[1].kind == KD_PK_PTR &&
+					  e->params[2].kind == KD_PK_PTR && e->params[3].kind == KD_PK_PTR,
+				  "%s.%s: n, then the three set pointers", e->name, p->name);
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
@@ -402,8 +411,9 @@ ParameterizedTest(int *idp, schema, row)
 				  p->name, ai);
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
-		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && !KD_LEN_IS_PTR(src) &&
-		    src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR && src != KD_LEN_FUTEX(0))
+		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && cap != KD_CAP_FDSETS &&
+		    !KD_LEN_IS_PTR(src) && src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR &&
+		    src != KD_LEN_FUTEX(0))
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,
 				     kd_param_kind_name(p->kind));
 		if (!sc)

@@ -533,6 +533,39 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
  * Capture argument i of the record in this CPU's scratch at offset off
  * (past the header and plen[]). Returns the next offset, or < 0.
  */
+/* select's ready fds (KD_CAP_FDSETS, drivers/record.h): n from argument
+ * aux names, the in, out and ex sets from arguments 1-3, when the call
+ * returned > 0 (none ready, or a failure: nothing worth reading). */
+static __always_inline __u32 kd_cap_fdsets(struct kd_scratch *s, __u32 off, __u8 aux, __u32 room)
+{
+	const __u32 most = KD_FDSETS_HDR + 3 * KD_FDSET_BYTES(KD_FDSET_MAX_FDS);
+	__u32 got = KD_FDSETS_HDR, l, mask = 0, j = KD_LEN_IDX(aux);
+	__u64 n;
+
+	if (s->ret <= 0 || j >= 6 || room < most)
+		return 0;
+	n = (__u32)s->args[j];
+	if (n > KD_FDSET_MAX_FDS) {
+		n = KD_FDSET_MAX_FDS;
+		s->rflags |= KD_RF_TRUNCATED;
+	}
+	l = KD_FDSET_BYTES(n);
+	for (__u32 k = 0; k < 3; k++) {
+		__u64 p = s->args[1 + k];
+
+		/* a set that faults is left out (KD_RF_READ_FAULT) */
+		if (p && kd_cap_bytes(s, off + got, p, l, KD_FDSET_BYTES(KD_FDSET_MAX_FDS),
+				      room - got) == l) {
+			got += l;
+			mask |= 1u << k;
+		}
+	}
+	off &= KD_BPF_REC_MASK;
+	*(__u32 *)&s->buf[off] = (__u32)n;
+	*(__u32 *)&s->buf[(off + 4) & KD_BPF_REC_MASK] = mask;
+	return got;
+}
+
 __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -642,6 +675,9 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		if (KD_LEN_IDX(aux) < 6)
 			len = kd_cap_bytes(s, off, s->args[KD_LEN_IDX(aux)], kd_epollev_want(s->ret),
 					   KD_EPOLLEV_MAX * 12, room);
+		break;
+	case KD_CAP_FDSETS:
+		len = kd_cap_fdsets(s, off, aux, room);
 		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */

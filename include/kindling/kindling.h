@@ -429,6 +429,10 @@ enum kd_param_kind {
 			      * row's set, fcntl_lease: F_RDLCK..), i16 l_whence (SEEK_SET..),
 			      * pad, i64 l_start, i64 l_len, i32 l_pid, pad; 32 bytes little
 			      * endian; none for other commands */
+	KD_PK_FDSETS = 44,   /* not an argument: select's and pselect6's fd sets (in, out, ex)
+			      * as the call left them, the ready fds, read at exit when it
+			      * returned > 0 (ready, schema 8): walk them with
+			      * kd_value_fdset_next(); up to fd 1023 (then KD_VAL_TRUNCATED) */
 	KD_PK__COUNT
 };
 
@@ -564,6 +568,13 @@ KD_API int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value
 /** @brief **kd_value_stat()** fills st from a KD_PK_STAT or KD_PK_STATX value.
  * -EINVAL when v is anything else, null, or shorter than its struct. */
 KD_API int kd_value_stat(const struct kd_value *v, struct kd_stat *st);
+/**
+ * @brief **kd_value_fdset_next()** the first fd above fd (start with -1) in set which
+ * (0 in, 1 out, 2 ex) of a KD_PK_FDSETS value: -1 when there is none or the call was not
+ * given that set. -EINVAL (v NULL, which > 2, fd < -1), KD_EBADKIND (v is no KD_PK_FDSETS
+ * value with bytes), KD_EBADPARAMS (its bytes do not hold what their header says).
+ */
+KD_API int kd_value_fdset_next(const struct kd_value *v, unsigned which, int fd);
 /** @brief **kd_event_param_by_name()** as kd_event_param(); KD_ENOPARAM for an unknown name. */
 KD_API int kd_event_param_by_name(const struct kd_event *ev, const char *name, struct kd_value *out);
 /**

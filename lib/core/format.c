@@ -734,6 +734,31 @@ static void put_epoll_events(struct out *o, unsigned set, const struct kd_value 
 	puts_(o, v->flags & KD_VAL_TRUNCATED ? ", ...]" : "]");
 }
 
+/* select's ready fds: {in=[3, 5], out=[1]}, the sets with one; false when
+ * the bytes do not hold what their header says. */
+static bool put_fdsets(struct out *o, const struct kd_value *v)
+{
+	static const char *const names[3] = { "in", "out", "ex" };
+	bool first = true;
+
+	if (kd_value_fdset_next(v, 0, -1) < -1)
+		return false;
+	puts_(o, "{");
+	for (unsigned k = 0; k < 3; k++) {
+		int fd = kd_value_fdset_next(v, k, -1);
+
+		if (fd < 0)
+			continue;
+		putf(o, "%s%s=[%d", first ? "" : ", ", names[k], fd);
+		first = false;
+		while ((fd = kd_value_fdset_next(v, k, fd)) >= 0)
+			putf(o, ", %d", fd);
+		puts_(o, "]");
+	}
+	puts_(o, v->flags & KD_VAL_TRUNCATED ? ", ...}" : "}");
+	return true;
+}
+
 /* A param another one qualifies (setsockopt's optname, fcntl's arg): with
  * the set that one picks; an optname by its name only. */
 static void put_qualified(struct out *o, const struct kd_event *ev, unsigned i, const struct kd_value *v)
@@ -774,6 +799,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 		put_flock(&o, ev->info->params[i].set, v.ptr, kd__flock_answered(ev, i, v.ptr));
 	else if (v.kind == KD_PK_DIRENTS && (v.flags & KD_VAL_BYTES))
 		put_dirents(&o, ev->info->params[i].set, &v);
+	else if (v.kind == KD_PK_FDSETS && (v.flags & KD_VAL_BYTES) && put_fdsets(&o, &v))
+		;
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, ev->info->params[i].set, &v);
 	else

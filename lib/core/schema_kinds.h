@@ -76,7 +76,9 @@
 	  "directory entries (struct linux_dirent64), up to snaplen")                          \
 	X(FCNTLARG, "fcntlarg", VAL, VAL, 0, NULL, "fcntl's arg, read as the cmd before it says") \
 	X(FLOCK, "flock", BYTES, FIXED, 32, "struct flock *",                                 \
-	  "struct flock read through a pointer argument at exit (not an argument)")
+	  "struct flock read through a pointer argument at exit (not an argument)")            \
+	X(FDSETS, "fdsets", BYTES, FDSETS, 0, "fd_set *",                                      \
+	  "the fd sets the call left (the ready fds), read at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -334,6 +334,32 @@ static void put_pollfds(struct kdump_buf *b, const unsigned char *p, size_t n, b
 	kdump_buf_putc(b, ']');
 }
 
+/* select's ready fds: {"in":[3,5],"out":[1]}, the sets with one (strace's
+ * "(in [3 5], out [1])"); false when the bytes do not hold what their
+ * header says */
+static bool put_fdsets(struct kdump_buf *b, const struct kd_value *v)
+{
+	static const char *const names[3] = { "in", "out", "ex" };
+	bool first = true;
+
+	if (kd_value_fdset_next(v, 0, -1) < -1)
+		return false;
+	kdump_buf_putc(b, '{');
+	for (unsigned k = 0; k < 3; k++) {
+		int fd = kd_value_fdset_next(v, k, -1);
+
+		if (fd < 0)
+			continue;
+		kdump_buf_printf(b, "%s\"%s\":[%d", first ? "" : ",", names[k], fd);
+		first = false;
+		while ((fd = kd_value_fdset_next(v, k, fd)) >= 0)
+			kdump_buf_printf(b, ",%d", fd);
+		kdump_buf_putc(b, ']');
+	}
+	kdump_buf_putc(b, '}');
+	return true;
+}
+
 /* {"handler":"SIG_IGN","flags":"SA_RESTART","mask":2}: SIG_DFL and SIG_IGN by
  * name, a function by its address; the mask as sigsets are. */
 static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned char *p)
@@ -603,6 +629,8 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 		put_pollfds(b, v.ptr, v.len, kd_event_result(ev) >= 0);
 		return;
 	}
+	if (v.kind == KD_PK_FDSETS && put_fdsets(b, &v))
+		return;
 	if ((v.kind == KD_PK_STAT || v.kind == KD_PK_STATX) && put_stat(b, &v))
 		return;
 	if (v.kind == KD_PK_DIRENTS) {
