@@ -979,7 +979,10 @@ static __always_inline void kd_fork_seen(__u32 ptgid, __u32 ctgid, __u32 ctid)
 
 	if (kd_filter_pids && ptgid != ctgid && bpf_map_lookup_elem(&kd_follow, &ptgid))
 		bpf_map_update_elem(&kd_follow, &ctgid, &one, BPF_ANY);
-	if (!(kd_ksc_tab[KD_NR_CLONE3].flags & KD_KSC_ENABLED))
+	/* a child nobody follows never has its clone3 shown: no flags to
+	 * keep, and a stale entry of its tid cannot answer for it (a later
+	 * owner of the tid that is followed comes through here again) */
+	if (!(kd_ksc_tab[KD_NR_CLONE3].flags & KD_KSC_ENABLED) || !kd_wanted(ctgid))
 		return;
 	fl = kd_clone_flags(KD_NR_CLONE3);
 	/* a vfork child runs while its parent waits, and a forked one has
