@@ -529,10 +529,6 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 	return kd_user_into(dst, room, ptr, want, limit, rflags);
 }
 
-/*
- * Capture argument i of the record in this CPU's scratch at offset off
- * (past the header and plen[]). Returns the next offset, or < 0.
- */
 /* select's ready fds (KD_CAP_FDSETS, drivers/record.h): n from argument
  * aux names, the in, out and ex sets from arguments 1-3, when the call
  * returned > 0 (none ready, or a failure: nothing worth reading). */
@@ -566,6 +562,10 @@ static __always_inline __u32 kd_cap_fdsets(struct kd_scratch *s, __u32 off, __u8
 	return got;
 }
 
+/*
+ * Capture argument i of the record in this CPU's scratch at offset off
+ * (past the header and plen[]). Returns the next offset, or < 0.
+ */
 __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
