@@ -467,17 +467,14 @@ static int kdump_stats(struct kd_handle *h, uint64_t hidden, uint64_t late, stru
 	return 0;
 }
 
-static void print_stats(struct kd_handle *h, uint64_t hidden, uint64_t late)
+/* The end line, from kdump_stats(): the one snapshot -w's file keeps too. */
+static void print_stats(struct kd_handle *h, struct kd_stats st)
 {
 	static const char *const reasons[KD_DROP__MAX] = {
 		[KD_DROP_BUFFER_FULL] = "buffer_full", [KD_DROP_TOO_BIG] = "too_big",
 		[KD_DROP_RECURSION] = "recursion",     [KD_DROP_NO_STATE] = "no_state",
 		[KD_DROP_INVALID] = "invalid",
 	};
-	struct kd_stats st;
-
-	if (kdump_stats(h, hidden, late, &st) < 0)
-		return;
 	fprintf(stderr, "kdump: %" PRIu64 " events, %" PRIu64 " drops", st.events, st.drops);
 	const char *sep = " (";
 	for (int r = 0; r < KD_DROP__MAX; r++) {
@@ -774,9 +771,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kdump: writing output: %s\n", strerror(out_errno));
 		rc = 1;
 	}
-	/* the capture's final counts: a replay reports what this run lost */
+	/* the capture's final counts, taken once: the end line says them and
+	 * -w's file keeps them, so a replay says what this run lost */
 	struct kd_stats fst;
-	if (dump && kdump_stats(h, hidden, late, &fst) == 0 && (err = kd_dump_stats(dump, &fst)) < 0) {
+	bool have_stats = kdump_stats(h, hidden, late, &fst) == 0;
+	if (dump && have_stats && (err = kd_dump_stats(dump, &fst)) < 0) {
 		fprintf(stderr, "kdump: writing the stats to %s: %s: %s\n", a.write_file,
 			kd_strerror(err), kd_dump_last_error(dump));
 		rc = 1;
@@ -785,8 +784,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kdump: finishing %s: %s\n", a.write_file, kd_strerror(err));
 		rc = 1;
 	}
-	if (!pipe_closed)
-		print_stats(h, hidden, late);
+	if (!pipe_closed && have_stats)
+		print_stats(h, fst);
 	kd_close(h);
 	kdump_buf_free(&line);
 	kdump_comm_free(comm);
