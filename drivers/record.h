@@ -47,7 +47,8 @@
  *      open_how (its struct open_how, KD_LEN_PTR)
  *   7  fcntl gains lock (the struct flock of a lock command, KD_LEN_LOCK)
  *   8  select and pselect6 gain ready (KD_CAP_FDSETS: the fd sets as the
- *      call left them) */
+ *      call left them); ioctl gains data (KD_CAP_IOCTL: what arg points to
+ *      for the tty and fd commands it knows) */
 #define KD_SCHEMA_VERSION 8
 
 struct kd_rec_hdr {
@@ -141,6 +142,34 @@ struct kd_rec_hdr {
 #define KD_FDSET_MAX_FDS 1024u
 #define KD_FDSETS_HDR    8u
 #define KD_FDSET_BYTES(fds) ((((fds) + 63) / 64) * 8)
+/* Not a syscall argument: what ioctl's arg (argument aux names, KD_LEN_ARG(i);
+ * cmd is argument i - 1) points to, for the commands of KD_IOCTL_ARGS, read
+ * at exit: a command the kernel answers through it (out) only when the call
+ * succeeded, one that hands the kernel something always. Its size says what
+ * it is: 4 bytes an int, 8 a struct winsize (u16 ws_row, ws_col, ws_xpixel,
+ * ws_ypixel), 36 the kernel's struct termios (u32 c_iflag, c_oflag, c_cflag,
+ * c_lflag, u8 c_line, u8 c_cc[19]). None for any other command. */
+#define KD_CAP_IOCTL     13
+/* X(cmd, bytes, out): x86-64 values (tests/test_flags.c checks them
+ * against <sys/ioctl.h>) */
+#define KD_IOCTL_ARGS(X)                                                          \
+	X(0x5401, 36, 1) /* TCGETS */                                             \
+	X(0x5402, 36, 0) /* TCSETS */                                             \
+	X(0x5403, 36, 0) /* TCSETSW */                                            \
+	X(0x5404, 36, 0) /* TCSETSF */                                            \
+	X(0x540f, 4, 1)  /* TIOCGPGRP */                                          \
+	X(0x5410, 4, 0)  /* TIOCSPGRP */                                          \
+	X(0x5411, 4, 1)  /* TIOCOUTQ */                                           \
+	X(0x5413, 8, 1)  /* TIOCGWINSZ */                                         \
+	X(0x5414, 8, 0)  /* TIOCSWINSZ */                                         \
+	X(0x5415, 4, 1)  /* TIOCMGET */                                           \
+	X(0x541b, 4, 1)  /* FIONREAD */                                           \
+	X(0x5421, 4, 0)  /* FIONBIO */                                            \
+	X(0x5429, 4, 1)  /* TIOCGSID */                                           \
+	X(0x5452, 4, 0)  /* FIOASYNC */                                           \
+	X(0x80045430, 4, 1) /* TIOCGPTN */                                        \
+	X(0x40045431, 4, 0) /* TIOCSPTLCK */
+#define KD_IOCTL_MAX     36u
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00

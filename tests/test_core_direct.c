@@ -13,7 +13,9 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 
 #include "core_test.h"
 #include "core_debug.h" /* lib/engines: kd__core_debug_set() */
@@ -743,4 +745,64 @@ Test(core_direct, futex_utime_matches_the_scratch, .timeout = 120)
 	for (int r = 0; r < 2; r++)
 		for (int i = 0; i < FUTEX_CALLS; i++)
 			free(recs[r][i]);
+}
+
+enum { IOCTL_CALLS = 4, IOCTL_FD = 901 };
+
+static bool on_our_ioctl(const struct kd_event *ev)
+{
+	struct kd_value v;
+
+	return kd_event_param(ev, 0, &v) == 0 && v.i == IOCTL_FD;
+}
+
+/* ioctl's data (schema 8) is written in place (the struct reservation), as
+ * the scratch builds it: an answer, a value handed over, an unknown
+ * command, an answer of a call that failed. */
+Test(core_direct, ioctl_data_matches_the_scratch, .timeout = 120)
+{
+	static int n, one = 1;
+	static struct termios tio;
+	const int types[] = { core_type("ioctl") };
+	uint8_t *recs[2][IOCTL_CALLS];
+	size_t lens[2][IOCTL_CALLS];
+	int p[2];
+
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(dup3(p[0], IOCTL_FD, O_CLOEXEC), IOCTL_FD);
+	cr_assert_eq(write(p[1], "abc", 3), 3);
+	for (int run = 0; run < 2; run++) {
+		struct kd_handle *h;
+
+		if (run)
+			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
+		h = core_open("ioctl");
+		kd__core_debug_set(NULL);
+		cr_assert(kd__core_ksc_flags(h, SYS_ioctl) & KD_KSC_DIRECT1);
+		cr_assert_eq(ioctl(IOCTL_FD, FIONREAD, &n), 0);
+		cr_assert_eq(ioctl(IOCTL_FD, FIONBIO, &one), 0);
+		cr_assert_eq(ioctl(IOCTL_FD, 0x80047899, &n), -1);
+		cr_assert_eq(ioctl(IOCTL_FD, TCGETS, &tio), -1);
+		collect_if(h, types, 1, IOCTL_CALLS, recs[run], lens[run], on_our_ioctl);
+		kd_close(h);
+	}
+	same_records(recs[0], lens[0], recs[1], lens[1], IOCTL_CALLS);
+	for (int i = 0; i < IOCTL_CALLS; i++) {
+		uint16_t dl;
+		int32_t val;
+
+		/* data is param 3 */
+		memcpy(&dl, recs[0][i] + KD_REC_HDR_SIZE + 2 * 3, sizeof(dl));
+		cr_assert_eq(dl, i < 2 ? 4 : 0, "call %d", i);
+		if (i < 2) {
+			memcpy(&val, recs[0][i] + KD_REC_HDR_SIZE + 8 + 3 * 8, sizeof(val));
+			cr_assert_eq(val, i ? 1 : 3, "call %d", i);
+		}
+	}
+	for (int r = 0; r < 2; r++)
+		for (int i = 0; i < IOCTL_CALLS; i++)
+			free(recs[r][i]);
+	close(IOCTL_FD);
+	close(p[0]);
+	close(p[1]);
 }

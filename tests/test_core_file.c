@@ -11,6 +11,7 @@
 #include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
@@ -799,8 +800,66 @@ Test(core_file, ioctl_cmd_names)
 	ev = core_expect(h, "ioctl", -ENOTTY);
 	cr_assert_geq(kd_event_param_format(ev, 1, buf, sizeof(buf)), 0);
 	cr_assert_str_eq(buf, "0x80047899");
+	core_eq_null(ev, "data");
 	close(p[0]);
 	close(p[1]);
 	close(fd);
+	kd_close(h);
+}
+
+/* ioctl's data (schema 8): what arg points to for the commands kindling
+ * knows, the kernel's answer only when the call succeeded. On a pty. */
+Test(core_file, ioctl_data)
+{
+	struct kd_handle *h = core_open("ioctl");
+	struct winsize ws = { .ws_row = 33, .ws_col = 101 }, got;
+	struct termios tio;
+	const struct kd_event *ev;
+	struct kd_value v;
+	char buf[256];
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC), s, n = -1, one = 1, p[2];
+	uint32_t lflag;
+
+	cr_assert_geq(m, 0);
+	cr_assert_eq(grantpt(m), 0);
+	cr_assert_eq(unlockpt(m), 0);
+	s = open(ptsname(m), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(s, 0);
+	core_drain(h);
+
+	/* TCGETS answers with the kernel's struct termios (36 bytes) */
+	cr_assert_eq(tcgetattr(s, &tio), 0);
+	ev = core_expect(h, "ioctl", 0);
+	core_eq_u(ev, "cmd", TCGETS);
+	v = core_param(ev, "data");
+	cr_assert(v.flags & KD_VAL_BYTES);
+	cr_assert_eq(v.len, 36);
+	memcpy(&lflag, (const uint8_t *)v.ptr + 12, sizeof(lflag));
+	cr_assert_eq(lflag, tio.c_lflag);
+	cr_assert_eq(((const uint8_t *)v.ptr)[17], tio.c_cc[0], "c_cc follows c_line");
+	/* TIOCSWINSZ hands one over, TIOCGWINSZ answers with it */
+	cr_assert_eq(ioctl(s, TIOCSWINSZ, &ws), 0);
+	core_eq_bytes(core_expect(h, "ioctl", 0), "data", &ws, sizeof(ws));
+	cr_assert_eq(ioctl(s, TIOCGWINSZ, &got), 0);
+	ev = core_expect(h, "ioctl", 0);
+	core_eq_bytes(ev, "data", &ws, sizeof(ws));
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "{ws_row=33, ws_col=101, ws_xpixel=0, ws_ypixel=0}");
+	/* an int either way: FIONBIO's flag, FIONREAD's count */
+	cr_assert_eq(ioctl(s, FIONBIO, &one), 0);
+	core_eq_bytes(core_expect(h, "ioctl", 0), "data", &one, sizeof(one));
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], "abcde", 5), 5);
+	cr_assert_eq(ioctl(p[0], FIONREAD, &n), 0);
+	ev = core_expect(h, "ioctl", 0);
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert_str_eq(buf, "[5]");
+	/* an answer that failed is not read: whatever lay there is not shown */
+	cr_assert_eq(ioctl(p[0], TCGETS, &tio), -1);
+	core_eq_null(core_expect(h, "ioctl", -ENOTTY), "data");
+	close(p[0]);
+	close(p[1]);
+	close(s);
+	close(m);
 	kd_close(h);
 }

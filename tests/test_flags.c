@@ -197,3 +197,48 @@ Test(flags, sockopt_names_by_level)
 	cr_assert_null(kd_sockopt_name(IPPROTO_UDP, 1));
 	cr_assert_null(kd_sockopt_name(SOL_SOCKET, -1));
 }
+
+/* The kernel side's ioctl commands (KD_IOCTL_ARGS, drivers/record.h): the
+ * values and argument sizes of this system's headers, each once. */
+Test(flags, ioctl_args_checked_against_headers)
+{
+	static const struct {
+		uint32_t cmd, bytes, out;
+	} tab[] = {
+#define KD__ROW(c, b, o) { c, b, o },
+		KD_IOCTL_ARGS(KD__ROW)
+#undef KD__ROW
+	};
+	static const struct {
+		uint32_t cmd, bytes, out;
+		const char *name;
+	} want[] = {
+		/* the kernel's struct termios (4 flag words, the line, 19 control
+		 * chars), not glibc's larger one */
+		{ TCGETS, 36, 1, "TCGETS" },          { TCSETS, 36, 0, "TCSETS" },
+		{ TCSETSW, 36, 0, "TCSETSW" },        { TCSETSF, 36, 0, "TCSETSF" },
+		{ TIOCGPGRP, sizeof(pid_t), 1, "TIOCGPGRP" },
+		{ TIOCSPGRP, sizeof(pid_t), 0, "TIOCSPGRP" },
+		{ TIOCOUTQ, sizeof(int), 1, "TIOCOUTQ" },
+		{ TIOCGWINSZ, sizeof(struct winsize), 1, "TIOCGWINSZ" },
+		{ TIOCSWINSZ, sizeof(struct winsize), 0, "TIOCSWINSZ" },
+		{ TIOCMGET, sizeof(int), 1, "TIOCMGET" }, { FIONREAD, sizeof(int), 1, "FIONREAD" },
+		{ FIONBIO, sizeof(int), 0, "FIONBIO" },   { TIOCGSID, sizeof(pid_t), 1, "TIOCGSID" },
+		{ FIOASYNC, sizeof(int), 0, "FIOASYNC" }, { TIOCGPTN, sizeof(unsigned), 1, "TIOCGPTN" },
+		{ TIOCSPTLCK, sizeof(int), 0, "TIOCSPTLCK" },
+	};
+
+	cr_assert_eq(ARRAY_SIZE(tab), ARRAY_SIZE(want));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		size_t n = 0;
+
+		for (size_t j = 0; j < ARRAY_SIZE(tab); j++)
+			if (tab[j].cmd == want[i].cmd) {
+				n++;
+				cr_expect(tab[j].bytes == want[i].bytes && tab[j].out == want[i].out,
+					  "%s: %u bytes, out %u", want[i].name, tab[j].bytes, tab[j].out);
+				cr_expect_leq(tab[j].bytes, KD_IOCTL_MAX);
+			}
+		cr_expect_eq(n, 1, "%s (%#x) is in KD_IOCTL_ARGS %zu times", want[i].name, want[i].cmd, n);
+	}
+}

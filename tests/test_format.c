@@ -270,6 +270,21 @@ Test(format, fdsets, .init = setup, .fini = teardown)
 	cr_assert_eq(kd_value_fdset_next(&v, 0, -1), KD_EBADKIND);
 }
 
+/* ioctl's data by its length: an int, a winsize, a termios; else hex */
+Test(format, ioctldata, .init = setup, .fini = teardown)
+{
+	uint32_t tio[9] = { 0x500, 0x5, 0xbf, 0x8a3b, 0x0300 }; /* c_line 0, VINTR 3 */
+	uint16_t ws[4] = { 24, 80, 1, 2 };
+	int32_t n = -7;
+
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, &n, 4, 0), "[-7]");
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, ws, 8, 0), "{ws_row=24, ws_col=80, ws_xpixel=1, ws_ypixel=2}");
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, tio, 36, 0),
+			 "{c_iflag=0x500, c_oflag=0x5, c_cflag=0xbf, c_lflag=0x8a3b, c_line=0}");
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, ws, 6, 0), "<180050000100>");
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, NULL, 0, 0), "NULL");
+}
+
 Test(format, results, .init = setup, .fini = teardown)
 {
 	char out[64];

@@ -390,12 +390,23 @@ Test(kdump, json_structs)
 	rec_val(&rb, 0);
 	rec_bytes(&rb, si, sizeof(si));
 	rec_end(&rb);
-	/* ioctl's cmd: named when known, else its hex, a string either way */
-	for (int i = 0; i < 2; i++) {
-		rec_begin(&rb, "ioctl", i ? -ENOTTY : 0, 0);
+	/* ioctl's cmd: named when known, else its hex, a string either way;
+	 * its data (schema 8) by size: a termios, none, a winsize, an int */
+	uint32_t tio[9] = {0x500, 0x5, 0xbf, 0x8a3b};
+	uint16_t ws[4] = {24, 80, 0, 0};
+	int32_t one = 1;
+	for (int i = 0; i < 4; i++) {
+		static const uint32_t cmds[4] = {0x5401, 0x1234abcd, 0x5413, 0x5421};
+		rec_begin(&rb, "ioctl", i == 1 ? -ENOTTY : 0, 0);
 		rec_val(&rb, 1);
-		rec_val(&rb, i ? 0x1234abcd : 0x5401);
+		rec_val(&rb, cmds[i]);
 		rec_val(&rb, 4096);
+		if (i == 0)
+			rec_bytes(&rb, tio, 36);
+		else if (i == 2)
+			rec_bytes(&rb, ws, sizeof(ws));
+		else
+			rec_bytes(&rb, &one, i == 3 ? sizeof(one) : 0);
 		rec_end(&rb);
 	}
 	/* the stat family's stat and statx's: one object for both layouts */
@@ -564,8 +575,12 @@ Test(kdump, json_structs)
 		"\"flags\":\"SA_RESTORER|SA_RESTART\",\"mask\":2},\"old_action\":null}}",
 		"\"args\":{\"which\":\"P_PID\",\"upid\":42,\"infop\":4096,\"options\":\"WEXITED\",\"ru\":0,"
 		"\"info\":{\"code\":\"CLD_KILLED\",\"pid\":42,\"uid\":1000,\"status\":\"SIGKILL\"}}}",
-		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096}}",
-		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096},\"error\":\"ENOTTY\"}",
+		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096,\"data\":{\"c_iflag\":1280,\"c_oflag\":5,"
+		"\"c_cflag\":191,\"c_lflag\":35387,\"c_line\":0}}}",
+		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096,\"data\":null},\"error\":\"ENOTTY\"}",
+		"\"args\":{\"fd\":1,\"cmd\":\"TIOCGWINSZ\",\"arg\":4096,\"data\":{\"ws_row\":24,\"ws_col\":80,"
+		"\"ws_xpixel\":0,\"ws_ypixel\":0}}}",
+		"\"args\":{\"fd\":1,\"cmd\":\"FIONBIO\",\"arg\":4096,\"data\":1}}",
 		"\"args\":{\"dfd\":-100,\"filename\":\"/f\",\"statbuf\":4096,\"flag\":\"0\",\"stat\":{\"dev\":2049,"
 		"\"ino\":12,\"mode\":\"S_IFREG|0644\",\"nlink\":1,\"uid\":1000,\"gid\":100,\"rdev\":0,\"size\":5,"
 		"\"blocks\":8,\"blksize\":4096,\"atime\":{\"tv_sec\":1,\"tv_nsec\":2},\"mtime\":{\"tv_sec\":3,"

@@ -315,7 +315,8 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect(cap == KD_CAP_BUF || cap == KD_CAP_SOCKADDR || cap == KD_CAP_IOVEC ||
 					  cap == KD_CAP_SOCKTUPLE || cap == KD_CAP_WSTATUS ||
 					  cap == KD_CAP_POLLFD || cap == KD_CAP_EPOLLEV ||
-					  cap == KD_CAP_FDSETS || (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_FDSETS || cap == KD_CAP_IOCTL ||
+					  (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -359,6 +360,14 @@ ParameterizedTest(int *idp, schema, row)
 					  e->params[0].kind == KD_PK_INT && e->params[1].kind == KD_PK_PTR &&
 					  e->params[2].kind == KD_PK_PTR && e->params[3].kind == KD_PK_PTR,
 				  "%s.%s: n, then the three set pointers", e->name, p->name);
+			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
+				     p->name);
+		}
+		/* ioctl's data: through arg (ARG(i)), sized by the cmd before it */
+		if (cap == KD_CAP_IOCTL) {
+			cr_expect(sc && src == KD_LEN_ARG(0) && ai > 0 && ai < i &&
+					  e->params[ai - 1].set == kd__set_by_name("ioctl_cmd"),
+				  "%s.%s: ARG(i) after ioctl's cmd", e->name, p->name);
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
@@ -412,6 +421,7 @@ ParameterizedTest(int *idp, schema, row)
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
 		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && cap != KD_CAP_FDSETS &&
+		    cap != KD_CAP_IOCTL &&
 		    !KD_LEN_IS_PTR(src) && src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR &&
 		    src != KD_LEN_FUTEX(0))
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,

@@ -78,6 +78,36 @@ static __always_inline __u32 kd_cap_bytes(struct kd_scratch *s, __u32 off, __u64
 	return want;
 }
 
+/* ioctl's data (KD_CAP_IOCTL, drivers/record.h): KD_IOCTL_ARGS as data,
+ * cmd then bytes | out << 8. In .data, not .rodata, on purpose: the
+ * verifier then knows nothing of the sizes it reads and checks the copy
+ * once, where a switch on the commands made it check the rest of the
+ * in-place path once per size (~15-20 ms more per kd_open). */
+__u32 kd_ioctl_tab[][2] = {
+#define KD__IOCTL_ROW(c, b, o) { c, (b) | (o) << 8 },
+	KD_IOCTL_ARGS(KD__IOCTL_ROW)
+#undef KD__IOCTL_ROW
+};
+
+/* The bytes to read through ioctl's arg for command cmd: 0 for none (an
+ * unknown command, or an answer of a call that failed). In the scratch
+ * and in place alike. */
+static __always_inline __u32 kd_ioctl_want(__u32 cmd, long ret)
+{
+	__u32 v = 0;
+
+#pragma unroll
+	for (__u32 i = 0; i < sizeof(kd_ioctl_tab) / sizeof(kd_ioctl_tab[0]); i++)
+		if (kd_ioctl_tab[i][0] == cmd) {
+			v = kd_ioctl_tab[i][1];
+			break;
+		}
+	if ((v >> 8) && ret < 0)
+		return 0;
+	/* every size is below 64 (KD_IOCTL_MAX): the verifier sees the bound */
+	return v & 63;
+}
+
 /* Bytes of epoll_wait's ready for result ret, in the scratch and in place
  * alike: 12 per event it returned, at most one past KD_EPOLLEV_MAX (which
  * says "cut"; the product cannot wrap). */
@@ -518,6 +548,16 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 		return kd_user_into(dst, room, ptr, kd_epollev_want(ret), KD_EPOLLEV_MAX * 12, rflags);
 	}
 	if (cap == KD_CAP_FIXED) {
+		/* ioctl's data shares the struct reservation: arg, sized by cmd */
+		if (kp->cap == KD_CAP_IOCTL) {
+			__u32 j = KD_LEN_IDX(kp->aux);
+
+			if (j == 0 || j >= 6)
+				return 0;
+			return kd_user_into(dst, room, kd_arg(a, j),
+					    kd_ioctl_want((__u32)kd_arg(a, j - 1), ret), KD_IOCTL_MAX,
+					    rflags);
+		}
 		if (KD_LEN_SKIP(kp->aux, ret, kd_arg(a, KD_LEN_IDX(kp->aux))))
 			return 0;
 		want = kp->size;
@@ -678,6 +718,14 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		break;
 	case KD_CAP_FDSETS:
 		len = kd_cap_fdsets(s, off, aux, room);
+		break;
+	case KD_CAP_IOCTL:
+		/* through arg (aux), sized by the cmd before it */
+		/* kd_arg(): 5.10's verifier loses a variable index's bounds */
+		if (KD_LEN_IDX(aux) > 0)
+			len = kd_cap_bytes(s, off, kd_arg(s->args, KD_LEN_IDX(aux)),
+					   kd_ioctl_want((__u32)kd_arg(s->args, KD_LEN_IDX(aux) - 1), s->ret),
+					   KD_IOCTL_MAX, room);
 		break;
 	case KD_CAP_STRARR:
 		/* execve's argv comes before envp: the second array is the env */

@@ -541,6 +541,7 @@ static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret,
 		return kd_direct1(KD_CAP_SOCKADDR, KD_DIRECT1_SOCK, k, a, ret, now, pid_tgid, cpu, rflags,
 				  lat);
 	case KD_CAP_FIXED:
+	case KD_CAP_IOCTL: /* kd_cap_inplace() tells them apart */
 		return kd_direct1(KD_CAP_FIXED, KD_DIRECT1_STRUCT, k, a, ret, now, pid_tgid, cpu, rflags,
 				  lat);
 	case KD_CAP_EPOLLEV:

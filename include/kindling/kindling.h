@@ -433,6 +433,14 @@ enum kd_param_kind {
 			      * as the call left them, the ready fds, read at exit when it
 			      * returned > 0 (ready, schema 8): walk them with
 			      * kd_value_fdset_next(); up to fd 1023 (then KD_VAL_TRUNCATED) */
+	KD_PK_IOCTLDATA = 45, /* not an argument: what ioctl's arg points to, for the tty and fd
+			       * commands kindling knows (data, schema 8), read at exit: the
+			       * kernel's answer when the call succeeded (TCGETS, TIOCGWINSZ,
+			       * FIONREAD...), or what it was handed (TCSETS*, TIOCSWINSZ,
+			       * FIONBIO...); none for other commands. Its length says what it
+			       * is: 4 bytes an int; 8 a struct winsize (u16 ws_row, ws_col,
+			       * ws_xpixel, ws_ypixel); 36 the kernel's struct termios (u32
+			       * c_iflag, c_oflag, c_cflag, c_lflag, u8 c_line, u8 c_cc[19]) */
 	KD_PK__COUNT
 };
 

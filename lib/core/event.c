@@ -111,6 +111,9 @@ static bool was_cut(const struct kd_event *ev, const struct kd__param *sp, size_
 		return arg_val(ev, KD_LEN_IDX(sp->len) + 1, &src) && n < (uint64_t)(uint32_t)src * 8;
 	if (sp->kind == KD_PK_EPOLLEVENTS)
 		return res > 0 && n < (uint64_t)res * 12;
+	/* ioctl's data: a struct of its command's size, never cut */
+	if (sp->kind == KD_PK_IOCTLDATA)
+		return false;
 	/* select's sets: cut at KD_FDSET_MAX_FDS fds, whatever their bytes */
 	if (sp->kind == KD_PK_FDSETS)
 		return arg_val(ev, KD_LEN_IDX(sp->len), &src) && (uint32_t)src > KD_FDSET_MAX_FDS;

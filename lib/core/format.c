@@ -759,6 +759,34 @@ static bool put_fdsets(struct out *o, const struct kd_value *v)
 	return true;
 }
 
+/* ioctl's data, by its length (KD_PK_IOCTLDATA): [1] for an int,
+ * {ws_row=24, ...} for a struct winsize, the four flag words and the line
+ * discipline of a struct termios; false for any other length. */
+static bool put_ioctldata(struct out *o, const struct kd_value *v)
+{
+	const uint8_t *s = v->ptr;
+	uint16_t ws[4];
+
+	switch (v->len) {
+	case 4:
+		putf(o, "[%" PRId32 "]", le32(s));
+		return true;
+	case 8:
+		memcpy(ws, s, sizeof(ws));
+		putf(o, "{ws_row=%u, ws_col=%u", ws[0], ws[1]);
+		putf(o, ", ws_xpixel=%u, ws_ypixel=%u}", ws[2], ws[3]);
+		return true;
+	case 36:
+		/* putf holds 63 characters: two pieces */
+		putf(o, "{c_iflag=%#" PRIx32 ", c_oflag=%#" PRIx32, (uint32_t)le32(s),
+		     (uint32_t)le32(s + 4));
+		putf(o, ", c_cflag=%#" PRIx32 ", c_lflag=%#" PRIx32 ", c_line=%u}", (uint32_t)le32(s + 8),
+		     (uint32_t)le32(s + 12), s[16]);
+		return true;
+	}
+	return false;
+}
+
 /* A param another one qualifies (setsockopt's optname, fcntl's arg): with
  * the set that one picks; an optname by its name only. */
 static void put_qualified(struct out *o, const struct kd_event *ev, unsigned i, const struct kd_value *v)
@@ -800,6 +828,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 	else if (v.kind == KD_PK_DIRENTS && (v.flags & KD_VAL_BYTES))
 		put_dirents(&o, ev->info->params[i].set, &v);
 	else if (v.kind == KD_PK_FDSETS && (v.flags & KD_VAL_BYTES) && put_fdsets(&o, &v))
+		;
+	else if (v.kind == KD_PK_IOCTLDATA && (v.flags & KD_VAL_BYTES) && put_ioctldata(&o, &v))
 		;
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, ev->info->params[i].set, &v);

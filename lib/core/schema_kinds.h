@@ -78,7 +78,10 @@
 	X(FLOCK, "flock", BYTES, FIXED, 32, "struct flock *",                                 \
 	  "struct flock read through a pointer argument at exit (not an argument)")            \
 	X(FDSETS, "fdsets", BYTES, FDSETS, 0, "fd_set *",                                      \
-	  "the fd sets the call left (the ready fds), read at exit (not an argument)")
+	  "the fd sets the call left (the ready fds), read at exit (not an argument)")          \
+	X(IOCTLDATA, "ioctldata", BYTES, IOCTL, 0, "void *",                                   \
+	  "what ioctl's arg points to for the commands kindling knows (termios, winsize, an "   \
+	  "int), read at exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

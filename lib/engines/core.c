@@ -334,6 +334,9 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 	case KD_CAP_FIXED:
 		fits = k->p[v].size <= KD_DIRECT1_STRUCT - KD_DIRECT1_FIXED;
 		break;
+	case KD_CAP_IOCTL: /* in the struct reservation */
+		fits = KD_IOCTL_MAX <= KD_DIRECT1_STRUCT - KD_DIRECT1_FIXED;
+		break;
 	case KD_CAP_EPOLLEV:
 		fits = true; /* KD_DIRECT1_EPOLL holds the most it takes */
 		break;

@@ -360,6 +360,30 @@ static bool put_fdsets(struct kdump_buf *b, const struct kd_value *v)
 	return true;
 }
 
+/* ioctl's data by its length: 1 (an int), {"ws_row":24,...} (struct
+ * winsize), {"c_iflag":...} (struct termios, its flag words as numbers);
+ * false for any other length */
+static bool put_ioctldata(struct kdump_buf *b, const unsigned char *p, size_t n)
+{
+	switch (n) {
+	case 4:
+		kdump_buf_i64(b, (int32_t)get_le(p, 4));
+		return true;
+	case 8:
+		kdump_buf_printf(b, "{\"ws_row\":%u,\"ws_col\":%u,\"ws_xpixel\":%u,\"ws_ypixel\":%u}",
+				 (unsigned)get_le(p, 2), (unsigned)get_le(p + 2, 2),
+				 (unsigned)get_le(p + 4, 2), (unsigned)get_le(p + 6, 2));
+		return true;
+	case 36:
+		kdump_buf_printf(b, "{\"c_iflag\":%u,\"c_oflag\":%u,\"c_cflag\":%u,\"c_lflag\":%u,"
+				 "\"c_line\":%u}",
+				 (unsigned)get_le(p, 4), (unsigned)get_le(p + 4, 4),
+				 (unsigned)get_le(p + 8, 4), (unsigned)get_le(p + 12, 4), p[16]);
+		return true;
+	}
+	return false;
+}
+
 /* {"handler":"SIG_IGN","flags":"SA_RESTART","mask":2}: SIG_DFL and SIG_IGN by
  * name, a function by its address; the mask as sigsets are. */
 static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned char *p)
@@ -630,6 +654,8 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 		return;
 	}
 	if (v.kind == KD_PK_FDSETS && put_fdsets(b, &v))
+		return;
+	if (v.kind == KD_PK_IOCTLDATA && put_ioctldata(b, v.ptr, v.len))
 		return;
 	if ((v.kind == KD_PK_STAT || v.kind == KD_PK_STATX) && put_stat(b, &v))
 		return;
