@@ -609,6 +609,37 @@ Test(core_direct, stat_tails_match_the_scratch, .timeout = 120)
 			free(recs[r][i]);
 }
 
+/* One workload run under a handle: its records, in order. */
+typedef void (*path_run_fn)(struct kd_handle *h, uint8_t **recs, size_t *lens);
+
+/* The workload with the records of syscall nr written in place (DIRECT1),
+ * then built in the scratch: n records each, the same byte for byte. */
+static void in_place_as_scratch(const char *events, unsigned nr, path_run_fn run, uint8_t **recs0,
+				size_t *lens0, uint8_t **recs1, size_t *lens1, int n)
+{
+	for (int r = 0; r < 2; r++) {
+		struct kd_handle *h;
+
+		if (r)
+			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
+		h = core_open(events);
+		kd__core_debug_set(NULL);
+		/* marked in both runs; the knob keeps the program off it */
+		cr_assert(kd__core_ksc_flags(h, nr) & KD_KSC_DIRECT1);
+		run(h, r ? recs1 : recs0, r ? lens1 : lens0);
+		kd_close(h);
+	}
+	same_records(recs0, lens0, recs1, lens1, n);
+}
+
+static void free_records(uint8_t **recs0, uint8_t **recs1, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(recs0[i]);
+		free(recs1[i]);
+	}
+}
+
 enum { EPOLL_CALLS = 4, EPOLL_FD = 900 };
 
 /* ours, not the epoll_wait of kd_next() itself (this thread, traced too) */
@@ -666,18 +697,8 @@ Test(core_direct, epoll_ready_matches_the_scratch, .timeout = 120)
 	uint16_t rl;
 	uint64_t data;
 
-	for (int run = 0; run < 2; run++) {
-		struct kd_handle *h;
-
-		if (run)
-			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
-		h = core_open("epoll_wait");
-		kd__core_debug_set(NULL);
-		cr_assert(kd__core_ksc_flags(h, SYS_epoll_wait) & KD_KSC_DIRECT1);
-		epoll_run(h, recs[run], lens[run]);
-		kd_close(h);
-	}
-	same_records(recs[0], lens[0], recs[1], lens[1], EPOLL_CALLS);
+	in_place_as_scratch("epoll_wait", SYS_epoll_wait, epoll_run, recs[0], lens[0], recs[1], lens[1],
+			    EPOLL_CALLS);
 	/* ready is param 4: none, 12 bytes with the pipe's data, 32 entries cut */
 	for (int i = 0; i < EPOLL_CALLS; i++) {
 		memcpy(&h0, recs[0][i], sizeof(h0));
@@ -687,9 +708,7 @@ Test(core_direct, epoll_ready_matches_the_scratch, .timeout = 120)
 	}
 	memcpy(&data, recs[0][1] + KD_REC_HDR_SIZE + 10 + 32 + 4, sizeof(data));
 	cr_assert_eq(data, 77);
-	for (int r = 0; r < 2; r++)
-		for (int i = 0; i < EPOLL_CALLS; i++)
-			free(recs[r][i]);
+	free_records(recs[0], recs[1], EPOLL_CALLS);
 }
 
 enum { FUTEX_CALLS = 4 };
@@ -703,35 +722,33 @@ static bool on_our_futex(const struct kd_event *ev)
 	return kd_event_param(ev, 0, &v) == 0 && v.u == (uintptr_t)&futex_word;
 }
 
+/* A wait with a timespec, a wake with a valid pointer there, a requeue
+ * with val2 where the pointer would be, an absolute bitset wait. */
+static void futex_run(struct kd_handle *h, uint8_t **recs, size_t *lens)
+{
+	static const struct timespec rel = { 1, 0 }, abs_ts = { 2, 500 };
+	const int types[] = { core_type("futex") };
+
+	cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 6, &rel, NULL, 0), -1);
+	cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, &rel, NULL, 0), 0);
+	cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_CMP_REQUEUE_PRIVATE, 1,
+			     (void *)(uintptr_t)0x7fffffff, &futex_word, 5), 0);
+	cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAIT_BITSET_PRIVATE, 6, &abs_ts, NULL,
+			     FUTEX_BITSET_MATCH_ANY), -1);
+	collect_if(h, types, 1, FUTEX_CALLS, recs, lens, on_our_futex);
+}
+
 /* futex's utime (len FUTEX(1)) is read for the commands with a timeout
  * only, in place as in the scratch: a wait's timespec, a wake's valid
  * pointer left unread, a requeue's val2 never taken for a pointer, an
  * absolute bitset wait's timespec. */
 Test(core_direct, futex_utime_matches_the_scratch, .timeout = 120)
 {
-	static const struct timespec rel = { 1, 0 }, abs_ts = { 2, 500 };
-	const int types[] = { core_type("futex") };
 	uint8_t *recs[2][FUTEX_CALLS];
 	size_t lens[2][FUTEX_CALLS];
 
-	for (int run = 0; run < 2; run++) {
-		struct kd_handle *h;
-
-		if (run)
-			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
-		h = core_open("futex");
-		kd__core_debug_set(NULL);
-		cr_assert(kd__core_ksc_flags(h, SYS_futex) & KD_KSC_DIRECT1);
-		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAIT_PRIVATE, 6, &rel, NULL, 0), -1);
-		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAKE_PRIVATE, 1, &rel, NULL, 0), 0);
-		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_CMP_REQUEUE_PRIVATE, 1,
-				     (void *)(uintptr_t)0x7fffffff, &futex_word, 5), 0);
-		cr_assert_eq(syscall(SYS_futex, &futex_word, FUTEX_WAIT_BITSET_PRIVATE, 6, &abs_ts, NULL,
-				     FUTEX_BITSET_MATCH_ANY), -1);
-		collect_if(h, types, 1, FUTEX_CALLS, recs[run], lens[run], on_our_futex);
-		kd_close(h);
-	}
-	same_records(recs[0], lens[0], recs[1], lens[1], FUTEX_CALLS);
+	in_place_as_scratch("futex", SYS_futex, futex_run, recs[0], lens[0], recs[1], lens[1],
+			    FUTEX_CALLS);
 	for (int i = 0; i < FUTEX_CALLS; i++) {
 		struct kd_rec_hdr h0;
 		uint16_t ul;
@@ -742,9 +759,7 @@ Test(core_direct, futex_utime_matches_the_scratch, .timeout = 120)
 		cr_assert_eq(ul, i == 0 || i == 3 ? sizeof(struct timespec) : 0, "call %d", i);
 		cr_assert_not(h0.flags & KD_RF_READ_FAULT, "call %d", i);
 	}
-	for (int r = 0; r < 2; r++)
-		for (int i = 0; i < FUTEX_CALLS; i++)
-			free(recs[r][i]);
+	free_records(recs[0], recs[1], FUTEX_CALLS);
 }
 
 enum { IOCTL_CALLS = 4, IOCTL_FD = 901 };
@@ -756,14 +771,25 @@ static bool on_our_ioctl(const struct kd_event *ev)
 	return kd_event_param(ev, 0, &v) == 0 && v.i == IOCTL_FD;
 }
 
-/* ioctl's data (schema 8) is written in place (the struct reservation), as
- * the scratch builds it: an answer, a value handed over, an unknown
- * command, an answer of a call that failed. */
-Test(core_direct, ioctl_data_matches_the_scratch, .timeout = 120)
+/* On IOCTL_FD (a pipe's read end with 3 bytes): an answer, a value handed
+ * over, an unknown command, an answer of a call that failed. */
+static void ioctl_run(struct kd_handle *h, uint8_t **recs, size_t *lens)
 {
 	static int n, one = 1;
 	static struct termios tio;
 	const int types[] = { core_type("ioctl") };
+
+	cr_assert_eq(ioctl(IOCTL_FD, FIONREAD, &n), 0);
+	cr_assert_eq(ioctl(IOCTL_FD, FIONBIO, &one), 0);
+	cr_assert_eq(ioctl(IOCTL_FD, 0x80047899, &n), -1);
+	cr_assert_eq(ioctl(IOCTL_FD, TCGETS, &tio), -1);
+	collect_if(h, types, 1, IOCTL_CALLS, recs, lens, on_our_ioctl);
+}
+
+/* ioctl's data (schema 8) is written in place (the struct reservation), as
+ * the scratch builds it. */
+Test(core_direct, ioctl_data_matches_the_scratch, .timeout = 120)
+{
 	uint8_t *recs[2][IOCTL_CALLS];
 	size_t lens[2][IOCTL_CALLS];
 	int p[2];
@@ -771,22 +797,8 @@ Test(core_direct, ioctl_data_matches_the_scratch, .timeout = 120)
 	cr_assert_eq(pipe(p), 0);
 	cr_assert_eq(dup3(p[0], IOCTL_FD, O_CLOEXEC), IOCTL_FD);
 	cr_assert_eq(write(p[1], "abc", 3), 3);
-	for (int run = 0; run < 2; run++) {
-		struct kd_handle *h;
-
-		if (run)
-			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
-		h = core_open("ioctl");
-		kd__core_debug_set(NULL);
-		cr_assert(kd__core_ksc_flags(h, SYS_ioctl) & KD_KSC_DIRECT1);
-		cr_assert_eq(ioctl(IOCTL_FD, FIONREAD, &n), 0);
-		cr_assert_eq(ioctl(IOCTL_FD, FIONBIO, &one), 0);
-		cr_assert_eq(ioctl(IOCTL_FD, 0x80047899, &n), -1);
-		cr_assert_eq(ioctl(IOCTL_FD, TCGETS, &tio), -1);
-		collect_if(h, types, 1, IOCTL_CALLS, recs[run], lens[run], on_our_ioctl);
-		kd_close(h);
-	}
-	same_records(recs[0], lens[0], recs[1], lens[1], IOCTL_CALLS);
+	in_place_as_scratch("ioctl", SYS_ioctl, ioctl_run, recs[0], lens[0], recs[1], lens[1],
+			    IOCTL_CALLS);
 	for (int i = 0; i < IOCTL_CALLS; i++) {
 		uint16_t dl;
 		int32_t val;
@@ -799,9 +811,7 @@ Test(core_direct, ioctl_data_matches_the_scratch, .timeout = 120)
 			cr_assert_eq(val, i ? 1 : 3, "call %d", i);
 		}
 	}
-	for (int r = 0; r < 2; r++)
-		for (int i = 0; i < IOCTL_CALLS; i++)
-			free(recs[r][i]);
+	free_records(recs[0], recs[1], IOCTL_CALLS);
 	close(IOCTL_FD);
 	close(p[0]);
 	close(p[1]);
