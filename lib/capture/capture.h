@@ -47,8 +47,8 @@ KD__HIDDEN int kd__cw_snapshot_block(struct kd__cw *w, const uint8_t *p, size_t 
  * last one written (NULL: none). fn returns 0 or an error (no block then). */
 typedef int (*kd__cw_stats_fn)(void *ctx, struct kd_stats *st);
 KD__HIDDEN void kd__cw_set_stats(struct kd__cw *w, kd__cw_stats_fn fn, void *ctx);
-/* The counters st as a STATS block now (after the pending records), unless
- * they equal the last ones written. */
+/* The counters st (NULL: the source's, as they are now) as a STATS block
+ * after the pending records, unless they equal the last ones written. */
 KD__HIDDEN int kd__cw_stats_block(struct kd__cw *w, const struct kd_stats *st);
 KD__HIDDEN bool kd__cw_has_boot(const struct kd__cw *w);
 /* Append one record (len >= the record header); may write a block or rotate. */

@@ -296,15 +296,10 @@ int kd__capture_close(struct kd_handle *h)
 
 	if (!c)
 		return 0;
-	/* the final counts (the engine is still open) */
-	if (!c->failed) {
-		struct kd_stats st;
-
-		memset(&st, 0, sizeof(st));
-		st.sz = sizeof(st);
-		if (kd_stats(h, &st) == 0)
-			kd__cw_stats_block(c->w, &st);
-	}
+	/* the final counts, from the source set at open (the engine is still
+	 * open); a failure is the writer's sticky error, said below */
+	if (!c->failed)
+		kd__cw_stats_block(c->w, NULL);
 	err = kd__cw_close(c->w, msg, sizeof(msg));
 	if (err && !c->failed) {
 		kd__log(h, KD_LOG_ERROR, "opts.capture: %s", msg);

@@ -451,7 +451,9 @@ int kd__cw_stats_block(struct kd__cw *w, const struct kd_stats *st)
 
 	/* a rotation due now waits for the next record: counters close a
 	 * file, they never open one without events */
-	return err ? err : write_stats(w, st);
+	if (err)
+		return err;
+	return st ? write_stats(w, st) : write_source_stats(w);
 }
 
 void kd__cw_set_snapshot(struct kd__cw *w, kd__cw_snap_fn fn, void *ctx)
