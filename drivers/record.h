@@ -48,8 +48,10 @@
  *   7  fcntl gains lock (the struct flock of a lock command, KD_LEN_LOCK)
  *   8  select and pselect6 gain ready (KD_CAP_FDSETS: the fd sets as the
  *      call left them); ioctl gains data (KD_CAP_IOCTL: what arg points to
- *      for the tty and fd commands it knows) */
-#define KD_SCHEMA_VERSION 8
+ *      for the tty and fd commands it knows)
+ *   9  sendmmsg and recvmmsg gain msgs (KD_CAP_MMSGS: every message the
+ *      call moved, up to KD_MMSG_MAX, with its length, address and data) */
+#define KD_SCHEMA_VERSION 9
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
@@ -170,6 +172,19 @@ struct kd_rec_hdr {
 	X(0x80045430, 4, 1) /* TIOCGPTN */                                        \
 	X(0x40045431, 4, 0) /* TIOCSPTLCK */
 #define KD_IOCTL_MAX     36u
+/* Not a syscall argument: the messages sendmmsg or recvmmsg moved (ret of
+ * them, up to KD_MMSG_MAX, then KD_RF_TRUNCATED), from the struct mmsghdr
+ * array argument aux names (KD_LEN_ARG(i)), read at exit when ret >= 1.
+ * Wire: u32 messages that follow, u32 zero, then per message u32 msg_len
+ * (the bytes the kernel says it moved), u16 address bytes, u16 data bytes,
+ * the msg_name bytes (msg_namelen as the call left it, up to
+ * KD_SOCKADDR_MAX), then the data gathered from its msg_iov up to msg_len
+ * and snaplen (the first KD_IOV_MAX entries). Unaligned, little endian. A
+ * message whose mmsghdr faults ends the list (KD_RF_READ_FAULT). */
+#define KD_CAP_MMSGS     14
+#define KD_MMSG_MAX      8u
+#define KD_MMSGS_HDR     8u
+#define KD_MMSG_HDR      8u
 
 /* aux: where a buffer's length comes from */
 #define KD_LEN_NONE      0x00
@@ -289,8 +304,9 @@ struct kd_kparam {
 #define KD_KSC_AT_ENTRY (1u << 1) /* never returns (exit, exit_group): emit at entry */
 #define KD_KSC_ENTRY_ARGS (1u << 2) /* some params must be read at entry (execve argv) */
 
-/* Six arguments and one synthetic param (sendto's tuple). */
-#define KD_KSC_MAX_PARAMS 7u
+/* Params a syscall's record may have: its arguments and synthetic ones
+ * (sendmmsg: four arguments, addr, data, tuple and msgs). */
+#define KD_KSC_MAX_PARAMS 8u
 
 struct kd_ksc {
 	__u16 id;      /* event id; 0 = not in schema */

@@ -67,6 +67,28 @@ static void records(struct kd_rb *b, unsigned first, unsigned n)
 	}
 }
 
+/* One record per walker-backed kind (their own framing inside the param):
+ * select's ready, recvmmsg's msgs. */
+static void walkers(struct kd_rb *b)
+{
+	uint8_t sets[8 + 16] = { 70, 0, 0, 0, 0x1, [8] = 0x09, [16] = 0x02 };
+	uint8_t mm[8 + 8 + 16 + 3 + 8 + 2] = { 2, [8] = 3, [12] = 16, [14] = 3,
+					      [16] = 2, 0, 0x1f, 0x90, 127, 0, 0, 1,
+					      [32] = 'a', '\n', 'b', 0x2c, 1, 0, 0, 0, 0, 2, 0, 1, 'z' };
+
+	kd_rb_reset(b);
+	kd_rb_event(b, "select", 2, (struct kd_rb_arg[]){ KD_RB_V("n", 70), KD_RB_V("inp", 4096),
+		    KD_RB_V("outp", 0), KD_RB_V("exp", 0), KD_RB_B("tvp", "", 0),
+		    KD_RB_B("ready", sets, sizeof(sets)), { NULL } });
+	save("decode", "kind-fdsets", b->data, b->len);
+	kd_rb_reset(b);
+	kd_rb_event(b, "recvmmsg", 2, (struct kd_rb_arg[]){ KD_RB_V("fd", 3), KD_RB_V("mmsg", 4096),
+		    KD_RB_V("vlen", 8), KD_RB_V("flags", 0), KD_RB_B("timeout", "", 0),
+		    KD_RB_B("addr", mm + 16, 16), KD_RB_B("data", "a\nb", 3),
+		    KD_RB_B("msgs", mm, sizeof(mm)), { NULL } });
+	save("decode", "kind-mmsgs", b->data, b->len);
+}
+
 static void capture(const char *name, const struct kd_rb *b, const struct kd_dump_opts *o)
 {
 	KD_OPTS(kd_open_opts, ho, .engine = KD_ENGINE_BUFFER, .records = b->data,
@@ -153,6 +175,7 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "one-%u", i);
 		save("decode", name, b.data, b.len);
 	}
+	walkers(&b);
 	kd_rb_reset(&b);
 	records(&b, 0, 14);
 	save("decode", "mixed", b.data, b.len);

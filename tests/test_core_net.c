@@ -395,64 +395,168 @@ Test(core_net, msg_calls_and_send_tuple)
 	kd_close(h);
 }
 
-/* sendmmsg and recvmmsg (schema 5): the first message's address and data,
+/* A non-blocking UDP server socket *s bound on loopback (its address in
+ * *srv) and an unbound client *c. */
+static void udp_pair(struct sockaddr_in *srv, int *s, int *c)
+{
+	socklen_t slen = sizeof(*srv);
+
+	*srv = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	*s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	*c = socket(AF_INET, SOCK_DGRAM, 0);
+	cr_assert(*s >= 0 && *c >= 0);
+	cr_assert_eq(bind(*s, (struct sockaddr *)srv, sizeof(*srv)), 0);
+	cr_assert_eq(getsockname(*s, (struct sockaddr *)srv, &slen), 0);
+}
+
+/* Message k of ev's msgs: its msg_len, address and data. */
+static uint32_t mmsg_at(const struct kd_event *ev, unsigned k, struct kd_value *addr,
+			struct kd_value *data)
+{
+	struct kd_value v = core_param(ev, "msgs");
+	uint32_t len = 0;
+
+	cr_assert_eq(kd_value_mmsg(&v, k, &len, addr, data), 1, "%s: message %u", kd_event_name(ev), k);
+	return len;
+}
+
+static unsigned mmsg_count(const struct kd_event *ev)
+{
+	struct kd_value v = core_param(ev, "msgs");
+	unsigned k = 0;
+
+	if (!(v.flags & KD_VAL_BYTES))
+		return 0;
+	while (kd_value_mmsg(&v, k, NULL, NULL, NULL) == 1)
+		k++;
+	cr_assert_eq(kd_value_mmsg(&v, k, NULL, NULL, NULL), 0);
+	return k;
+}
+
+#define mmsg_eq_data(d, want, n)                                                                  \
+	do {                                                                                      \
+		cr_assert_eq((d).len, (size_t)(n), "data: %zu bytes, expected %zu", (d).len,      \
+			     (size_t)(n));                                                        \
+		cr_assert((n) == 0 || memcmp((d).ptr, (want), (n)) == 0, "data differs");         \
+	} while (0)
+
+/* sendmmsg and recvmmsg: addr and data (schema 5) are the first message's,
  * its data up to its own msg_len (the call returns a count of messages);
- * nothing when no message moved. */
-Test(core_net, mmsg_first_message)
+ * msgs (schema 9) holds every message the call moved, each with its
+ * msg_len, address and data (gathered over its iovecs, up to msg_len and
+ * snaplen), at most 8, then cut; nothing when no message moved. */
+Test(core_net, mmsg_messages)
 {
 	struct kd_handle *h = core_open("sendmmsg,recvmmsg");
-	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	struct sockaddr_in from[2];
-	socklen_t slen = sizeof(srv);
-	char b[2][16] = { { 0 } }; /* valgrind: sendmmsg below reads both */
-	struct iovec out[3] = { { "dns", 3 }, { "-query", 6 }, { "second", 6 } };
-	struct iovec in[2] = { { b[0], 16 }, { b[1], 16 } };
-	struct mmsghdr mm[2];
+	struct sockaddr_in srv, from[10];
+	static char big[200], rb[10][256];
+	struct iovec out[4] = { { "dns", 3 }, { "-query", 6 }, { "second", 6 }, { big, sizeof(big) } };
+	struct iovec in[10], one = { "x", 1 }, bad = { (void *)8, 4 };
+	struct mmsghdr mm[10];
+	struct kd_value a, d;
 	const struct kd_event *ev;
 	int s, c;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	c = socket(AF_INET, SOCK_DGRAM, 0);
-	cr_assert(s >= 0 && c >= 0);
-	cr_assert_eq(bind(s, (struct sockaddr *)&srv, sizeof(srv)), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&srv, &slen), 0);
+	memset(big, 'b', sizeof(big));
+	udp_pair(&srv, &s, &c);
 
+	/* two iovecs, one, none (an empty datagram), one longer than snaplen */
 	memset(mm, 0, sizeof(mm));
 	mm[0].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv), .msg_iov = out,
 					 .msg_iovlen = 2 };
 	mm[1].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv), .msg_iov = out + 2,
 					 .msg_iovlen = 1 };
-	cr_assert_eq(sendmmsg(c, mm, 2, 0), 2);
+	mm[2].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv) };
+	mm[3].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv), .msg_iov = out + 3,
+					 .msg_iovlen = 1 };
+	cr_assert_eq(sendmmsg(c, mm, 4, 0), 4);
 	cr_assert_eq(mm[0].msg_len, 9);
-	ev = core_expect(h, "sendmmsg", 2);
+	ev = core_expect(h, "sendmmsg", 4);
 	core_eq_i(ev, "fd", c);
 	core_eq_ptr(ev, "mmsg", mm);
-	core_eq_u(ev, "vlen", 2);
+	core_eq_u(ev, "vlen", 4);
 	core_eq_bytes(ev, "addr", &srv, sizeof(srv));
 	core_eq_bytes(ev, "data", "dns-query", 9);
 	cr_assert_eq(tuple_of(ev).sport, port_of(c), "the port the first send bound");
+	cr_assert_eq(mmsg_count(ev), 4);
+	cr_assert_eq(mmsg_at(ev, 0, &a, &d), 9);
+	cr_assert_eq(a.len, sizeof(srv));
+	cr_assert_eq(memcmp(a.ptr, &srv, sizeof(srv)), 0);
+	mmsg_eq_data(d, "dns-query", 9);
+	cr_assert_not(d.flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(mmsg_at(ev, 1, &a, &d), 6);
+	mmsg_eq_data(d, "second", 6);
+	cr_assert_eq(mmsg_at(ev, 2, &a, &d), 0);
+	cr_assert_eq(a.len, sizeof(srv));
+	mmsg_eq_data(d, "", 0);
+	cr_assert_eq(mmsg_at(ev, 3, &a, &d), sizeof(big));
+	mmsg_eq_data(d, big, 80); /* the default snaplen */
+	cr_assert(d.flags & KD_VAL_TRUNCATED, "a message cut at snaplen says so");
+	cr_assert_not(core_param(ev, "msgs").flags & KD_VAL_TRUNCATED, "all four are there");
 
+	/* received: each message's sender and data, the empty one included */
 	memset(mm, 0, sizeof(mm));
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 10; i++) {
+		in[i] = (struct iovec){ rb[i], sizeof(rb[i]) };
 		mm[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof(from[i]),
 						 .msg_iov = &in[i], .msg_iovlen = 1 };
-	cr_assert_eq(recvmmsg(s, mm, 2, 0, NULL), 2);
-	ev = core_expect(h, "recvmmsg", 2);
+	}
+	cr_assert_eq(recvmmsg(s, mm, 3, 0, NULL), 3);
+	ev = core_expect(h, "recvmmsg", 3);
 	core_eq_i(ev, "fd", s);
 	core_eq_bytes(ev, "addr", &from[0], sizeof(from[0]));
-	cr_assert_eq(ntohs(from[0].sin_port), port_of(c));
 	core_eq_bytes(ev, "data", "dns-query", 9);
+	cr_assert_eq(mmsg_count(ev), 3);
+	for (unsigned k = 0; k < 3; k++) {
+		uint32_t want[3] = { 9, 6, 0 };
 
-	/* nothing waiting, a bad fd: no message moved, none shown */
+		cr_assert_eq(mmsg_at(ev, k, &a, &d), want[k]);
+		cr_assert_eq(a.len, sizeof(from[k]));
+		cr_assert_eq(memcmp(a.ptr, &from[k], sizeof(from[k])), 0);
+		cr_assert_eq(ntohs(from[k].sin_port), port_of(c));
+	}
+	mmsg_eq_data(d, "", 0);
+	cr_assert_eq(recvmmsg(s, mm, 1, 0, NULL), 1); /* the long one */
+	ev = core_expect(h, "recvmmsg", 1);
+	cr_assert_eq(mmsg_at(ev, 0, &a, &d), sizeof(big));
+	mmsg_eq_data(d, big, 80);
+
+	/* ten messages moved, eight kept: the list says it is cut */
+	for (int i = 0; i < 10; i++)
+		mm[i].msg_hdr = (struct msghdr){ .msg_name = &srv, .msg_namelen = sizeof(srv),
+						 .msg_iov = &one, .msg_iovlen = 1 };
+	cr_assert_eq(sendmmsg(c, mm, 10, 0), 10);
+	ev = core_expect(h, "sendmmsg", 10);
+	cr_assert_eq(mmsg_count(ev), 8);
+	cr_assert(core_param(ev, "msgs").flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(mmsg_at(ev, 7, &a, &d), 1);
+	mmsg_eq_data(d, "x", 1);
+
+	/* the second message faults: the call reports the first one only */
+	mm[1].msg_hdr.msg_iov = &bad;
+	cr_assert_eq(sendmmsg(c, mm, 2, 0), 1);
+	ev = core_expect(h, "sendmmsg", 1);
+	cr_assert_eq(mmsg_count(ev), 1);
+	cr_assert_not(core_param(ev, "msgs").flags & KD_VAL_TRUNCATED);
+
+	/* nothing waiting (recv is not selected: no event), a bad fd: no
+	 * message moved, none shown */
+	while (recv(s, rb[0], sizeof(rb[0]), 0) >= 0)
+		;
+	for (int i = 0; i < 2; i++)
+		mm[i].msg_hdr = (struct msghdr){ .msg_iov = &in[i], .msg_iovlen = 1 };
 	cr_assert_eq(recvmmsg(s, mm, 2, 0, NULL), -1);
 	ev = core_expect(h, "recvmmsg", -EAGAIN);
 	core_eq_null(ev, "addr");
 	core_eq_null(ev, "data");
+	core_eq_null(ev, "msgs");
 	cr_assert_eq(sendmmsg(CORE_BAD_FD, mm, 2, 0), -1);
 	ev = core_expect(h, "sendmmsg", -EBADF);
 	core_eq_null(ev, "addr");
 	core_eq_null(ev, "data");
 	core_eq_null(ev, "tuple");
+	core_eq_null(ev, "msgs");
+	cr_assert_eq(mmsg_count(ev), 0);
 	close(s);
 	close(c);
 	kd_close(h);

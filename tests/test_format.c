@@ -1,6 +1,8 @@
 /* tests/test_format.c: every param kind rendered as strace shows it, and the
  * snprintf contract of the formatters. Events are picked by param kind, so
  * the tests follow the schema rather than hard-coding rows. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
@@ -214,6 +216,82 @@ Test(format, structs, .init = setup, .fini = teardown)
 	mask = 0;
 	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "[]");
 	cr_assert_str_eq(bytes(KD_PK_RLIMIT, rl, 16, 0), "{cur=1024, max=RLIM_INFINITY}");
+}
+
+/* sendmmsg's and recvmmsg's msgs: each message with its length, address
+ * and data; kd_value_mmsg() refuses bytes that do not hold what they say. */
+Test(format, mmsgs, .init = setup, .fini = teardown)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53),
+				   .sin_addr.s_addr = htonl(0x0a000001) };
+	uint8_t s[8 + 8 + sizeof(sin) + 5 + 8 + 3] = { 2 };
+	size_t at = 8;
+	struct kd_value v, a, d;
+	uint32_t len = 0;
+
+	/* message 0: 5 bytes to 10.0.0.1:53, all kept; 1: 300 moved, 3 kept, no address */
+	memcpy(s + at, &(uint32_t){ 5 }, 4);
+	memcpy(s + at + 4, &(uint16_t){ sizeof(sin) }, 2);
+	memcpy(s + at + 6, &(uint16_t){ 5 }, 2);
+	memcpy(s + at + 8, &sin, sizeof(sin));
+	memcpy(s + at + 8 + sizeof(sin), "q\0\1ab", 5);
+	at += 8 + sizeof(sin) + 5;
+	memcpy(s + at, &(uint32_t){ 300 }, 4);
+	memcpy(s + at + 6, &(uint16_t){ 3 }, 2);
+	memcpy(s + at + 8, "xyz", 3);
+	cr_assert_str_eq(bytes(KD_PK_MMSGS, s, sizeof(s), 0),
+			 "[{len=5, addr=10.0.0.1:53, data=\"q\\x00\\x01ab\"}, {len=300, addr=NULL, data=\"xyz\"...}]");
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_mmsg(&v, 0, &len, &a, &d), 1);
+	cr_assert_eq(len, 5);
+	cr_assert_eq(a.kind, KD_PK_SOCKADDR);
+	cr_assert_eq(a.len, sizeof(sin));
+	cr_assert_eq(memcmp(a.ptr, &sin, sizeof(sin)), 0);
+	cr_assert_eq(d.kind, KD_PK_IOVEC);
+	cr_assert_eq(d.len, 5);
+	cr_assert_not(d.flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(kd_value_mmsg(&v, 1, &len, &a, &d), 1);
+	cr_assert_eq(len, 300);
+	cr_assert(a.flags & KD_VAL_NULL);
+	cr_assert(d.flags & KD_VAL_TRUNCATED);
+	cr_assert_eq(kd_value_mmsg(&v, 1, NULL, NULL, NULL), 1, "any out may be NULL");
+	cr_assert_eq(kd_value_mmsg(&v, 2, &len, &a, &d), 0, "past the last one");
+	cr_assert_eq(kd_value_mmsg(NULL, 0, NULL, NULL, NULL), -EINVAL);
+	/* 9 moved, 2 kept (the record says it was cut) */
+	build(KD_PK_MMSGS, (struct kd_rb_arg)KD_RB_B("", s, sizeof(s)), KD_RF_TRUNCATED, 9);
+	cr_assert(strstr(fmt_now(), "}, ...]"), "%s", fmt_now());
+	/* malformed: a count past the messages, more data than msg_len, an
+	 * address over 128 bytes, a byte left over, a short header, no
+	 * messages: the bytes in hex, and KD_EBADPARAMS */
+	s[0] = 3;
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, sizeof(s), 0)[0], '<');
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_mmsg(&v, 0, NULL, NULL, NULL), KD_EBADPARAMS, "message 0 is fine, the value is not");
+	s[0] = 2;
+	s[8] = 4; /* msg_len 4 < 5 bytes of data */
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, sizeof(s), 0)[0], '<');
+	s[8] = 5;
+	s[8 + 5] = 1; /* address of 256 + 16 bytes */
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, sizeof(s), 0)[0], '<');
+	s[8 + 5] = 0;
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, sizeof(s) - 1, 0)[0], '<');
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, 7, 0)[0], '<');
+	s[0] = 0;
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, 8, 0)[0], '<');
+	s[0] = 9;
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, sizeof(s), 0)[0], '<');
+	s[0] = 2;
+	s[4] = 1; /* the reserved word */
+	cr_assert_eq(bytes(KD_PK_MMSGS, s, sizeof(s), 0)[0], '<');
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_mmsg(&v, 0, NULL, NULL, NULL), KD_EBADPARAMS);
+	/* none: NULL; another kind: KD_EBADKIND */
+	cr_assert_str_eq(bytes(KD_PK_MMSGS, NULL, 0, 0), "NULL");
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_mmsg(&v, 0, NULL, NULL, NULL), KD_EBADKIND);
+	bytes(KD_PK_TIMESPEC, s, 16, 0);
+	cr_assert_eq(kd_event_param(&ev, pidx, &v), 0);
+	cr_assert_eq(kd_value_mmsg(&v, 0, NULL, NULL, NULL), KD_EBADKIND);
 }
 
 /* select's ready: the sets with a ready fd; kd_value_fdset_next() walks

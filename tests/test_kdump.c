@@ -309,7 +309,7 @@ Test(kdump, json_structs)
 	static const char *const need[] = {"connect", "pipe2", "execve", "nanosleep", "kill", "poll",
 					   "ioctl", "rt_sigaction", "waitid", "newfstatat", "statx",
 					   "epoll_ctl", "epoll_wait", "setsockopt", "openat2", "getdents64",
-					   "select"};
+					   "select", "recvmmsg"};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (kd_event_type_by_name(need[i]) < 0)
 			cr_skip_test("%s not in the schema yet", need[i]);
@@ -555,6 +555,27 @@ Test(kdump, json_structs)
 	rec_bytes(&rb, "", 0);
 	rec_bytes(&rb, sets, sizeof(sets));
 	rec_end(&rb);
+	/* recvmmsg's msgs (schema 9): from 127.0.0.1:80, then one without an
+	 * address whose 300 bytes were cut to 2 */
+	uint8_t mm[8 + 8 + 16 + 3 + 8 + 2] = {2};
+	memcpy(mm + 8, &(uint32_t){3}, 4);
+	memcpy(mm + 12, &(uint16_t){16}, 2);
+	memcpy(mm + 14, &(uint16_t){3}, 2);
+	memcpy(mm + 16, in4, 16);
+	memcpy(mm + 32, "a\nb", 3);
+	memcpy(mm + 35, &(uint32_t){300}, 4);
+	memcpy(mm + 41, &(uint16_t){2}, 2);
+	memcpy(mm + 43, "\x01z", 2);
+	rec_begin(&rb, "recvmmsg", 2, 0);
+	rec_val(&rb, 3);
+	rec_val(&rb, 4096);
+	rec_val(&rb, 8);
+	rec_val(&rb, 0);
+	rec_bytes(&rb, "", 0);
+	rec_bytes(&rb, in4, 16);
+	rec_bytes(&rb, "a\nb", 3);
+	rec_bytes(&rb, mm, sizeof(mm));
+	rec_end(&rb);
 	rec_save(&rb, path);
 
 	static const char *const want[] = {
@@ -613,6 +634,10 @@ Test(kdump, json_structs)
 		"\"whence\":\"SEEK_SET\",\"start\":0,\"len\":4,\"pid\":42}}}",
 		"\"args\":{\"n\":70,\"inp\":4096,\"outp\":0,\"exp\":8192,\"tvp\":null,"
 		"\"ready\":{\"in\":[0,3,65],\"ex\":[5]}}}",
+		"\"args\":{\"fd\":3,\"mmsg\":4096,\"vlen\":8,\"flags\":\"0\",\"timeout\":null,"
+		"\"addr\":{\"family\":\"AF_INET\",\"addr\":\"127.0.0.1\",\"port\":80},\"data\":\"a\\\\x0ab\","
+		"\"msgs\":[{\"len\":3,\"addr\":{\"family\":\"AF_INET\",\"addr\":\"127.0.0.1\",\"port\":80},"
+		"\"data\":\"a\\\\x0ab\"},{\"len\":300,\"addr\":null,\"data\":\"\\\\x01z\"}]}}",
 	};
 	const char *args[] = {"--json", NULL};
 	struct run r = run_kdump(args, path, -1);

@@ -316,7 +316,7 @@ ParameterizedTest(int *idp, schema, row)
 					  cap == KD_CAP_SOCKTUPLE || cap == KD_CAP_WSTATUS ||
 					  cap == KD_CAP_POLLFD || cap == KD_CAP_EPOLLEV ||
 					  cap == KD_CAP_FDSETS || cap == KD_CAP_IOCTL ||
-					  (cap == KD_CAP_FIXED && size > 0),
+					  cap == KD_CAP_MMSGS || (cap == KD_CAP_FIXED && size > 0),
 				  "%s.%s: cap %d", e->name, p->name, cap);
 			break;
 		default:
@@ -363,6 +363,16 @@ ParameterizedTest(int *idp, schema, row)
 			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
 				     p->name);
 		}
+		/* sendmmsg's and recvmmsg's msgs: through the mmsghdr array (ARG(i)),
+		 * the second argument, after vlen */
+		if (cap == KD_CAP_MMSGS) {
+			cr_expect(sc && src == KD_LEN_ARG(0) && ai == 1 && e->nparams > 3 &&
+					  e->params[0].kind == KD_PK_FD && e->params[1].kind == KD_PK_PTR &&
+					  strcmp(e->params[2].name, "vlen") == 0,
+				  "%s.%s: fd, the mmsghdr array, vlen", e->name, p->name);
+			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
+				     p->name);
+		}
 		/* ioctl's data: through arg (ARG(i)), sized by the cmd before it */
 		if (cap == KD_CAP_IOCTL) {
 			cr_expect(sc && src == KD_LEN_ARG(0) && ai > 0 && ai < i &&
@@ -385,8 +395,10 @@ ParameterizedTest(int *idp, schema, row)
 					  e->name, p->name);
 			else if (src == KD_LEN_RET)
 				cr_expect_eq(e->result, KD_PK_FD, "%s.%s: fd result", e->name, p->name);
-			cr_expect_eq(i, e->nparams - 1u, "%s.%s: synthetic params come last", e->name,
-				     p->name);
+			/* sendmmsg's msgs (schema 9) came after its tuple (schema 5) */
+			cr_expect(i == e->nparams - 1u ||
+					  (i == e->nparams - 2u && e->params[i + 1].kind == KD_PK_MMSGS),
+				  "%s.%s: synthetic params come last", e->name, p->name);
 		}
 		/* a synthetic struct, through a pointer argument before it */
 		if (KD_LEN_IS_PTR(src)) {
@@ -421,7 +433,7 @@ ParameterizedTest(int *idp, schema, row)
 		if (cap != KD_CAP_BUF && cap != KD_CAP_SOCKADDR && cap != KD_CAP_IOVEC &&
 		    cap != KD_CAP_SOCKTUPLE && cap != KD_CAP_UVAL64 && cap != KD_CAP_WSTATUS &&
 		    cap != KD_CAP_POLLFD && cap != KD_CAP_EPOLLEV && cap != KD_CAP_FDSETS &&
-		    cap != KD_CAP_IOCTL &&
+		    cap != KD_CAP_IOCTL && cap != KD_CAP_MMSGS &&
 		    !KD_LEN_IS_PTR(src) && src != KD_LEN_OUT && src != KD_LEN_OUT_EINTR &&
 		    src != KD_LEN_FUTEX(0))
 			cr_expect_eq(p->len, KD_LEN_NONE, "%s.%s: len on a %s", e->name, p->name,

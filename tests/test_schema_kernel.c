@@ -90,7 +90,7 @@ static int read_fields(const char *path, char names[][64], int max)
 }
 
 /* Params that are syscall arguments: a row's synthetic params (kinds
- * SOCKTUPLE, PFLAGS, WSTATUS, POLLFDS, EPOLLEVENTS, FDSETS, IOCTLDATA, and those read through a
+ * SOCKTUPLE, PFLAGS, WSTATUS, POLLFDS, EPOLLEVENTS, FDSETS, IOCTLDATA, MMSGS, and those read through a
  * msghdr or another pointer argument: what the driver
  * reads at exit) come after them and have no tracefs field. */
 static bool synthetic(int id, unsigned i)
@@ -101,7 +101,7 @@ static bool synthetic(int id, unsigned i)
 
 	return kind == KD_PK_SOCKTUPLE || kind == KD_PK_PFLAGS || kind == KD_PK_WSTATUS ||
 	       kind == KD_PK_POLLFDS || kind == KD_PK_EPOLLEVENTS || kind == KD_PK_FDSETS ||
-	       kind == KD_PK_IOCTLDATA || KD_LEN_IS_MSG(len) ||
+	       kind == KD_PK_IOCTLDATA || kind == KD_PK_MMSGS || KD_LEN_IS_MSG(len) ||
 	       KD_LEN_IS_PTR(len);
 }
 

@@ -147,7 +147,7 @@ static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64
 					  __u64 count, __s64 moved, __u32 room)
 {
 	__u64 total = moved > 0 ? (__u64)moved : 0;
-	struct kd_iov iov;
+	struct kd_iov *iov = (struct kd_iov *)s->iov;
 	__u64 got = 0;
 	int j;
 
@@ -166,15 +166,15 @@ static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64
 
 		if ((__u64)j >= count || got >= total)
 			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(ptr + j * sizeof(iov)))) {
+		if (bpf_probe_read_user(iov, sizeof(*iov), (void *)(ptr + j * sizeof(*iov)))) {
 			s->rflags |= KD_RF_READ_FAULT;
 			break;
 		}
-		chunk = iov.len < total - got ? iov.len : total - got;
+		chunk = iov->len < total - got ? iov->len : total - got;
 		if (!chunk)
 			continue;
 		if (bpf_probe_read_user(&s->buf[(off + got) & KD_BPF_REC_MASK],
-					chunk & KD_BPF_REC_MASK, (void *)iov.base)) {
+					chunk & KD_BPF_REC_MASK, (void *)iov->base)) {
 			s->rflags |= KD_RF_READ_FAULT;
 			break;
 		}
@@ -199,6 +199,10 @@ struct kd_msghdr {
 	__u32 pad2;
 	__u32 msg_len; /* mmsghdr only */
 };
+
+_Static_assert(sizeof(struct kd_msghdr) == 64, "an mmsghdr array's stride");
+_Static_assert(sizeof(struct kd_msghdr) == sizeof(((struct kd_scratch *)0)->mmsg), "scratch room");
+_Static_assert(sizeof(struct kd_iov) == sizeof(((struct kd_scratch *)0)->iov), "scratch room");
 
 #define KD_MSGHDR_HEAD 32 /* name .. iovlen */
 
@@ -602,6 +606,88 @@ static __always_inline __u32 kd_cap_fdsets(struct kd_scratch *s, __u32 off, __u8
 	return got;
 }
 
+/* One message of sendmmsg's or recvmmsg's msgs (KD_CAP_MMSGS,
+ * drivers/record.h) at off of this CPU's scratch: its header, msg_name and
+ * data, from the struct mmsghdr at ptr as the call left it. Returns the
+ * bytes written, 0 when no other message fits, < 0 when the mmsghdr
+ * faults. A global function, as kd_cap_param(): the verifier checks it
+ * once, not once per message and per way the iovec loop can end. */
+__attribute__((noinline)) int kd_cap_mmsg(__u64 ptr, __u64 off)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
+	struct kd_msghdr *m;
+	__u32 room, name, data;
+
+	if (!s)
+		return -1;
+	m = (struct kd_msghdr *)s->mmsg;
+	off &= KD_BPF_REC_MASK;
+	room = KD_BPF_REC_MASK - off;
+	if (room < KD_MMSG_HDR) {
+		s->rflags |= KD_RF_TRUNCATED;
+		return 0;
+	}
+	if (bpf_probe_read_user(m, sizeof(*m), (void *)ptr)) {
+		s->rflags |= KD_RF_READ_FAULT;
+		return -1;
+	}
+	room -= KD_MMSG_HDR;
+	name = kd_cap_bytes(s, off + KD_MMSG_HDR, m->name, m->namelen, KD_SOCKADDR_MAX, room);
+	data = kd_cap_iovec(s, off + KD_MMSG_HDR + name, m->iov, m->iovlen, m->msg_len, room - name);
+	*(__u32 *)&s->buf[off] = m->msg_len;
+	*(__u16 *)&s->buf[(off + 4) & KD_BPF_REC_MASK] = (__u16)name;
+	*(__u16 *)&s->buf[(off + 6) & KD_BPF_REC_MASK] = (__u16)data;
+	return KD_MMSG_HDR + name + data;
+}
+
+/* Param i, the messages sendmmsg or recvmmsg moved (KD_CAP_MMSGS): as many
+ * as it returned, up to KD_MMSG_MAX, from the mmsghdr array argument aux
+ * names. Called by the scratch loop, not through kd_cap_param(): three
+ * frames deep (exit program, kd_cap_param, kd_cap_mmsg) the stack passes
+ * the 512 bytes 5.10 allows the whole chain. Returns the next offset. */
+__attribute__((noinline)) int kd_cap_mmsgs(__u64 i, __u64 off)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
+	__u32 j, got = 0, n = 0;
+	__u64 p, want;
+
+	if (!s || i >= KD_KSC_MAX_PARAMS)
+		return -1;
+	off &= KD_BPF_REC_MASK;
+	j = KD_LEN_IDX(s->k.p[i].aux);
+	if (s->ret >= 1 && j < 6 && s->args[j] && KD_BPF_REC_MASK - off >= KD_MMSGS_HDR) {
+		p = s->args[j];
+		want = (__u64)s->ret;
+		if (want > KD_MMSG_MAX) {
+			want = KD_MMSG_MAX;
+			s->rflags |= KD_RF_TRUNCATED;
+		}
+		got = KD_MMSGS_HDR;
+		for (__u32 k = 0; k < KD_MMSG_MAX; k++) {
+			int l;
+
+			if (k >= want)
+				break;
+			l = kd_cap_mmsg(p + k * sizeof(struct kd_msghdr), off + got);
+			if (l <= 0)
+				break;
+			got += (__u32)l & KD_BPF_REC_MASK;
+			n++;
+		}
+		if (n) {
+			*(__u32 *)&s->buf[off] = n;
+			*(__u32 *)&s->buf[(off + 4) & KD_BPF_REC_MASK] = 0;
+		} else {
+			got = 0;
+		}
+	}
+	got &= KD_BPF_REC_MASK;
+	*(__u16 *)&s->buf[KD_REC_HDR_SIZE + 2 * i] = got;
+	return off + got;
+}
+
 /*
  * Capture argument i of the record in this CPU's scratch at offset off
  * (past the header and plen[]). Returns the next offset, or < 0.
@@ -719,6 +805,7 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 	case KD_CAP_FDSETS:
 		len = kd_cap_fdsets(s, off, aux, room);
 		break;
+	/* KD_CAP_MMSGS: kd_cap_mmsgs(), called by the scratch loop */
 	case KD_CAP_IOCTL:
 		/* through arg (aux), sized by the cmd before it */
 		/* kd_arg(): 5.10's verifier loses a variable index's bounds */

@@ -51,6 +51,11 @@ struct kd_scratch {
 	__u32 mode;  /* KD_MODE_*: where string params come from */
 	struct kd_ksc k;
 	__u32 _pad1;
+	/* what the capture helpers read through (an iovec entry, an mmsghdr):
+	 * here, not on the stack, which old kernels cap at 512 bytes for the
+	 * exit program and the global functions it calls together */
+	__u64 iov[2];
+	__u64 mmsg[8];
 	__u8 buf[2 * KD_BPF_REC_LIMIT]; /* the record: header, plen[], bytes */
 };
 
@@ -587,7 +592,7 @@ static __always_inline struct kd_scratch *kd_build(struct kd_ksc *k, __u64 *a, l
 			off = (off & KD_BPF_REC_MASK) + 8;
 			continue;
 		}
-		off = kd_cap_param(i, off);
+		off = k->p[i].cap == KD_CAP_MMSGS ? kd_cap_mmsgs(i, off) : kd_cap_param(i, off);
 		if (off < 0)
 			return NULL;
 	}

@@ -441,6 +441,10 @@ enum kd_param_kind {
 			       * is: 4 bytes an int; 8 a struct winsize (u16 ws_row, ws_col,
 			       * ws_xpixel, ws_ypixel); 36 the kernel's struct termios (u32
 			       * c_iflag, c_oflag, c_cflag, c_lflag, u8 c_line, u8 c_cc[19]) */
+	KD_PK_MMSGS = 46,    /* not an argument: the messages sendmmsg or recvmmsg moved (msgs,
+			      * schema 9), as many as it returned up to 8 (then
+			      * KD_VAL_TRUNCATED), read at exit: walk them with
+			      * kd_value_mmsg(); none when the call moved none */
 	KD_PK__COUNT
 };
 
@@ -583,6 +587,16 @@ KD_API int kd_value_stat(const struct kd_value *v, struct kd_stat *st);
  * value with bytes), KD_EBADPARAMS (its bytes do not hold what their header says).
  */
 KD_API int kd_value_fdset_next(const struct kd_value *v, unsigned which, int fd);
+/**
+ * @brief **kd_value_mmsg()** message k (from 0) of a KD_PK_MMSGS value: *len its msg_len
+ * (the bytes the kernel moved), addr its msg_name (KD_PK_SOCKADDR, KD_VAL_NULL when it had
+ * none) and data what its msg_iov held (KD_PK_IOVEC, up to msg_len and snaplen;
+ * KD_VAL_TRUNCATED when cut); any of the three may be NULL. They point into v's bytes.
+ * 1 when message k is there, 0 past the last one kept. -EINVAL (v NULL), KD_EBADKIND (v is
+ * no KD_PK_MMSGS value with bytes), KD_EBADPARAMS (its bytes do not hold what they say).
+ */
+KD_API int kd_value_mmsg(const struct kd_value *v, unsigned k, uint32_t *len, struct kd_value *addr,
+			 struct kd_value *data);
 /** @brief **kd_event_param_by_name()** as kd_event_param(); KD_ENOPARAM for an unknown name. */
 KD_API int kd_event_param_by_name(const struct kd_event *ev, const char *name, struct kd_value *out);
 /**

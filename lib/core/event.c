@@ -98,7 +98,7 @@ static bool arg_val(const struct kd_event *ev, unsigned i, uint64_t *v)
  * flag), and then by comparing with the length the syscall had, when the
  * record tells it; otherwise by hitting the capture limit.
  */
-static bool was_cut(const struct kd_event *ev, const struct kd__param *sp, size_t n)
+static bool was_cut(const struct kd_event *ev, const struct kd__param *sp, const uint8_t *b, size_t n)
 {
 	int64_t res = ev->hdr->res;
 	uint64_t src, limit;
@@ -114,6 +114,15 @@ static bool was_cut(const struct kd_event *ev, const struct kd__param *sp, size_
 	/* ioctl's data: a struct of its command's size, never cut */
 	if (sp->kind == KD_PK_IOCTLDATA)
 		return false;
+	/* sendmmsg's and recvmmsg's messages: fewer kept than moved (a
+	 * message's own data says it was cut by its msg_len: kd_value_mmsg()) */
+	if (sp->kind == KD_PK_MMSGS) {
+		uint32_t kept = 0;
+
+		if (n >= sizeof(kept))
+			memcpy(&kept, b, sizeof(kept));
+		return res > 0 && (uint64_t)kept < (uint64_t)res;
+	}
 	/* select's sets: cut at KD_FDSET_MAX_FDS fds, whatever their bytes */
 	if (sp->kind == KD_PK_FDSETS)
 		return arg_val(ev, KD_LEN_IDX(sp->len), &src) && (uint32_t)src > KD_FDSET_MAX_FDS;
@@ -195,7 +204,7 @@ int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
 		out->len = n;
 		break;
 	}
-	if (was_cut(ev, sp, n))
+	if (was_cut(ev, sp, b, n))
 		out->flags |= KD_VAL_TRUNCATED;
 	return 0;
 }

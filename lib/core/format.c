@@ -787,6 +787,28 @@ static bool put_ioctldata(struct out *o, const struct kd_value *v)
 	return false;
 }
 
+/* sendmmsg's and recvmmsg's messages: [{len=5, addr=10.0.0.1:53,
+ * data="..."}, ...]; false when the bytes do not hold what they say. */
+static bool put_mmsgs(struct out *o, const struct kd_value *v)
+{
+	struct kd_value addr, data;
+	uint32_t len;
+	int k;
+
+	if (kd_value_mmsg(v, 0, NULL, NULL, NULL) < 0)
+		return false;
+	puts_(o, "[");
+	for (k = 0; kd_value_mmsg(v, (unsigned)k, &len, &addr, &data) == 1; k++) {
+		putf(o, "%s{len=%" PRIu32 ", addr=", k ? ", " : "", len);
+		put_bytes_kind(o, 0, &addr);
+		puts_(o, ", data=");
+		put_bytes_kind(o, 0, &data);
+		puts_(o, "}");
+	}
+	puts_(o, v->flags & KD_VAL_TRUNCATED ? ", ...]" : "]");
+	return true;
+}
+
 /* A param another one qualifies (setsockopt's optname, fcntl's arg): with
  * the set that one picks; an optname by its name only. */
 static void put_qualified(struct out *o, const struct kd_event *ev, unsigned i, const struct kd_value *v)
@@ -830,6 +852,8 @@ int kd_event_param_format(const struct kd_event *ev, unsigned i, char *buf, size
 	else if (v.kind == KD_PK_FDSETS && (v.flags & KD_VAL_BYTES) && put_fdsets(&o, &v))
 		;
 	else if (v.kind == KD_PK_IOCTLDATA && (v.flags & KD_VAL_BYTES) && put_ioctldata(&o, &v))
+		;
+	else if (v.kind == KD_PK_MMSGS && (v.flags & KD_VAL_BYTES) && put_mmsgs(&o, &v))
 		;
 	else if (v.flags & (KD_VAL_BYTES | KD_VAL_NULL))
 		put_bytes_kind(&o, ev->info->params[i].set, &v);

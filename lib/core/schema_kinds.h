@@ -81,7 +81,10 @@
 	  "the fd sets the call left (the ready fds), read at exit (not an argument)")          \
 	X(IOCTLDATA, "ioctldata", BYTES, IOCTL, 0, "void *",                                   \
 	  "what ioctl's arg points to for the commands kindling knows (termios, winsize, an "   \
-	  "int), read at exit (not an argument)")
+	  "int), read at exit (not an argument)")                                             \
+	X(MMSGS, "mmsgs", BYTES, MMSGS, 0, "struct mmsghdr *",                                 \
+	  "the messages the call moved, each with its length, address and data, read at "      \
+	  "exit (not an argument)")
 
 /* X(CAT, name), in enum kd_category order. */
 #define KD__CATEGORIES(X)                                                                     \

@@ -384,6 +384,31 @@ static bool put_ioctldata(struct kdump_buf *b, const unsigned char *p, size_t n)
 	return false;
 }
 
+/* sendmmsg's and recvmmsg's messages: [{"len":5,"addr":{...},"data":"..."}],
+ * addr null when the message had none; false when the bytes do not hold
+ * what they say */
+static bool put_mmsgs(struct kdump_buf *b, const struct kd_value *v)
+{
+	struct kd_value addr, data;
+	uint32_t len;
+
+	if (kd_value_mmsg(v, 0, NULL, NULL, NULL) < 0)
+		return false;
+	kdump_buf_putc(b, '[');
+	for (unsigned k = 0; kd_value_mmsg(v, k, &len, &addr, &data) == 1; k++) {
+		kdump_buf_printf(b, "%s{\"len\":%" PRIu32 ",\"addr\":", k ? "," : "", len);
+		if (addr.flags & KD_VAL_NULL)
+			kdump_buf_lit(b, "null");
+		else
+			put_sockaddr(b, addr.ptr, addr.len);
+		kdump_buf_lit(b, ",\"data\":");
+		json_bytes(b, data.ptr, data.len, false);
+		kdump_buf_putc(b, '}');
+	}
+	kdump_buf_putc(b, ']');
+	return true;
+}
+
 /* {"handler":"SIG_IGN","flags":"SA_RESTART","mask":2}: SIG_DFL and SIG_IGN by
  * name, a function by its address; the mask as sigsets are. */
 static void put_sigaction(struct kdump_buf *b, const char *set, const unsigned char *p)
@@ -654,6 +679,8 @@ static void put_value(struct kdump_buf *b, const struct kd_event *ev, int type, 
 		return;
 	}
 	if (v.kind == KD_PK_FDSETS && put_fdsets(b, &v))
+		return;
+	if (v.kind == KD_PK_MMSGS && put_mmsgs(b, &v))
 		return;
 	if (v.kind == KD_PK_IOCTLDATA && put_ioctldata(b, v.ptr, v.len))
 		return;

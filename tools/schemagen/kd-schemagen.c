@@ -297,6 +297,9 @@ static void put_meaning(FILE *f, const struct gevent *e, const struct gparam *p)
 	else if (strcmp(p->kind, "EPOLLEVENTS") == 0)
 		fprintf(f, ", at `%s`, as many as the call returned, up to %u",
 			arg_name(e, KD_LEN_IDX(p->len)), KD_EPOLLEV_MAX);
+	else if (strcmp(p->kind, "MMSGS") == 0)
+		fprintf(f, ", from the array at `%s`, as many as the call returned, up to %u",
+			arg_name(e, KD_LEN_IDX(p->len)), KD_MMSG_MAX);
 	else if (strcmp(p->kind, "IOVEC") == 0)
 		put_len(f, e, p->len, "count");
 	else
