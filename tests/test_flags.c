@@ -44,6 +44,7 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>

@@ -357,8 +357,19 @@ Test(format, ioctldata, .init = setup, .fini = teardown)
 
 	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, &n, 4, 0), "[-7]");
 	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, ws, 8, 0), "{ws_row=24, ws_col=80, ws_xpixel=1, ws_ypixel=2}");
+	/* a terminal's defaults: the flag words by name (flags.def's termios sets) */
 	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, tio, 36, 0),
-			 "{c_iflag=0x500, c_oflag=0x5, c_cflag=0xbf, c_lflag=0x8a3b, c_line=0}");
+			 "{c_iflag=ICRNL|IXON, c_oflag=OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, "
+			 "c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN, c_line=0}");
+	/* raw mode at 115200 with an input rate (CIBAUD, left in hex), a delay
+	 * field, a bit no set names; all zero */
+	uint32_t raw[9] = { 0x80000000, 014000, 010002 | 060 | 0200 | 02000000, 0 };
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, raw, 36, 0),
+			 "{c_iflag=0x80000000, c_oflag=TAB3, c_cflag=B115200|CS8|CREAD|0x80000, c_lflag=0, "
+			 "c_line=0}");
+	memset(raw, 0, sizeof(raw));
+	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, raw, 36, 0),
+			 "{c_iflag=0, c_oflag=0, c_cflag=B0|CS5, c_lflag=0, c_line=0}");
 	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, ws, 6, 0), "<180050000100>");
 	cr_assert_str_eq(bytes(KD_PK_IOCTLDATA, NULL, 0, 0), "NULL");
 }

@@ -596,8 +596,9 @@ Test(kdump, json_structs)
 		"\"flags\":\"SA_RESTORER|SA_RESTART\",\"mask\":2},\"old_action\":null}}",
 		"\"args\":{\"which\":\"P_PID\",\"upid\":42,\"infop\":4096,\"options\":\"WEXITED\",\"ru\":0,"
 		"\"info\":{\"code\":\"CLD_KILLED\",\"pid\":42,\"uid\":1000,\"status\":\"SIGKILL\"}}}",
-		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096,\"data\":{\"c_iflag\":1280,\"c_oflag\":5,"
-		"\"c_cflag\":191,\"c_lflag\":35387,\"c_line\":0}}}",
+		"\"args\":{\"fd\":1,\"cmd\":\"TCGETS\",\"arg\":4096,\"data\":{\"c_iflag\":\"ICRNL|IXON\","
+		"\"c_oflag\":\"OPOST|ONLCR\",\"c_cflag\":\"B38400|CS8|CREAD\",\"c_lflag\":"
+		"\"ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN\",\"c_line\":0}}}",
 		"\"args\":{\"fd\":1,\"cmd\":\"0x1234abcd\",\"arg\":4096,\"data\":null},\"error\":\"ENOTTY\"}",
 		"\"args\":{\"fd\":1,\"cmd\":\"TIOCGWINSZ\",\"arg\":4096,\"data\":{\"ws_row\":24,\"ws_col\":80,"
 		"\"ws_xpixel\":0,\"ws_ypixel\":0}}}",

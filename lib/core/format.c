@@ -759,9 +759,15 @@ static bool put_fdsets(struct out *o, const struct kd_value *v)
 	return true;
 }
 
+/* The flag words of the kernel's struct termios, in order, and their sets. */
+static const struct {
+	const char *name, *set;
+} termios_words[4] = { { "c_iflag", "termios_iflag" }, { "c_oflag", "termios_oflag" },
+		       { "c_cflag", "termios_cflag" }, { "c_lflag", "termios_lflag" } };
+
 /* ioctl's data, by its length (KD_PK_IOCTLDATA): [1] for an int,
- * {ws_row=24, ...} for a struct winsize, the four flag words and the line
- * discipline of a struct termios; false for any other length. */
+ * {ws_row=24, ...} for a struct winsize, the four flag words (by name) and
+ * the line discipline of a struct termios; false for any other length. */
 static bool put_ioctldata(struct out *o, const struct kd_value *v)
 {
 	const uint8_t *s = v->ptr;
@@ -777,11 +783,13 @@ static bool put_ioctldata(struct out *o, const struct kd_value *v)
 		putf(o, ", ws_xpixel=%u, ws_ypixel=%u}", ws[2], ws[3]);
 		return true;
 	case 36:
-		/* putf holds 63 characters: two pieces */
-		putf(o, "{c_iflag=%#" PRIx32 ", c_oflag=%#" PRIx32, (uint32_t)le32(s),
-		     (uint32_t)le32(s + 4));
-		putf(o, ", c_cflag=%#" PRIx32 ", c_lflag=%#" PRIx32 ", c_line=%u}", (uint32_t)le32(s + 8),
-		     (uint32_t)le32(s + 12), s[16]);
+		for (unsigned k = 0; k < 4; k++) {
+			puts_(o, k ? ", " : "{");
+			puts_(o, termios_words[k].name);
+			puts_(o, "=");
+			put_set(o, (unsigned)kd__set_by_name(termios_words[k].set), (uint32_t)le32(s + 4 * k));
+		}
+		putf(o, ", c_line=%u}", s[16]);
 		return true;
 	}
 	return false;

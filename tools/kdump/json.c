@@ -360,9 +360,11 @@ static bool put_fdsets(struct kdump_buf *b, const struct kd_value *v)
 	return true;
 }
 
+static bool put_set(struct kdump_buf *b, const char *set, uint64_t v);
+
 /* ioctl's data by its length: 1 (an int), {"ws_row":24,...} (struct
- * winsize), {"c_iflag":...} (struct termios, its flag words as numbers);
- * false for any other length */
+ * winsize), {"c_iflag":"ICRNL|IXON",...} (struct termios, its flag words by
+ * name); false for any other length */
 static bool put_ioctldata(struct kdump_buf *b, const unsigned char *p, size_t n)
 {
 	switch (n) {
@@ -375,10 +377,16 @@ static bool put_ioctldata(struct kdump_buf *b, const unsigned char *p, size_t n)
 				 (unsigned)get_le(p + 4, 2), (unsigned)get_le(p + 6, 2));
 		return true;
 	case 36:
-		kdump_buf_printf(b, "{\"c_iflag\":%u,\"c_oflag\":%u,\"c_cflag\":%u,\"c_lflag\":%u,"
-				 "\"c_line\":%u}",
-				 (unsigned)get_le(p, 4), (unsigned)get_le(p + 4, 4),
-				 (unsigned)get_le(p + 8, 4), (unsigned)get_le(p + 12, 4), p[16]);
+		for (unsigned k = 0; k < 4; k++) {
+			static const char *const words[4] = { "iflag", "oflag", "cflag", "lflag" };
+			char set[16];
+
+			kdump_buf_printf(b, "%s\"c_%s\":", k ? "," : "{", words[k]);
+			snprintf(set, sizeof(set), "termios_%s", words[k]);
+			if (!put_set(b, set, (uint32_t)get_le(p + 4 * k, 4)))
+				kdump_buf_printf(b, "%u", (unsigned)get_le(p + 4 * k, 4));
+		}
+		kdump_buf_printf(b, ",\"c_line\":%u}", p[16]);
 		return true;
 	}
 	return false;
