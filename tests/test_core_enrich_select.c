@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "enrich_test.h"
@@ -53,6 +55,30 @@ Test(core_enrich_select, fd_reuse_unselected)
 	for (int i = 0; i < 100 && et_next(h, &ev) == 0; i++)
 		cr_assert_eq(kd_event_type(ev), kd_event_type_by_name("read"), "%s delivered",
 			     kd_event_name(ev));
+	et_close(h);
+}
+
+/* ioctl(TIOCGPTPEER) opens the other end of a pty master: with ioctl
+ * selected, the fd table knows the new fd (its /dev/pts path). */
+Test(core_enrich_select, pty_peer_from_ioctl)
+{
+	struct kd_handle *h = et_open("ioctl", 0);
+	const struct kd_event *ev;
+	struct termios tio;
+	int m, peer;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(m, 0);
+	cr_assert_eq(grantpt(m), 0);
+	cr_assert_eq(unlockpt(m), 0);
+	peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(peer, 0);
+	cr_assert_eq(tcgetattr(peer, &tio), 0);
+	ev = et_wait(h, kd_event_type_by_name("ioctl"), (uint32_t)getpid(), is_read_of, &peer);
+	expect_path(ev, ptsname(m));
+	cr_assert_eq(kd_fd_type(kd_event_fd(ev)), KD_FD_FILE);
+	close(peer);
+	close(m);
 	et_close(h);
 }
 

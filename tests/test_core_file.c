@@ -837,6 +837,10 @@ Test(core_file, ioctl_data)
 	memcpy(&lflag, (const uint8_t *)v.ptr + 12, sizeof(lflag));
 	cr_assert_eq(lflag, tio.c_lflag);
 	cr_assert_eq(((const uint8_t *)v.ptr)[17], tio.c_cc[0], "c_cc follows c_line");
+	/* shown with its flag words by name */
+	cr_assert_geq(kd_event_param_format(ev, 3, buf, sizeof(buf)), 0);
+	cr_assert(strstr(buf, "c_lflag=") && strstr(buf, "c_cflag=B"), "%s", buf);
+	cr_assert_eq(!!strstr(buf, "ICANON"), !!(tio.c_lflag & ICANON), "%s", buf);
 	/* TIOCSWINSZ hands one over, TIOCGWINSZ answers with it */
 	cr_assert_eq(ioctl(s, TIOCSWINSZ, &ws), 0);
 	core_eq_bytes(core_expect(h, "ioctl", 0), "data", &ws, sizeof(ws));

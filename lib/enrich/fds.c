@@ -14,6 +14,8 @@
 #define KD__SETFL_MASK (O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME)
 #define KD__FD_SPARE_MAX 64u
 
+#define KD__TIOCGPTPEER 0x5441 /* _IO('T', 0x41), x86-64 */
+
 static const struct kd_fd fd_zero;
 
 /* An fd entry, zeroed: a spare one if there is, else from malloc. */
@@ -491,6 +493,19 @@ void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 			kd__proc_read_fd(e, p, fdval(r));
 		} else {
 			new_fd(e, p, r, type == KD_EV_PIDFD_GETFD ? KD_FD_UNKNOWN : KD_FD_FILE, true);
+		}
+		break;
+	case KD_EV_IOCTL:
+		/* TIOCGPTPEER opens the other end of a pty master: a new fd, seen
+		 * only when ioctl is selected (not worth capturing every ioctl for) */
+		if (!kd__ev_int(ev, 1, &a) || (uint32_t)a != KD__TIOCGPTPEER)
+			break;
+		if (e->live && kd__enrich_may_lookup(e)) {
+			e->lookups++;
+			kd__proc_read_fd(e, p, fdval(r));
+		} else {
+			kd__ev_int(ev, 2, &b);
+			new_fd(e, p, r, KD_FD_FILE, b & O_CLOEXEC);
 		}
 		break;
 	case KD_EV_DUP:
