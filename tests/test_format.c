@@ -215,6 +215,13 @@ Test(format, structs, .init = setup, .fini = teardown)
 	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "[SIGINT SIGTERM]");
 	mask = 0;
 	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "[]");
+	/* more than half set: the ones left out */
+	mask = ~((1ull << 31) | (1ull << 32));
+	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "~[32 33]");
+	mask = ~0ull;
+	cr_assert_str_eq(bytes(KD_PK_SIGSET, &mask, 8, 0), "~[]");
+	mask = (1ull << 32) - 1; /* 32 of 64: not more than half */
+	cr_assert_eq(bytes(KD_PK_SIGSET, &mask, 8, 0)[0], '[');
 	cr_assert_str_eq(bytes(KD_PK_RLIMIT, rl, 16, 0), "{cur=1024, max=RLIM_INFINITY}");
 }
 

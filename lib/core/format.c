@@ -321,11 +321,18 @@ static void put_rlim(struct out *o, uint64_t v)
 		putf(o, "%" PRIu64, v);
 }
 
+/* [SIGINT SIGTERM]; a set of more than half the signals as the ones it
+ * leaves out, ~[32 33] (strace's way: a handler blocking all but glibc's
+ * own two reads at a glance) */
 static void put_sigset(struct out *o, uint64_t mask)
 {
 	bool first = true;
 	int b;
 
+	if (__builtin_popcountll(mask) > 32) {
+		put(o, "~", 1);
+		mask = ~mask;
+	}
 	put(o, "[", 1);
 	for (b = 0; b < 64; b++) {
 		if (!(mask & (1ull << b)))
