@@ -532,12 +532,15 @@ Test(core_net, mmsg_messages)
 	cr_assert_eq(mmsg_at(ev, 7, &a, &d), 1);
 	mmsg_eq_data(d, "x", 1);
 
-	/* the second message faults: the call reports the first one only */
-	mm[1].msg_hdr.msg_iov = &bad;
-	cr_assert_eq(sendmmsg(c, mm, 2, 0), 1);
-	ev = core_expect(h, "sendmmsg", 1);
-	cr_assert_eq(mmsg_count(ev), 1);
-	cr_assert_not(core_param(ev, "msgs").flags & KD_VAL_TRUNCATED);
+	/* the second message faults: the call reports the first one only
+	 * (memcheck reports the bad pointer itself: not under it) */
+	if (!core_under_valgrind()) {
+		mm[1].msg_hdr.msg_iov = &bad;
+		cr_assert_eq(sendmmsg(c, mm, 2, 0), 1);
+		ev = core_expect(h, "sendmmsg", 1);
+		cr_assert_eq(mmsg_count(ev), 1);
+		cr_assert_not(core_param(ev, "msgs").flags & KD_VAL_TRUNCATED);
+	}
 
 	/* nothing waiting (recv is not selected: no event), a bad fd: no
 	 * message moved, none shown */
