@@ -13,14 +13,14 @@ int kd_value_fdset_next(const struct kd_value *v, unsigned which, int fd)
 {
 	const uint8_t *p;
 	uint32_t fds, l, mask, at = KD_FDSETS_HDR;
+	int err;
 
 	if (!v || which > 2 || fd < -1)
 		return -EINVAL;
-	if (v->kind != KD_PK_FDSETS || !(v->flags & KD_VAL_BYTES) || !v->ptr)
-		return KD_EBADKIND;
+	err = kd__value_framed(v, KD_PK_FDSETS, KD_FDSETS_HDR);
+	if (err)
+		return err;
 	p = v->ptr;
-	if (v->len < KD_FDSETS_HDR)
-		return KD_EBADPARAMS;
 	memcpy(&fds, p, sizeof(fds));
 	mask = p[4];
 	l = KD_FDSET_BYTES(fds);

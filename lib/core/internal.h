@@ -72,6 +72,16 @@ static inline bool kd__param_bytes_null(const struct kd__param *sp, size_t n)
 /* Fill the kernel capture table (by syscall nr) for the selected ids. */
 KD__HIDDEN void kd__ksc_build(struct kd_ksc *tab, size_t n, const uint8_t *enabled);
 
+/* A value the public walkers read (kd_value_fdset_next(), kd_value_mmsg()):
+ * 0 when it is of kind with bytes and at least hdr of them; KD_EBADKIND
+ * (another kind, or no bytes), KD_EBADPARAMS (shorter than its header). */
+static inline int kd__value_framed(const struct kd_value *v, uint32_t kind, size_t hdr)
+{
+	if (v->kind != kind || !(v->flags & KD_VAL_BYTES) || !v->ptr)
+		return KD_EBADKIND;
+	return v->len < hdr ? KD_EBADPARAMS : 0;
+}
+
 /* Flag sets of schema/flags.def (lib/core/sets.c); kd__param.set indexes
  * them. Also: kd__kind_cap(), struct kd__flag, kd__set_entries(). */
 #include "schema.h"

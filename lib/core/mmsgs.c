@@ -32,14 +32,14 @@ int kd_value_mmsg(const struct kd_value *v, unsigned k, uint32_t *len, struct kd
 	const uint8_t *p;
 	uint32_t n, pad, mlen = 0;
 	size_t at = KD_MMSGS_HDR;
+	int err;
 
 	if (!v)
 		return -EINVAL;
-	if (v->kind != KD_PK_MMSGS || !(v->flags & KD_VAL_BYTES) || !v->ptr)
-		return KD_EBADKIND;
+	err = kd__value_framed(v, KD_PK_MMSGS, KD_MMSGS_HDR);
+	if (err)
+		return err;
 	p = v->ptr;
-	if (v->len < KD_MMSGS_HDR)
-		return KD_EBADPARAMS;
 	memcpy(&n, p, sizeof(n));
 	memcpy(&pad, p + 4, sizeof(pad));
 	if (n == 0 || n > KD_MMSG_MAX || pad)
