@@ -23,6 +23,18 @@
 
 TestSuite(core_direct, .timeout = 30);
 
+/* core_open(events) with the core debug knobs dbg set while it opens
+ * (NULL: none); the knobs are off again after. */
+static struct kd_handle *core_open_knobs(const char *events, const struct kd__core_debug *dbg)
+{
+	struct kd_handle *h;
+
+	kd__core_debug_set(dbg);
+	h = core_open(events);
+	kd__core_debug_set(NULL);
+	return h;
+}
+
 static struct kd_handle *open_snap(const char *events, uint32_t snaplen)
 {
 	struct kd_handle *h = NULL;
@@ -334,9 +346,7 @@ Test(core_direct, fast_lane_follows_the_selection, .timeout = 120)
 	expect_shapes(h, 0, 0, 0, 0);
 	kd_close(h);
 
-	kd__core_debug_set(&(struct kd__core_debug){ .no_fast = true });
-	h = core_open(ev);
-	kd__core_debug_set(NULL);
+	h = core_open_knobs(ev, &(struct kd__core_debug){ .no_fast = true });
 	expect_shapes(h, 0, 0, 0, 0);
 	kd_close(h);
 }
@@ -474,10 +484,7 @@ Test(core_direct, fast_lane_matches_the_general_path, .timeout = 120)
 	for (int run = 0; run < 2; run++) {
 		struct kd_handle *h;
 
-		if (run)
-			kd__core_debug_set(&(struct kd__core_debug){ .no_fast = true });
-		h = core_open(ev);
-		kd__core_debug_set(NULL);
+		h = core_open_knobs(ev, run ? &(struct kd__core_debug){ .no_fast = true } : NULL);
 		cr_assert_eq(kd__core_fast_shape(h, SYS_read), run ? 0 : KD_FAST_BUF3_RET);
 		cr_assert_eq(lane_workload(file, null, p[1], out), LANE_CALLS);
 		lane_collect(h, LANE_CALLS, recs[run], lens[run]);
@@ -578,10 +585,8 @@ Test(core_direct, stat_tails_match_the_scratch, .timeout = 120)
 	for (int run = 0; run < 2; run++) {
 		struct kd_handle *h;
 
-		if (run)
-			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
-		h = core_open("stat,lstat,newfstatat,statx");
-		kd__core_debug_set(NULL);
+		h = core_open_knobs("stat,lstat,newfstatat,statx",
+				    run ? &(struct kd__core_debug){ .no_direct = true } : NULL);
 		for (size_t i = 0; i < 4; i++) {
 			static const unsigned nrs[] = { SYS_stat, SYS_lstat, SYS_newfstatat, SYS_statx };
 			int f = kd__core_ksc_flags(h, nrs[i]);
@@ -620,10 +625,7 @@ static void in_place_as_scratch(const char *events, unsigned nr, path_run_fn run
 	for (int r = 0; r < 2; r++) {
 		struct kd_handle *h;
 
-		if (r)
-			kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
-		h = core_open(events);
-		kd__core_debug_set(NULL);
+		h = core_open_knobs(events, r ? &(struct kd__core_debug){ .no_direct = true } : NULL);
 		/* marked in both runs; the knob keeps the program off it */
 		cr_assert(kd__core_ksc_flags(h, nr) & KD_KSC_DIRECT1);
 		run(h, r ? recs1 : recs0, r ? lens1 : lens0);
