@@ -141,16 +141,25 @@ static __always_inline __u32 kd_cap_str(struct kd_scratch *s, __u32 off, __u64 p
 	return n & KD_BPF_REC_MASK;
 }
 
-/* Data of an iovec array, in order, up to what the syscall moved (ret, or
- * a message's msg_len). */
-static __always_inline __u32 kd_cap_iovec(struct kd_scratch *s, __u32 off, __u64 ptr,
-					  __u64 count, __s64 moved, __u32 room)
+/* Data of an iovec array (count entries at ptr), in order, up to what the
+ * syscall moved (ret, or a message's msg_len: moved), at off of this CPU's
+ * scratch. Returns the bytes written. A global function: its loop ends
+ * in as many ways as it has entries, so inlined, the verifier walked them
+ * again at every caller and for every state a caller reached it in. */
+__attribute__((noinline)) int kd_cap_iov(__u64 ptr, __u64 count, __s64 moved, __u64 off)
 {
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
 	__u64 total = moved > 0 ? (__u64)moved : 0;
-	struct kd_iov *iov = (struct kd_iov *)s->iov;
-	__u64 got = 0;
+	struct kd_iov *iov;
+	__u64 got = 0, room;
 	int j;
 
+	if (!s)
+		return 0;
+	iov = (struct kd_iov *)s->iov;
+	off &= KD_BPF_REC_MASK;
+	room = KD_BPF_REC_MASK - off;
 	if (total > kd_snaplen) {
 		total = kd_snaplen;
 		s->rflags |= KD_RF_TRUNCATED;
@@ -239,14 +248,14 @@ static __always_inline __u32 kd_cap_msg_name(struct kd_scratch *s, __u32 off, __
 }
 
 /* The data of the msghdr's msg_iov, up to what the call moved. */
-static __always_inline __u32 kd_cap_msg_iov(struct kd_scratch *s, __u32 off, __u8 aux, __u32 room)
+static __always_inline __u32 kd_cap_msg_iov(struct kd_scratch *s, __u32 off, __u8 aux)
 {
 	struct kd_msghdr m;
 	__s64 moved;
 
 	if (!kd_msghdr(s, aux, &m, &moved))
 		return 0;
-	return kd_cap_iovec(s, off, m.iov, m.iovlen, moved, room);
+	return kd_cap_iov(m.iov, m.iovlen, moved, off);
 }
 
 /* A NULL-terminated char *[] as consecutive NUL-terminated strings. */
@@ -606,18 +615,19 @@ static __always_inline __u32 kd_cap_fdsets(struct kd_scratch *s, __u32 off, __u8
 	return got;
 }
 
-/* One message of sendmmsg's or recvmmsg's msgs (KD_CAP_MMSGS,
- * drivers/record.h) at off of this CPU's scratch: its header, msg_name and
- * data, from the struct mmsghdr at ptr as the call left it. Returns the
+/* The head of one message of sendmmsg's or recvmmsg's msgs (KD_CAP_MMSGS,
+ * drivers/record.h) at off of this CPU's scratch: its msg_len and
+ * msg_name, from the struct mmsghdr at ptr as the call left it, which stays
+ * in the scratch's mmsg for the caller to gather its data. Returns the
  * bytes written, 0 when no other message fits, < 0 when the mmsghdr
  * faults. A global function, as kd_cap_param(): the verifier checks it
- * once, not once per message and per way the iovec loop can end. */
+ * once, not once per message. */
 __attribute__((noinline)) int kd_cap_mmsg(__u64 ptr, __u64 off)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
 	struct kd_msghdr *m;
-	__u32 room, name, data;
+	__u32 room, name;
 
 	if (!s)
 		return -1;
@@ -634,11 +644,10 @@ __attribute__((noinline)) int kd_cap_mmsg(__u64 ptr, __u64 off)
 	}
 	room -= KD_MMSG_HDR;
 	name = kd_cap_bytes(s, off + KD_MMSG_HDR, m->name, m->namelen, KD_SOCKADDR_MAX, room);
-	data = kd_cap_iovec(s, off + KD_MMSG_HDR + name, m->iov, m->iovlen, m->msg_len, room - name);
 	*(__u32 *)&s->buf[off] = m->msg_len;
 	*(__u16 *)&s->buf[(off + 4) & KD_BPF_REC_MASK] = (__u16)name;
-	*(__u16 *)&s->buf[(off + 6) & KD_BPF_REC_MASK] = (__u16)data;
-	return KD_MMSG_HDR + name + data;
+	*(__u16 *)&s->buf[(off + 6) & KD_BPF_REC_MASK] = 0;
+	return KD_MMSG_HDR + name;
 }
 
 /* Param i, the messages sendmmsg or recvmmsg moved (KD_CAP_MMSGS): as many
@@ -666,14 +675,21 @@ __attribute__((noinline)) int kd_cap_mmsgs(__u64 i, __u64 off)
 		}
 		got = KD_MMSGS_HDR;
 		for (__u32 k = 0; k < KD_MMSG_MAX; k++) {
-			int l;
+			int l, d;
 
 			if (k >= want)
 				break;
-			l = kd_cap_mmsg(p + k * sizeof(struct kd_msghdr), off + got);
+			struct kd_msghdr *m = (struct kd_msghdr *)s->mmsg;
+			__u32 at = (off + got) & KD_BPF_REC_MASK;
+
+			l = kd_cap_mmsg(p + k * sizeof(struct kd_msghdr), at);
 			if (l <= 0)
 				break;
-			got += (__u32)l & KD_BPF_REC_MASK;
+			/* its data, gathered here: one more frame under kd_cap_mmsg()
+			 * would pass 5.10's 512 bytes of stack for the chain */
+			d = kd_cap_iov(m->iov, m->iovlen, m->msg_len, at + l);
+			*(__u16 *)&s->buf[(at + 6) & KD_BPF_REC_MASK] = (__u16)d;
+			got += ((__u32)l + (__u32)d) & KD_BPF_REC_MASK;
 			n++;
 		}
 		if (n) {
@@ -758,9 +774,9 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 		break;
 	case KD_CAP_IOVEC:
 		if (KD_LEN_IS_MSG(aux))
-			len = kd_cap_msg_iov(s, off, aux, room);
+			len = kd_cap_msg_iov(s, off, aux);
 		else
-			len = kd_cap_iovec(s, off, a, kd_aux_len(s, aux), s->ret, room);
+			len = kd_cap_iov(a, kd_aux_len(s, aux), s->ret, off);
 		break;
 	case KD_CAP_SOCKTUPLE:
 		len = kd_cap_socktuple(s, off, kd_tuple_fd(s, aux), room);

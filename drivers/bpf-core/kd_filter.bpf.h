@@ -295,16 +295,32 @@ static __always_inline bool kd_flt_track(__u32 tgid, const void *t)
 	return kd_flt_task_at(tgid, t, KD_FLT_QUIET);
 }
 
+/* Does the path in this CPU's kd_flt_buf (slen bytes, at most
+ * KD_FLT_PATH_MAX) start with prefix j of the filter in force? Global: the
+ * verifier walks its word loop once, not once per prefix. */
+__attribute__((noinline)) int kd_flt_prefix_at(__u32 j, __u32 slen)
+{
+	struct kd_flt *f = kd_flt_get();
+	struct kd_flt_buf *b;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&kd_flt_buf, &zero);
+	if (!f || !b)
+		return 0;
+	/* the caller passes j < KD_FLT_PATHS; a mask is the bound the
+	 * verifier sees (a compare, clang checks on a copy of j) */
+	j &= KD_FLT_PATHS - 1;
+	return kd_str_prefix(b->s, slen, f->path[j], f->path_len[j]);
+}
+
 /* Does the path in this CPU's kd_flt_buf (slen bytes) start with one of
  * the prefixes in force? Global, like kd_flt_task. */
 __attribute__((noinline)) int kd_flt_path_match(__u32 slen)
 {
 	struct kd_flt *f = kd_flt_get();
-	struct kd_flt_buf *b;
-	__u32 zero = 0, j, n;
+	__u32 j, n;
 
-	b = bpf_map_lookup_elem(&kd_flt_buf, &zero);
-	if (!f || !b)
+	if (!f)
 		return 0;
 	if (slen > KD_FLT_PATH_MAX)
 		slen = KD_FLT_PATH_MAX;
@@ -312,7 +328,7 @@ __attribute__((noinline)) int kd_flt_path_match(__u32 slen)
 	for (j = 0; j < KD_FLT_PATHS; j++) {
 		if (j >= n)
 			break;
-		if (kd_str_prefix(b->s, slen, f->path[j], f->path_len[j]))
+		if (kd_flt_prefix_at(j, slen))
 			return 1;
 	}
 	return 0;

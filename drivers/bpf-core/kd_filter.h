@@ -10,7 +10,7 @@
 #define KD_FLT_PIDS     16u
 #define KD_FLT_COMMS    8u
 #define KD_FLT_CGROUPS  8u
-#define KD_FLT_PATHS    8u
+#define KD_FLT_PATHS    8u /* a power of 2 (indexes are masked) */
 #define KD_FLT_PATH_MAX 128u /* a prefix slot; a power of 2 (offsets are masked) */
 #define KD_FLT_COMM_LEN 16u  /* TASK_COMM_LEN */
 /* event ids below this may have path params (syscalls) */
