@@ -292,7 +292,7 @@ struct kd_stats {
 	uint64_t drops;                 /* sum of drops_by_reason */
 	uint64_t drops_by_reason[KD_DROP__MAX];
 	uint64_t kernel_events;         /* records the kernel side produced */
-	uint64_t filtered;              /* seen in the kernel, not copied (unselected) */
+	uint64_t filtered;              /* seen in the kernel, not copied (unselected; machine-wide) */
 	uint64_t bytes;                 /* record bytes consumed */
 	uint32_t ncpus;                 /* per-CPU rings; kd_stats_cpu() for each */
 	uint32_t _reserved0;
