@@ -363,9 +363,9 @@ static __always_inline void kd_direct1_send(struct kd_out *o, __u8 *r, struct kd
 /* Pass len and rflags through the header of the record at r and back. The
  * verifier then knows only their bounds, not which of kd_cap_inplace()'s
  * returns (and flags) they came from, so it checks the rest of the record
- * once per shape instead of once per way the copy ended: a third fewer
- * instructions to verify in the exit program, two loads at run time. The
- * header is written again in full later. */
+ * once per shape instead of once per way the copy ended: 16 k fewer
+ * instructions to verify in the exit program (of 131 k), for two stores
+ * and two loads at run time. The header is written again in full later. */
 static __always_inline void kd_forget(__u8 *r, __u32 *len, __u32 *rflags)
 {
 	volatile struct kd_rec_hdr *h = (volatile struct kd_rec_hdr *)r;
