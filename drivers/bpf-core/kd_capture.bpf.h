@@ -660,10 +660,13 @@ __attribute__((noinline)) int kd_cap_mmsgs(__u64 i, __u64 off)
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct kd_scratch *s = bpf_map_lookup_elem(&kd_scratch, &cpu);
 	__u32 j, got = 0, n = 0;
+	struct kd_msghdr *m;
 	__u64 p, want;
 
 	if (!s || i >= KD_KSC_MAX_PARAMS)
 		return -1;
+	/* each message's mmsghdr, as kd_cap_mmsg() read it */
+	m = (struct kd_msghdr *)s->mmsg;
 	off &= KD_BPF_REC_MASK;
 	j = KD_LEN_IDX(s->k.p[i].aux);
 	if (s->ret >= 1 && j < 6 && s->args[j] && KD_BPF_REC_MASK - off >= KD_MMSGS_HDR) {
@@ -675,13 +678,11 @@ __attribute__((noinline)) int kd_cap_mmsgs(__u64 i, __u64 off)
 		}
 		got = KD_MMSGS_HDR;
 		for (__u32 k = 0; k < KD_MMSG_MAX; k++) {
+			__u32 at = (off + got) & KD_BPF_REC_MASK;
 			int l, d;
 
 			if (k >= want)
 				break;
-			struct kd_msghdr *m = (struct kd_msghdr *)s->mmsg;
-			__u32 at = (off + got) & KD_BPF_REC_MASK;
-
 			l = kd_cap_mmsg(p + k * sizeof(struct kd_msghdr), at);
 			if (l <= 0)
 				break;
