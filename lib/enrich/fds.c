@@ -319,6 +319,17 @@ static struct kd_fd *new_fd(struct kd__enrich *e, struct kd__proc *p, int64_t nu
 	return f;
 }
 
+/* Learn fd num of p from /proc, when the lookup rate allows (counted in
+ * enrich_proc_lookups); false when no lookup was made. */
+static bool read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t num)
+{
+	if (!kd__enrich_may_lookup(e))
+		return false;
+	e->lookups++;
+	kd__proc_read_fd(e, p, num);
+	return true;
+}
+
 /* new = copy of old (dup family); the copy is not close-on-exec unless asked. */
 static void dup_fd(struct kd__enrich *e, struct kd__proc *dst, struct kd__proc *srcp, int32_t old,
 		   int32_t num, bool cloexec)
@@ -327,10 +338,7 @@ static void dup_fd(struct kd__enrich *e, struct kd__proc *dst, struct kd__proc *
 	char *path;
 
 	if (!src) {
-		if (e->live && kd__enrich_may_lookup(e)) {
-			e->lookups++;
-			kd__proc_read_fd(e, dst, num);
-		}
+		read_fd(e, dst, num);
 		return;
 	}
 	if (old == num && srcp == dst)
@@ -488,25 +496,17 @@ void kd__fd_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 			dup_fd(e, p, kd__proc_find(e, (uint32_t)f->aux), (int32_t)b, fdval(r), true);
 			break;
 		}
-		if (e->live && kd__enrich_may_lookup(e)) {
-			e->lookups++;
-			kd__proc_read_fd(e, p, fdval(r));
-		} else {
+		if (!read_fd(e, p, fdval(r)))
 			new_fd(e, p, r, type == KD_EV_PIDFD_GETFD ? KD_FD_UNKNOWN : KD_FD_FILE, true);
-		}
 		break;
 	case KD_EV_IOCTL:
 		/* TIOCGPTPEER opens the other end of a pty master: a new fd, seen
 		 * only when ioctl is selected (not worth capturing every ioctl for) */
 		if (!kd__ev_int(ev, 1, &a) || (uint32_t)a != KD__TIOCGPTPEER)
 			break;
-		if (e->live && kd__enrich_may_lookup(e)) {
-			e->lookups++;
-			kd__proc_read_fd(e, p, fdval(r));
-		} else {
-			kd__ev_int(ev, 2, &b);
+		kd__ev_int(ev, 2, &b);
+		if (!read_fd(e, p, fdval(r)))
 			new_fd(e, p, r, KD_FD_FILE, b & O_CLOEXEC);
-		}
 		break;
 	case KD_EV_DUP:
 		kd__ev_int(ev, 0, &a);
