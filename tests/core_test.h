@@ -29,7 +29,7 @@
  * beside it on a 2-CPU machine, the consumer runs ~50x slower and 3 s was
  * seen to run out (core_probes/toggle_while_capturing); waits end as soon
  * as what they wait for has come, so only a failure waits it all. */
-#define CORE_WAIT_MS (core_under_valgrind() ? 12000 : 3000)
+#define CORE_WAIT_MS (kd_test_under_valgrind() ? 12000 : 3000)
 /* A bad fd for failing calls: never open in a test, and unlike -1 (which
  * valgrind refuses by itself) it reaches the kernel everywhere. */
 #define CORE_BAD_FD 777
@@ -47,22 +47,13 @@ static inline uint64_t core_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Under valgrind some syscalls never reach the kernel as the program made
- * them (brk is emulated, signal handlers are valgrind's own). */
-static inline bool core_under_valgrind(void)
-{
-	const char *p = getenv("LD_PRELOAD");
-
-	return p && strstr(p, "vgpreload");
-}
-
 /* Valgrind makes syscalls of its own on the program's threads (its scheduler
  * pipe, its log), on fds it keeps above the program's limit. */
 static inline bool core_valgrind_own(const struct kd_event *ev)
 {
 	struct kd_value v;
 
-	return core_under_valgrind() && kd_event_param_by_name(ev, "fd", &v) == 0 &&
+	return kd_test_under_valgrind() && kd_event_param_by_name(ev, "fd", &v) == 0 &&
 	       (int32_t)v.u >= 1000;
 }
 

@@ -23,6 +23,16 @@ static inline bool kd_test_is_root(void)
 	return geteuid() == 0;
 }
 
+/* Under valgrind some syscalls never reach the kernel as the program made
+ * them (brk is emulated, signal handlers are valgrind's own), it does not
+ * know every ioctl, and every fork is a slow copy of the tool. */
+static inline bool kd_test_under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p && strstr(p, "vgpreload");
+}
+
 /* Skip the current test with a reason ("needs root: ..."), or fail it in CI.
  * Both leave the test function. */
 #define KD_SKIP_OR_FAIL(...)                                                  \

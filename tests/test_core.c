@@ -599,7 +599,7 @@ Test(core, time_to_first_event)
 	wait_for(h, t, my_tid(), res_is, &want);
 	t2 = now_ns();
 	cr_log_info("kd_open %.1f ms, first event after %.1f ms", (t1 - t0) / 1e6, (t2 - t0) / 1e6);
-	if (!core_under_valgrind() && !getenv("KD_GUEST")) /* both are slow machines */
+	if (!kd_test_under_valgrind() && !getenv("KD_GUEST")) /* both are slow machines */
 		cr_assert_lt(t2 - t0, 1000000000ull, "first event after %.1f ms", (t2 - t0) / 1e6);
 	kd_close(h);
 }
@@ -611,7 +611,7 @@ Test(core, no_privileges_is_enoperm)
 
 	if (!kd_test_is_root())
 		KD_SKIP_OR_FAIL("needs root to drop privileges");
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind cannot remove its files after the child drops root");
 	/* a forked child drops to nobody: no CAP_BPF, no CAP_SYS_ADMIN */
 	pid_t pid = fork();

@@ -211,7 +211,7 @@ static void region_wraps(bool chunked)
 {
 	enum { PER_BURST = 40, MAXLEN = 96 };
 	/* ~560 KB through the region; ~170 KB (10 laps) on the slow machines */
-	const int bursts = core_under_valgrind() || getenv("KD_GUEST") ? 30 : 100;
+	const int bursts = kd_test_under_valgrind() || getenv("KD_GUEST") ? 30 : 100;
 	int32_t pid = getpid();
 	struct kd_handle *h;
 	struct kd_stats st = { .sz = sizeof(st) };

@@ -105,7 +105,7 @@ Test(core_exec, execve_enoent_from_entry)
 	char *argv[] = { a0, a1, NULL }, *envp[] = { e0, NULL };
 	const struct kd_event *ev;
 
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind fails a missing file's execve itself");
 	cr_assert_eq(execve(path, argv, envp), -1);
 	cr_assert_eq(errno, ENOENT);
@@ -127,7 +127,7 @@ Test(core_exec, execveat_dirfd)
 	const struct kd_event *ev;
 	pid_t pid;
 
-	if (core_under_valgrind()) {
+	if (kd_test_under_valgrind()) {
 		close(dfd);
 		kd_close(h);
 		cr_skip_test("valgrind turns execveat into an execve of its own");
@@ -292,7 +292,7 @@ static void exit_events(struct kd_handle *h)
 	pid_t pid, victim;
 	uint64_t deadline;
 
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		return; /* valgrind ends each thread with an exit of its own */
 	cr_assert_eq(pipe(p), 0);
 	victim = fork();
@@ -360,7 +360,7 @@ Test(core_exec, exit_and_exit_group_without_entry_hook)
 {
 	struct kd_handle *h;
 
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind ends each thread with an exit of its own");
 	h = core_open("exit,exit_group");
 	exit_events(h);
@@ -371,7 +371,7 @@ Test(core_exec, exit_and_exit_group_with_latency)
 {
 	struct kd_handle *h;
 
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind ends each thread with an exit of its own");
 	h = core_open_with((struct core_open_args){ .events = "exit,exit_group",
 						    .flags = KD_OPEN_LATENCY });
@@ -399,7 +399,7 @@ Test(core_exec, entry_hooks_knob)
 	cr_assert(linked(names, n, "kd_enter"), "the knob links the raw entry program");
 	cr_assert_not(linked(names, n, "kd_noret_"));
 	exit_events(h);
-	if (!core_under_valgrind()) {
+	if (!kd_test_under_valgrind()) {
 		cr_assert_eq(execve(path, argv, envp), -1);
 		ev = core_expect(h, "execve", -ENOENT);
 		core_eq_str(ev, "filename", path);

@@ -638,7 +638,7 @@ Test(core_filter, sched_filtered_counted_once)
 	const char *ev[4] = { "sched_switch", "sched_offcpu", "sched_wakeup",
 			      "sched_switch,sched_offcpu,sched_wakeup" };
 	/* fewer on the slow machines */
-	const int n = core_under_valgrind() || getenv("KD_GUEST") ? 2000 : 20000;
+	const int n = kd_test_under_valgrind() || getenv("KD_GUEST") ? 2000 : 20000;
 	struct kd_handle *h[4];
 	struct kd_stats s0[4], s1[4];
 	double d[4];

@@ -116,7 +116,7 @@ Test(core_ipc, sleeps_and_clocks)
 	 * the syscall, as in a QEMU guest) and valgrind read CLOCK_MONOTONIC here */
 	cr_assert_eq(syscall(SYS_clock_gettime, CLOCK_BOOTTIME, &now), 0);
 	ev = core_expect_where(h, "clock_gettime", "which_clock", CLOCK_BOOTTIME, 0);
-	if (!core_under_valgrind()) /* which hands the kernel a buffer of its own */
+	if (!kd_test_under_valgrind()) /* which hands the kernel a buffer of its own */
 		core_eq_bytes(ev, "tp", &now, sizeof(now)); /* what the kernel wrote */
 	cr_assert_eq(syscall(SYS_clock_gettime, 12345, &now), -1);
 	core_expect_where(h, "clock_gettime", "which_clock", 12345, -EINVAL);
@@ -417,7 +417,7 @@ Test(core_ipc, epoll_ctl_wait_events)
 		cr_assert_not(core_param(ev, "ready").flags & KD_VAL_TRUNCATED);
 	} else {
 		cr_assert_eq(errno, ENOSYS);
-		if (!core_under_valgrind())
+		if (!kd_test_under_valgrind())
 			core_eq_null(core_expect(h, "epoll_pwait2", -ENOSYS), "ready");
 	}
 

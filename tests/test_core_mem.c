@@ -14,7 +14,7 @@ Test(core_mem, mmap_mprotect_madvise_mremap_munmap)
 {
 	struct kd_handle *h = core_open("mmap,mprotect,madvise,mremap,munmap");
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 7 * pg, len2 = 11 * pg;
-	bool vg = core_under_valgrind();
+	bool vg = kd_test_under_valgrind();
 	const struct kd_event *ev;
 	char *p, *q;
 
@@ -75,7 +75,7 @@ Test(core_mem, brk)
 	const struct kd_event *ev;
 	long cur;
 
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind emulates brk");
 	h = core_open("brk");
 	cur = syscall(SYS_brk, 0);

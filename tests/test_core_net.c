@@ -534,7 +534,7 @@ Test(core_net, mmsg_messages)
 
 	/* the second message faults: the call reports the first one only
 	 * (memcheck reports the bad pointer itself: not under it) */
-	if (!core_under_valgrind()) {
+	if (!kd_test_under_valgrind()) {
 		mm[1].msg_hdr.msg_iov = &bad;
 		cr_assert_eq(sendmmsg(c, mm, 2, 0), 1);
 		ev = core_expect(h, "sendmmsg", 1);

@@ -161,7 +161,7 @@ Test(core_probes, fork_exec_exit)
 	core_eq_i(ev, "parent_pid", getpid());
 	core_eq_i(ev, "child_tid", pid);
 	cr_assert_eq(kd_event_pid(ev), (uint32_t)getpid());
-	if (!core_under_valgrind()) /* which makes its own clone */
+	if (!kd_test_under_valgrind()) /* which makes its own clone */
 		cr_assert_eq(core_param(ev, "clone_flags").u & 0xff, SIGCHLD);
 	ev = probes_wait(h, core_type("proc_exec"), (uint32_t)pid, NULL, NULL);
 	core_eq_str(ev, "filename", "/bin/true");
@@ -514,7 +514,7 @@ Test(core_probes, signal_generate_deliver)
 	core_eq_i(ev, "result", 0); /* TRACE_SIGNAL_DELIVERED */
 	ev = probes_wait(h, core_type("signal_deliver"), (uint32_t)pid, core_param_is, &pm);
 	core_eq_i(ev, "code", 0);
-	if (!core_under_valgrind()) /* which installs its own handlers */
+	if (!kd_test_under_valgrind()) /* which installs its own handlers */
 		core_eq_ptr(ev, "sa_handler", on_usr1);
 	kd_close(h);
 }

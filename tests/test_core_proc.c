@@ -81,7 +81,7 @@ Test(core_proc, fork_wait_exit_group)
 			parent = true;
 			cr_assert_eq(kd_event_result(ev), pid);
 			cr_assert_eq(core_param(ev, "clone_flags").u & 0xff, SIGCHLD);
-			if (!core_under_valgrind()) { /* valgrind makes the clone itself */
+			if (!kd_test_under_valgrind()) { /* valgrind makes the clone itself */
 				core_eq_u(ev, "clone_flags",
 					  SIGCHLD | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID);
 				core_eq_u(ev, "newsp", 0);
@@ -224,7 +224,7 @@ Test(core_proc, kill_tgkill)
 	core_eq_i(ev, "tgid", getpid());
 	core_eq_i(ev, "pid", core_tid());
 	core_eq_i(ev, "sig", SIGWINCH);
-	if (!core_under_valgrind()) { /* which refuses a bad signal itself */
+	if (!kd_test_under_valgrind()) { /* which refuses a bad signal itself */
 		cr_assert_eq(syscall(SYS_tgkill, getpid(), core_tid(), 99), -1);
 		core_eq_i(core_expect(h, "tgkill", -EINVAL), "sig", 99);
 	}
@@ -245,7 +245,7 @@ Test(core_proc, sigaction_sigprocmask)
 	const struct kd_event *ev;
 	struct kd_handle *h;
 
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind emulates signal handling");
 	h = core_open("rt_sigaction,rt_sigprocmask");
 	cr_assert_eq(sigaction(SIGUSR1, &sa, &old), 0);
@@ -341,7 +341,7 @@ static void sigreturn_case(uint32_t flags)
 
 Test(core_proc, rt_sigreturn_without_its_number)
 {
-	if (core_under_valgrind())
+	if (kd_test_under_valgrind())
 		cr_skip_test("valgrind takes the signal itself: the handler returns inside it");
 	sigreturn_case(0);
 	sigreturn_case(KD_OPEN_LATENCY);

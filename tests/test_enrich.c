@@ -93,20 +93,6 @@ static bool res_is_4(const struct kd_event *ev, const void *arg)
 	return kd_event_result(ev) == 4;
 }
 
-/* Under valgrind every fork is a slow copy of the tool: fewer processes. */
-static bool under_valgrind(void)
-{
-	FILE *f = fopen("/proc/self/maps", "re");
-	char line[512];
-	bool vg = false;
-
-	while (f && !vg && fgets(line, sizeof(line), f))
-		vg = strstr(line, "vgpreload") != NULL;
-	if (f)
-		fclose(f);
-	return vg;
-}
-
 /* A child, with dir (a mkdtemp template) made and path set to dir/file;
  * the pid in the parent, 0 in the child (which dies with the test). */
 static pid_t fork_in_tempdir(char *dir, char *path, size_t n)
@@ -806,7 +792,7 @@ Test(enrich, bounds_100_threads_1000_processes, .timeout = 120)
 	pid_t pids[50];
 	int i, k;
 
-	int total = under_valgrind() ? 200 : 1000;
+	int total = kd_test_under_valgrind() ? 200 : 1000; /* every fork copies the tool */
 
 	for (i = 0; i < total; i += 50) {
 		/* half exit (their exit_group removes them), half are killed (no
