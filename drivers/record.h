@@ -50,8 +50,11 @@
  *      call left them); ioctl gains data (KD_CAP_IOCTL: what arg points to
  *      for the tty and fd commands it knows)
  *   9  sendmmsg and recvmmsg gain msgs (KD_CAP_MMSGS: every message the
- *      call moved, up to KD_MMSG_MAX, with its length, address and data) */
-#define KD_SCHEMA_VERSION 9
+ *      call moved, up to KD_MMSG_MAX, with its length, address and data)
+ *  10  futex's utime holds the register (8 bytes) for the commands without
+ *      a timeout, where it was empty: val2 of the requeue and wake-op
+ *      commands (KD_LEN_RAW) */
+#define KD_SCHEMA_VERSION 10
 
 struct kd_rec_hdr {
 	__u64 ts;        /* CLOCK_MONOTONIC ns; the core converts to epoch */
@@ -234,8 +237,9 @@ struct kd_rec_hdr {
 #define KD_EINTR          4
 #define KD_ERESTART_RESTARTBLOCK 516
 /* A struct argument (the param's own pointer) read only when argument i
- * is a futex command that takes a timeout (futex's utime): the requeue and
- * wake-op commands read that register as the integer val2, the others
+ * is a futex command that takes a timeout (futex's utime). For the other
+ * commands the param holds the register itself, 8 bytes (schema 10): the
+ * requeue and wake-op commands read it as the integer val2, the others
  * ignore it, and what it points to, if anything, is no timespec. */
 #define KD_LEN_FUTEX(i)   (0xf0 | (i))
 /* FUTEX_WAIT, FUTEX_LOCK_PI, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI,
@@ -250,11 +254,9 @@ struct kd_rec_hdr {
 	((KD_LEN_SRC(aux) == KD_LEN_OUT && (ret) < 0) || \
 	 (KD_LEN_SRC(aux) == KD_LEN_OUT_EINTR && (ret) != -KD_EINTR && \
 	  (ret) != -KD_ERESTART_RESTARTBLOCK))
-/* Whether a FIXED param with aux is not worth reading: unwritten (above),
- * or FUTEX(i) with argument i (arg_i) a command without a timeout. */
-#define KD_LEN_SKIP(aux, ret, arg_i) \
-	(KD_LEN_OUT_UNSET(aux, ret) || \
-	 (KD_LEN_SRC(aux) == KD_LEN_FUTEX(0) && !KD_FUTEX_TIMED(arg_i)))
+/* Whether a FIXED param with aux holds its register, not what it points
+ * to: FUTEX(i) with argument i (arg_i) a command without a timeout. */
+#define KD_LEN_RAW(aux, arg_i) (KD_LEN_SRC(aux) == KD_LEN_FUTEX(0) && !KD_FUTEX_TIMED(arg_i))
 #define KD_LEN_IS_PTR(aux) \
 	(KD_LEN_SRC(aux) == KD_LEN_PTR(0) || KD_LEN_SRC(aux) == KD_LEN_PTR_OUT(0) || \
 	 KD_LEN_SRC(aux) == KD_LEN_LOCK(0) || KD_LEN_SRC(aux) == KD_LEN_EPOLL(0))

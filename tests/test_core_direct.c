@@ -742,8 +742,8 @@ static void futex_run(struct kd_handle *h, uint8_t **recs, size_t *lens)
 
 /* futex's utime (len FUTEX(1)) is read for the commands with a timeout
  * only, in place as in the scratch: a wait's timespec, a wake's valid
- * pointer left unread, a requeue's val2 never taken for a pointer, an
- * absolute bitset wait's timespec. */
+ * pointer left unread, a requeue's val2 never taken for a pointer (both
+ * kept as the 8-byte register), an absolute bitset wait's timespec. */
 Test(core_direct, futex_utime_matches_the_scratch, .timeout = 120)
 {
 	uint8_t *recs[2][FUTEX_CALLS];
@@ -758,9 +758,14 @@ Test(core_direct, futex_utime_matches_the_scratch, .timeout = 120)
 		memcpy(&h0, recs[0][i], sizeof(h0));
 		/* utime is param 3 */
 		memcpy(&ul, recs[0][i] + KD_REC_HDR_SIZE + 2 * 3, sizeof(ul));
-		cr_assert_eq(ul, i == 0 || i == 3 ? sizeof(struct timespec) : 0, "call %d", i);
+		cr_assert_eq(ul, i == 0 || i == 3 ? sizeof(struct timespec) : 8, "call %d", i);
 		cr_assert_not(h0.flags & KD_RF_READ_FAULT, "call %d", i);
 	}
+	/* the requeue's val2, after 6 lengths and 3 registers */
+	uint64_t val2;
+
+	memcpy(&val2, recs[0][2] + KD_REC_HDR_SIZE + 2 * 6 + 3 * 8, sizeof(val2));
+	cr_assert_eq(val2, 0x7fffffff);
 	free_records(recs[0], recs[1], FUTEX_CALLS);
 }
 

@@ -22,6 +22,17 @@
 
 TestSuite(core_ipc, .timeout = 30);
 
+/* futex's utime for a command without a timeout: the register, an integer */
+static void futex_eq_reg(const struct kd_event *ev, uint64_t want)
+{
+	struct kd_value v = core_param(ev, "utime");
+
+	cr_assert_eq(v.kind, KD_PK_UINT, "utime is of kind %d, expected uint", v.kind);
+	cr_assert_eq(v.flags & (KD_VAL_BYTES | KD_VAL_NULL), 0, "utime holds bytes");
+	cr_assert_eq(v.u, want, "utime = %#llx, expected %#llx", (unsigned long long)v.u,
+		     (unsigned long long)want);
+}
+
 Test(core_ipc, pipe2_eventfd2_memfd_futex)
 {
 	struct kd_handle *h = core_open("pipe2,eventfd2,memfd_create,futex");
@@ -64,7 +75,7 @@ Test(core_ipc, pipe2_eventfd2_memfd_futex)
 	core_eq_ptr(ev, "uaddr", &word);
 	core_eq_i(ev, "op", FUTEX_WAKE_PRIVATE);
 	core_eq_u(ev, "val", 1);
-	core_eq_null(ev, "utime");
+	futex_eq_reg(ev, 0);
 	/* the word is not 6: no wait at all */
 	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 6, &ts, NULL, 0), -1);
 	ev = core_expect(h, "futex", -EAGAIN);
@@ -73,15 +84,15 @@ Test(core_ipc, pipe2_eventfd2_memfd_futex)
 	core_eq_bytes(ev, "utime", &ts, sizeof(ts));
 	/* utime is read for the commands with a timeout only: a wake ignores
 	 * a valid pointer there, a requeue takes the register as val2 (an
-	 * address that faults if read) */
+	 * address that faults if read); both show the register (schema 10) */
 	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, &ts, NULL, 0), 0);
 	ev = core_expect(h, "futex", 0);
-	core_eq_null(ev, "utime");
+	futex_eq_reg(ev, (uintptr_t)&ts);
 	cr_assert_eq(syscall(SYS_futex, &word, FUTEX_CMP_REQUEUE_PRIVATE, 1, (void *)(uintptr_t)0x7fffffff,
 			     &word, 5), 0);
 	ev = core_expect(h, "futex", 0);
 	core_eq_i(ev, "op", FUTEX_CMP_REQUEUE_PRIVATE);
-	core_eq_null(ev, "utime");
+	futex_eq_reg(ev, 0x7fffffff);
 	cr_assert_eq(kd_event_record_flags(ev) & KD_RF_READ_FAULT, 0, "no read of val2 as a pointer");
 	/* an absolute timeout on a bitset wait is read */
 	struct timespec abs = { 1, 500 };

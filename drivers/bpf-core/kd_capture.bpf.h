@@ -571,7 +571,13 @@ static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u
 					    kd_ioctl_want((__u32)kd_arg(a, j - 1), ret), KD_IOCTL_MAX,
 					    rflags);
 		}
-		if (KD_LEN_SKIP(kp->aux, ret, kd_arg(a, KD_LEN_IDX(kp->aux))))
+		if (KD_LEN_RAW(kp->aux, kd_arg(a, KD_LEN_IDX(kp->aux)))) {
+			if (room < 8)
+				return 0;
+			*(__u64 *)dst = ptr;
+			return 8;
+		}
+		if (KD_LEN_OUT_UNSET(kp->aux, ret))
 			return 0;
 		want = kp->size;
 		limit = KD_PARAM_MAX_LEN;
@@ -768,7 +774,15 @@ __attribute__((noinline)) int kd_cap_param(__u64 i, __u64 off)
 			    (__u32)s->args[1] == KD_EPOLL_CTL_DEL)
 				break;
 			a = s->args[j];
-		} else if (KD_LEN_SKIP(aux, s->ret, kd_arg(s->args, KD_LEN_IDX(aux)))) {
+		} else if (KD_LEN_RAW(aux, kd_arg(s->args, KD_LEN_IDX(aux)))) {
+			if (room < 8) {
+				s->rflags |= KD_RF_TRUNCATED;
+				break;
+			}
+			*(__u64 *)&s->buf[off] = a;
+			len = 8;
+			break;
+		} else if (KD_LEN_OUT_UNSET(aux, s->ret)) {
 			break;
 		}
 		len = kd_cap_bytes(s, off, a, s->k.p[i].size, KD_PARAM_MAX_LEN, room);

@@ -500,7 +500,9 @@ KD_API const char *kd_event_param_set(const struct kd_event *ev, unsigned i);
 
 /* A decoded parameter. Pointers point into the event and share its lifetime. */
 struct kd_value {
-	uint32_t kind;       /* enum kd_param_kind */
+	uint32_t kind;       /* enum kd_param_kind: the schema's, except futex's utime
+			      * for a command without a timeout (schema 10):
+			      * KD_PK_UINT, the register (val2 of a requeue) */
 	uint32_t flags;      /* KD_VAL_* */
 	int64_t i;           /* integer kinds: the value, sign-extended per C type */
 	uint64_t u;          /* integer kinds: the value, zero-extended per C type */

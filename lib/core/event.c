@@ -199,6 +199,14 @@ int kd_event_param(const struct kd_event *ev, unsigned i, struct kd_value *out)
 		out->len = n - 1;
 		break;
 	default:
+		if (n == 8 && KD_LEN_SRC(sp->len) == KD_LEN_FUTEX(0)) {
+			/* a futex command without a timeout: the register (val2) */
+			memcpy(&raw, b, sizeof(raw));
+			out->kind = KD_PK_UINT;
+			out->u = raw;
+			out->i = (int64_t)raw;
+			return 0;
+		}
 		out->flags = kd__param_bytes_null(sp, n) ? KD_VAL_NULL : KD_VAL_BYTES;
 		out->ptr = b;
 		out->len = n;

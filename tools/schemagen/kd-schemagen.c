@@ -259,8 +259,9 @@ static void put_len(FILE *f, const struct gevent *e, unsigned len, const char *w
 		fprintf(f, ", written by the kernel when a signal interrupted the call: read then");
 		break;
 	case KD_LEN_FUTEX(0):
-		fprintf(f, ", read at exit only when `%s` is a command with a timeout (the requeue and "
-			"wake-op commands take this argument as the integer val2, not shown)",
+		fprintf(f, ", read at exit only when `%s` is a command with a timeout; for the other commands "
+			"the register itself, as an integer of kind uint (the requeue and wake-op commands "
+			"take it as val2)",
 			arg_name(e, i));
 		break;
 	case KD_LEN_EPOLL(0):
