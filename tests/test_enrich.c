@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -502,6 +503,107 @@ Test(enrich, process_from_scan_with_earlier_fd)
 	close(ready[0]);
 	close(ready[1]);
 	et_close(h);
+}
+
+static void *scan_thread_main(void *arg)
+{
+	int *fds = arg;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	char c;
+
+	if (write(fds[1], &tid, sizeof(tid)) != sizeof(tid))
+		return NULL;
+	(void)!read(fds[0], &c, 1); /* until the parent is done */
+	return NULL;
+}
+
+/* The scan names every thread of a process that runs before kd_open: its
+ * threads (task/) and a single-threaded one (the process's own stat). */
+Test(enrich, threads_from_scan)
+{
+	int tids_p[2], go_p[2], solo_go[2];
+	pid_t pid, solo, tids[3];
+	struct kd_handle *h;
+	const struct kd_thread *t;
+	char c;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
+	cr_assert_eq(pipe(tids_p), 0);
+	cr_assert_eq(pipe(go_p), 0);
+	cr_assert_eq(pipe(solo_go), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fds[2] = { go_p[0], tids_p[1] };
+		pthread_t th[2];
+
+		prctl(PR_SET_NAME, "kd-scan-main");
+		for (int i = 0; i < 2; i++) {
+			if (pthread_create(&th[i], NULL, scan_thread_main, fds))
+				_exit(1);
+			pthread_setname_np(th[i], i ? "kd-scan-b" : "kd-scan-a");
+		}
+		(void)!read(go_p[0], &c, 1);
+		_exit(0);
+	}
+	solo = fork();
+	cr_assert_geq(solo, 0);
+	if (solo == 0) {
+		prctl(PR_SET_NAME, "kd-scan-solo");
+		(void)!read(solo_go[0], &c, 1);
+		_exit(0);
+	}
+	tids[0] = pid;
+	cr_assert_eq(read(tids_p[0], &tids[1], sizeof(pid_t)), sizeof(pid_t));
+	cr_assert_eq(read(tids_p[0], &tids[2], sizeof(pid_t)), sizeof(pid_t));
+	/* a thread's name is set by its creator after pthread_create: wait
+	 * until both threads have theirs */
+	for (int tries = 0, named = 0; named < 2 && tries < 2000; tries++) {
+		named = 0;
+		for (int i = 1; i < 3; i++) {
+			char path[64], name[32] = "";
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tids[i]);
+			f = fopen(path, "r");
+			if (f) {
+				(void)!fgets(name, sizeof(name), f);
+				fclose(f);
+			}
+			named += strncmp(name, "kd-scan-main", 12) != 0;
+		}
+		if (named < 2)
+			usleep(1000);
+	}
+	h = et_open("write", 0);
+	for (int i = 0; i < 3; i++) {
+		t = kd_thread_lookup(h, (uint32_t)tids[i]);
+		cr_assert_not_null(t, "thread %d of the process from the scan", (int)tids[i]);
+		cr_assert_eq(kd_thread_pid(t), (uint32_t)pid);
+		cr_assert_gt(kd_thread_start_time(t), 0);
+	}
+	cr_assert_str_eq(kd_thread_comm(kd_thread_lookup(h, (uint32_t)pid)), "kd-scan-main");
+	c = kd_thread_comm(kd_thread_lookup(h, (uint32_t)tids[1]))[8];
+	cr_assert(c == 'a' || c == 'b', "%s", kd_thread_comm(kd_thread_lookup(h, (uint32_t)tids[1])));
+	cr_assert_neq(c, kd_thread_comm(kd_thread_lookup(h, (uint32_t)tids[2]))[8]);
+	t = kd_thread_lookup(h, (uint32_t)solo);
+	cr_assert_not_null(t, "the single-threaded process from the scan");
+	cr_assert_eq(kd_thread_pid(t), (uint32_t)solo);
+	cr_assert_eq(kd_thread_ppid(t), (uint32_t)getpid());
+	cr_assert_str_eq(kd_thread_comm(t), "kd-scan-solo");
+	cr_assert_gt(kd_thread_start_time(t), 0);
+	et_close(h);
+	cr_assert_eq(write(go_p[1], "gggg", 4), 4);
+	cr_assert_eq(write(solo_go[1], "g", 1), 1);
+	reap(pid);
+	reap(solo);
+	close(tids_p[0]);
+	close(tids_p[1]);
+	close(go_p[0]);
+	close(go_p[1]);
+	close(solo_go[0]);
+	close(solo_go[1]);
 }
 
 /* ------------------------------------------------------------ fork, exec, exit */

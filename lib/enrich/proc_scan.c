@@ -2,21 +2,33 @@
  * them at kd_open, single ones when an event names a thread or fd the table
  * does not have. */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "enrich.h"
 
-/* Whole small file into buf (NUL-terminated); bytes read or -1. */
-static ssize_t read_file(const char *path, char *buf, size_t len)
+static bool numeric(const char *s, unsigned long *v)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	*v = strtoul(s, &end, 10);
+	return *end == '\0' && *v <= UINT32_MAX;
+}
+
+/* Whole small file into buf (NUL-terminated); bytes read or -1. A /proc
+ * file gives all it has up to the size asked in one read, so a short read
+ * is its end: no second read to see 0 (kd_open reads ~10 files a process). */
+static ssize_t read_file(int dfd, const char *path, char *buf, size_t len)
+{
+	int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
 	ssize_t n, got = 0;
 
 	if (fd < 0)
@@ -28,15 +40,54 @@ static ssize_t read_file(const char *path, char *buf, size_t len)
 		if (n <= 0)
 			break;
 		got += n;
+		if ((size_t)n < len - 1 - (size_t)(got - n))
+			break;
 	}
 	close(fd);
 	buf[got] = '\0';
 	return got;
 }
 
-static ssize_t read_link(const char *path, char *buf, size_t len)
+/* The kernel's struct linux_dirent64 */
+struct dirent64_ {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/* The numeric entries of a /proc directory, each passed to fn; -errno when
+ * it cannot be opened. getdents64 on an O_DIRECTORY fd: opendir() would add
+ * an fstat per directory, and kd_open lists two directories a process. */
+static int each_number(int dfd, const char *path, void (*fn)(unsigned long v, void *arg),
+		       void *arg)
 {
-	ssize_t n = readlink(path, buf, len - 1);
+	_Alignas(8) char buf[4096];
+	int fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	long n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			const struct dirent64_ *d = (const struct dirent64_ *)(void *)(buf + off);
+			unsigned long v;
+
+			if (numeric(d->name, &v))
+				fn(v, arg);
+			off += d->reclen;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static ssize_t read_link(int dfd, const char *path, char *buf, size_t len)
+{
+	ssize_t n = readlinkat(dfd, path, buf, len - 1);
 
 	if (n < 0)
 		return -1;
@@ -45,14 +96,15 @@ static ssize_t read_link(const char *path, char *buf, size_t len)
 }
 
 /* "pid (comm) S ppid pgrp session ... starttime(22)": comm may hold ") ". */
-static bool read_stat(const char *path, char *comm, uint32_t *ppid, uint32_t *sid, uint64_t *start)
+static bool read_stat(int dfd, const char *path, char *comm, uint32_t *ppid, uint32_t *sid,
+		      uint64_t *start)
 {
 	char buf[1024], *open_p, *close_p;
 	unsigned long long st = 0;
 	unsigned pp = 0, ss = 0;
 	size_t n;
 
-	if (read_file(path, buf, sizeof(buf)) <= 0)
+	if (read_file(dfd, path, buf, sizeof(buf)) <= 0)
 		return false;
 	open_p = strchr(buf, '(');
 	close_p = strrchr(buf, ')');
@@ -81,7 +133,7 @@ bool kd__proc_read_comm(uint32_t pid, uint32_t tid, char *comm)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
-	return read_stat(path, comm, NULL, NULL, NULL);
+	return read_stat(AT_FDCWD, path, comm, NULL, NULL, NULL);
 }
 
 bool kd__proc_read_ppid(uint32_t pid, uint32_t *ppid)
@@ -89,7 +141,7 @@ bool kd__proc_read_ppid(uint32_t pid, uint32_t *ppid)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	return read_stat(path, NULL, ppid, NULL, NULL);
+	return read_stat(AT_FDCWD, path, NULL, ppid, NULL, NULL);
 }
 
 /* Boot-time ticks to ns since the epoch (suspended time is not counted). */
@@ -102,28 +154,31 @@ static uint64_t ticks_ns(struct kd__enrich *e, uint64_t ticks)
 	return e->h->boot_ns + ticks * (1000000000ull / (uint64_t)hz);
 }
 
-static void read_status(uint32_t pid, struct kd__proc *p)
+/* Users and groups into p; the number of threads, 0 when unknown. */
+static unsigned read_status(int dfd, struct kd__proc *p)
 {
-	char path[64], buf[4096], *l;
+	char buf[4096], *l;
 	unsigned a, b;
 
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return;
+	if (read_file(dfd, "status", buf, sizeof(buf)) <= 0)
+		return 0;
 	if ((l = strstr(buf, "\nUid:")) && sscanf(l + 5, "%u %u", &a, &b) == 2)
 		p->uid = a, p->euid = b;
 	if ((l = strstr(buf, "\nGid:")) && sscanf(l + 5, "%u %u", &a, &b) == 2)
 		p->gid = a, p->egid = b;
+	if ((l = strstr(buf, "\nThreads:")) && sscanf(l + 9, "%u", &a) == 1)
+		return a;
+	return 0;
 }
 
-void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p)
+/* p's cgroup from path (under dfd) */
+static void read_cgroup(struct kd__enrich *e, struct kd__proc *p, int dfd, const char *path)
 {
-	char path[64], buf[4096], *line, *pick = NULL;
+	char buf[4096], *line, *pick = NULL;
 	size_t n, pick_len = 0;
 
 	p->flags &= ~KD__P_CGROUP_STALE;
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", p->pid);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
+	if (read_file(dfd, path, buf, sizeof(buf)) <= 0)
 		return;
 	p->runtime = (uint8_t)kd__container_parse(buf, p->container_id);
 	/* keep the v2 path ("0::/x"), else the first hierarchy's */
@@ -141,6 +196,14 @@ void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p)
 	}
 	if (pick)
 		kd__str_set(e, &p->cgroup, pick, pick_len);
+}
+
+void kd__proc_read_cgroup(struct kd__enrich *e, struct kd__proc *p)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", p->pid);
+	read_cgroup(e, p, AT_FDCWD, path);
 }
 
 static int anon_type(const char *name)
@@ -166,7 +229,8 @@ static int anon_type(const char *name)
 	return KD_FD_UNKNOWN;
 }
 
-static struct kd_fd *read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t num,
+/* fd num of p, from dfd (p's /proc directory) */
+static struct kd_fd *read_fd(struct kd__enrich *e, struct kd__proc *p, int dfd, int32_t num,
 			     struct kd__netmap *m)
 {
 	char path[64], target[4097], info[512], *l;
@@ -176,14 +240,14 @@ static struct kd_fd *read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t n
 	struct kd_fd *f;
 	int type = KD_FD_UNKNOWN;
 
-	snprintf(path, sizeof(path), "/proc/%u/fd/%d", p->pid, num);
-	if (read_link(path, target, sizeof(target)) < 0)
+	snprintf(path, sizeof(path), "fd/%d", num);
+	if (read_link(dfd, path, target, sizeof(target)) < 0)
 		return NULL;
 	if (target[0] == '/') {
 		if (strncmp(target, "/memfd:", 7) == 0)
 			type = KD_FD_MEMFD;
 		else
-			type = stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? KD_FD_DIR : KD_FD_FILE;
+			type = fstatat(dfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode) ? KD_FD_DIR : KD_FD_FILE;
 	} else if (strncmp(target, "socket:[", 8) == 0) {
 		type = KD_FD_SOCKET;
 	} else if (strncmp(target, "pipe:[", 6) == 0) {
@@ -196,8 +260,8 @@ static struct kd_fd *read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t n
 	f = kd__fd_add(e, p, num, type);
 	if (!f)
 		return NULL;
-	snprintf(path, sizeof(path), "/proc/%u/fdinfo/%d", p->pid, num);
-	if (read_file(path, info, sizeof(info)) > 0 && (l = strstr(info, "flags:")) &&
+	snprintf(path, sizeof(path), "fdinfo/%d", num);
+	if (read_file(dfd, path, info, sizeof(info)) > 0 && (l = strstr(info, "flags:")) &&
 	    sscanf(l + 6, "%o", &flags) == 1) {
 		f->flags = flags;
 		if (flags & O_CLOEXEC)
@@ -236,49 +300,81 @@ static struct kd_fd *read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t n
 	return f;
 }
 
+/* /proc/pid, for the *at() calls: one lookup of the pid for all its files */
+static int proc_dir(uint32_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 struct kd_fd *kd__proc_read_fd(struct kd__enrich *e, struct kd__proc *p, int32_t num)
 {
-	return num < 0 ? NULL : read_fd(e, p, num, NULL);
+	struct kd_fd *f;
+	int dfd;
+
+	if (num < 0 || (dfd = proc_dir(p->pid)) < 0)
+		return NULL;
+	f = read_fd(e, p, dfd, num, NULL);
+	close(dfd);
+	return f;
 }
 
-static bool numeric(const char *s, unsigned long *v)
-{
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]))
-		return false;
-	*v = strtoul(s, &end, 10);
-	return *end == '\0' && *v <= UINT32_MAX;
-}
-
-static struct kd__proc *read_proc(struct kd__enrich *e, uint32_t pid, struct kd__netmap *m)
-{
-	char path[64], buf[4097];
-	unsigned long v;
-	uint64_t start = 0;
+struct scan_ctx {
+	struct kd__enrich *e;
 	struct kd__proc *p;
-	struct dirent *d;
+	struct kd__netmap *m;
+	int dfd; /* the process's /proc directory */
+};
+
+static void scan_thread(unsigned long tid, void *arg)
+{
+	struct scan_ctx *c = arg;
+	struct kd_thread *t;
+	char path[64];
+	uint64_t ts = 0;
+
+	if (kd__thread_find(c->e, (uint32_t)tid))
+		return;
+	t = kd__thread_new(c->e, c->p, (uint32_t)tid);
+	if (!t)
+		return;
+	snprintf(path, sizeof(path), "task/%lu/stat", tid);
+	if (read_stat(c->dfd, path, t->comm, NULL, NULL, &ts))
+		t->start_ns = ticks_ns(c->e, ts);
+}
+
+static void scan_fd(unsigned long num, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	if (num <= INT32_MAX)
+		read_fd(c->e, c->p, c->dfd, (int32_t)num, c->m);
+}
+
+/* Process pid into the tables, from dfd (its /proc directory). */
+static struct kd__proc *read_proc_at(struct kd__enrich *e, uint32_t pid, int dfd,
+				     struct kd__netmap *m)
+{
+	char buf[4097], comm[KD__COMM_LEN];
+	uint32_t ppid = 0, sid = 0;
+	uint64_t start = 0;
+	unsigned nthreads;
+	struct kd__proc *p;
+	struct scan_ctx c;
 	ssize_t n;
-	DIR *dir;
 
-	if (kd__proc_find(e, pid))
-		return kd__proc_find(e, pid);
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	{
-		uint32_t ppid = 0, sid = 0;
-
-		if (!read_stat(path, NULL, &ppid, &sid, &start))
-			return NULL;
-		p = kd__proc_new(e, pid);
-		if (!p)
-			return NULL;
-		p->ppid = ppid;
-		p->sid = sid;
-	}
+	if (!read_stat(dfd, "stat", comm, &ppid, &sid, &start))
+		return NULL;
+	p = kd__proc_new(e, pid);
+	if (!p)
+		return NULL;
+	p->ppid = ppid;
+	p->sid = sid;
 	p->start_ns = ticks_ns(e, start);
-	read_status(pid, p);
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
-	n = read_file(path, buf, sizeof(buf));
+	nthreads = read_status(dfd, p);
+	n = read_file(dfd, "cmdline", buf, sizeof(buf));
 	if (n > 0) {
 		void *a = malloc((size_t)n + 1);
 
@@ -290,47 +386,49 @@ static struct kd__proc *read_proc(struct kd__enrich *e, uint32_t pid, struct kd_
 			e->bytes += (size_t)n + 1;
 		}
 	}
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	if (read_link(path, buf, sizeof(buf)) > 0)
+	if (read_link(dfd, "exe", buf, sizeof(buf)) > 0)
 		kd__str_set(e, &p->exe, buf, strlen(buf));
-	snprintf(path, sizeof(path), "/proc/%u/cwd", pid);
-	if (read_link(path, buf, sizeof(buf)) > 0)
+	if (read_link(dfd, "cwd", buf, sizeof(buf)) > 0)
 		kd__str_set(e, &p->cwd, buf, strlen(buf));
-	snprintf(path, sizeof(path), "/proc/%u/loginuid", pid);
-	if (read_file(path, buf, 32) > 0)
+	if (read_file(dfd, "loginuid", buf, 32) > 0)
 		p->loginuid = (uint32_t)strtoul(buf, NULL, 10);
-	kd__proc_read_cgroup(e, p);
+	read_cgroup(e, p, dfd, "cgroup");
 
-	snprintf(path, sizeof(path), "/proc/%u/task", pid);
-	dir = opendir(path);
-	if (dir) {
-		while ((d = readdir(dir))) {
-			struct kd_thread *t;
-			uint64_t ts = 0;
+	c.e = e;
+	c.p = p;
+	c.m = m;
+	c.dfd = dfd;
+	/* one thread (most processes): the process's stat was its own */
+	if (nthreads == 1 && !kd__thread_find(e, pid)) {
+		struct kd_thread *t = kd__thread_new(e, p, pid);
 
-			if (!numeric(d->d_name, &v) || kd__thread_find(e, (uint32_t)v))
-				continue;
-			t = kd__thread_new(e, p, (uint32_t)v);
-			if (!t)
-				break;
-			snprintf(path, sizeof(path), "/proc/%u/task/%lu/stat", pid, v);
-			if (read_stat(path, t->comm, NULL, NULL, &ts))
-				t->start_ns = ticks_ns(e, ts);
+		if (t) {
+			memcpy(t->comm, comm, sizeof(comm));
+			t->start_ns = p->start_ns;
 		}
-		closedir(dir);
+	} else {
+		each_number(dfd, "task", scan_thread, &c);
 	}
 	if (!p->nthreads) { /* gone while we read it */
 		kd__proc_free(e, p);
 		return NULL;
 	}
-	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
-	dir = opendir(path);
-	if (dir) {
-		while ((d = readdir(dir)))
-			if (numeric(d->d_name, &v) && v <= INT32_MAX)
-				read_fd(e, p, (int32_t)v, m);
-		closedir(dir);
-	}
+	each_number(dfd, "fd", scan_fd, &c);
+	return p;
+}
+
+static struct kd__proc *read_proc(struct kd__enrich *e, uint32_t pid, struct kd__netmap *m)
+{
+	struct kd__proc *p = kd__proc_find(e, pid);
+	int dfd;
+
+	if (p)
+		return p;
+	dfd = proc_dir(pid);
+	if (dfd < 0)
+		return NULL;
+	p = read_proc_at(e, pid, dfd, m);
+	close(dfd);
 	return p;
 }
 
@@ -343,26 +441,26 @@ struct kd__proc *kd__proc_read(struct kd__enrich *e, uint32_t pid)
 	return p;
 }
 
+static void scan_proc(unsigned long pid, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	read_proc(c->e, (uint32_t)pid, c->m);
+}
+
 int kd__proc_scan(struct kd__enrich *e)
 {
-	struct kd__netmap *m = calloc(1, sizeof(*m));
-	struct dirent *d;
-	unsigned long v;
-	DIR *dir;
+	struct scan_ctx c = { .e = e };
+	int err;
 
-	if (!m)
+	c.m = calloc(1, sizeof(*c.m));
+	if (!c.m)
 		return -ENOMEM;
-	dir = opendir("/proc");
-	if (!dir) {
-		free(m);
-		return -errno;
-	}
-	while ((d = readdir(dir)))
-		if (numeric(d->d_name, &v))
-			read_proc(e, (uint32_t)v, m);
-	closedir(dir);
-	kd__netmap_free(m);
-	free(m);
+	err = each_number(AT_FDCWD, "/proc", scan_proc, &c);
+	kd__netmap_free(c.m);
+	free(c.m);
+	if (err < 0)
+		return err;
 	kd__proc_link_all(e);
 	return 0;
 }
