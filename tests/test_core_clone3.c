@@ -38,6 +38,11 @@ static int find_fd(const struct kd_fd *f, void *ctx)
 	return 0;
 }
 
+static bool res_is(const struct kd_event *ev, const void *arg)
+{
+	return kd_event_result(ev) == *(const long *)arg;
+}
+
 /* The child's open(/dev/null) that returned fd */
 static bool open_res(const struct kd_event *ev, const void *arg)
 {
@@ -73,8 +78,9 @@ static void clone3_case(uint64_t flags, bool shared)
 		fd = open("/dev/null", O_RDONLY);
 		_exit(write(res_p[1], &fd, sizeof(fd)) == (ssize_t)sizeof(fd) ? 0 : 3);
 	}
-	/* the parent's clone3 first, so the child's table is decided by its flags */
-	ev = et_wait(h, t_clone3, (uint32_t)getpid(), et_res_ge0, NULL);
+	/* the parent's clone3 first, so the child's table is decided by its flags
+	 * (this one: kd_open's /proc scan may start threads, with clone3 too) */
+	ev = et_wait(h, t_clone3, (uint32_t)getpid(), res_is, &pid);
 	cr_assert_eq(kd_event_result(ev), pid);
 	cr_assert_eq(kd_event_param_by_name(ev, "flags", &v), 0);
 	cr_assert_eq(v.u, flags, "clone3 flags %#llx, want %#llx", (unsigned long long)v.u,
@@ -112,19 +118,17 @@ Test(core_clone3, files_copied)
 	clone3_case(0, false);
 }
 
-static bool res_gt0(const struct kd_event *ev, const void *arg)
-{
-	(void)arg;
-	return kd_event_result(ev) > 0;
-}
 
 static bool from_tid(const struct kd_event *ev, const void *arg)
 {
 	return kd_event_tid(ev) == *(const uint32_t *)arg;
 }
 
+static long thread_tid;
+
 static void *thread_fn(void *arg)
 {
+	thread_tid = syscall(SYS_gettid);
 	return arg;
 }
 
@@ -169,7 +173,8 @@ Test(core_clone3, thread_flags_are_its_parents)
 	cr_assert_eq(sched_setscheduler(0, SCHED_OTHER, &normal), 0);
 	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
 
-	ev = et_wait(h, t_clone3, (uint32_t)getpid(), res_gt0, NULL);
+	/* our thread's (kd_open's /proc scan may start threads, with clone3 too) */
+	ev = et_wait(h, t_clone3, (uint32_t)getpid(), res_is, &thread_tid);
 	tid = (uint32_t)kd_event_result(ev);
 	cr_assert_eq(kd_event_param_by_name(ev, "flags", &v), 0);
 	flags = v.u;

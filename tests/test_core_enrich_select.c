@@ -15,11 +15,20 @@
 
 TestSuite(core_enrich_select, .timeout = 60);
 
-static bool is_read_of(const struct kd_event *ev, const void *arg)
+static bool is_on_fd(const struct kd_event *ev, const void *arg)
 {
 	struct kd_value v;
 
 	return kd_event_param_by_name(ev, "fd", &v) == 0 && v.i == *(const int *)arg;
+}
+
+/* The test's own 1-byte read of fd *arg: kd_open's /proc scan, traced too
+ * (KD_OPEN_TRACE_SELF), reads with the same fd numbers. */
+static bool is_read_of(const struct kd_event *ev, const void *arg)
+{
+	struct kd_value n;
+
+	return is_on_fd(ev, arg) && kd_event_param_by_name(ev, "count", &n) == 0 && n.u == 1;
 }
 
 static void expect_path(const struct kd_event *ev, const char *path)
@@ -78,7 +87,7 @@ Test(core_enrich_select, pty_peer_from_ioctl)
 	peer = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	cr_assert_geq(peer, 0);
 	cr_assert_eq(tcgetattr(peer, &tio), 0);
-	ev = et_wait(h, kd_event_type_by_name("ioctl"), (uint32_t)getpid(), is_read_of, &peer);
+	ev = et_wait(h, kd_event_type_by_name("ioctl"), (uint32_t)getpid(), is_on_fd, &peer);
 	expect_path(ev, ptsname(m));
 	cr_assert_eq(kd_fd_type(kd_event_fd(ev)), KD_FD_FILE);
 	close(peer);
