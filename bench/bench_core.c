@@ -347,7 +347,17 @@ static int kd_start(struct capture *c)
 		kd__core_debug_set(&(struct kd__core_debug){ .no_direct = true });
 	if (c->cfg == CFG_KD_RINGBUF)
 		kd__core_debug_set(&(struct kd__core_debug){ .no_region = true });
+	/* kd_open as an agent that is not pinned runs it: the /proc scan reads
+	 * on the CPUs the caller may use (lib/enrich/proc_scan.c) */
+	cpu_set_t pinned, all;
+
+	pthread_getaffinity_np(pthread_self(), sizeof(pinned), &pinned);
+	CPU_ZERO(&all);
+	for (int i = 0; i < ncpus; i++)
+		CPU_SET(i, &all);
+	pthread_setaffinity_np(pthread_self(), sizeof(all), &all);
 	err = kd_open(&o, &c->h);
+	pthread_setaffinity_np(pthread_self(), sizeof(pinned), &pinned);
 	kd__core_debug_set(NULL);
 	if (err) {
 		fprintf(stderr, "kd-bench: kd_open: %s: %s\n", kd_strerror(err), kd_last_error(NULL));

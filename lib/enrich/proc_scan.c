@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -630,9 +631,11 @@ int kd__proc_scan(struct kd__enrich *e)
 	}
 	atomic_init(&s.next, 0);
 	if (s.n >= SCAN_THREADS_MIN_PROCS) {
-		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		/* the CPUs the caller may run on: a pinned caller keeps its one */
+		cpu_set_t cpus;
+		int ncpu = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
 
-		want = cpus > 1 ? (size_t)cpus - 1 : 0;
+		want = ncpu > 1 ? (size_t)ncpu - 1 : 0;
 		want = want < SCAN_THREADS_MAX ? want : SCAN_THREADS_MAX;
 	}
 	if (want) {
