@@ -15,11 +15,11 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "enrich.h"
@@ -45,13 +45,15 @@ static ssize_t read_file(int dfd, const char *path, char *buf, size_t len)
 	if (fd < 0)
 		return -1;
 	while ((size_t)got < len - 1) {
-		n = read(fd, buf + got, len - 1 - (size_t)got);
+		size_t want = len - 1 - (size_t)got;
+
+		n = read(fd, buf + got, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		got += n;
-		if ((size_t)n < len - 1 - (size_t)(got - n))
+		if ((size_t)n < want)
 			break;
 	}
 	close(fd);
