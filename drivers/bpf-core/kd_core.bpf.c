@@ -380,19 +380,25 @@ static __always_inline void kd_forget(__u8 *r, __u32 *len, __u32 *rflags)
  * kind cap), reserved at rsv bytes (a constant per kind for the verifier)
  * and written in place; hdr.len says where it ends. 0 when done (sent or
  * counted as a drop); < 0 to build it in the scratch instead (a string
- * longer than the reservation holds). */
-static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd_ksc *k,
+ * longer than the reservation holds). cap KD_CAP_ANY: the param's own,
+ * read at run time, so that kinds sharing a reservation share one inlined
+ * copy (each copy is verified on its own: ~5 k instructions less). */
+#define KD_CAP_ANY 0xff
+static __always_inline int kd_direct1(const __u8 cap_, const __u32 rsv, struct kd_ksc *k,
 				      __u64 *a, long ret, __u64 now, __u64 pid_tgid, __u32 cpu,
 				      __u32 rflags, __u64 lat)
 {
 	const __u32 room = rsv - KD_DIRECT1_FIXED;
 	struct kd_bpf_cnt *c = kd_counters(cpu);
 	__u32 n = k->nparams, v = KD_KSC_VAR_IDX(k->flags), base, len, i;
+	__u8 cap = cap_;
 	struct kd_out o;
 	__u8 *r;
 
 	if (n > 6 || v >= n)
 		return -1;
+	if (cap_ == KD_CAP_ANY) /* ioctl's data is a FIXED for kd_cap_inplace() */
+		cap = k->p[v].cap == KD_CAP_IOCTL ? KD_CAP_FIXED : k->p[v].cap;
 	r = kd_out_reserve(&o, cpu, rsv);
 	if (!r) {
 		kd_count_full(c);
@@ -401,10 +407,16 @@ static __always_inline int kd_direct1(const __u8 cap, const __u32 rsv, struct kd
 	base = KD_REC_HDR_SIZE + 2 * n;
 	len = kd_cap_inplace(cap, r + base + 8 * v, room, &k->p[v], a, v, ret, &rflags);
 	kd_forget(r, &len, &rflags);
-	if (len > room) {
+	/* kd_arg()'s switch split the verifier's paths by v's value: a fresh
+	 * read of the table's shape (set at load, never changed) joins them;
+	 * the rest was verified once per v, ~15 k instructions more */
+	n = *(volatile __u8 *)&k->nparams;
+	v = KD_KSC_VAR_IDX(*(volatile __u8 *)&k->flags);
+	if (len > room || n > 6 || v >= n) {
 		kd_out_discard(&o, r);
 		return -1;
 	}
+	base = KD_REC_HDR_SIZE + 2 * n;
 	*(__u16 *)(r + KD_REC_HDR_SIZE + 2 * v) = len;
 	for (i = 0; i < 6; i++) {
 		__u32 o = base + 8 * i;
@@ -534,37 +546,34 @@ static __always_inline int kd_direct1_emit(struct kd_ksc *k, __u64 *a, long ret,
 		/* a string and a tail: only KD_TAIL_SHAPES are marked so */
 #define KD_TAIL_EMIT(n_, v_, tp_, size_)                                                     \
 		if (v == v_ && k->nparams == n_ && k->p[n_ - 1].cap == KD_CAP_FIXED)           \
-			return kd_fast1t(n_, v_, KD_CAP_STR, KD_DIRECT1_STR, size_, tp_, k, a, ret, \
+			return kd_fast1t(n_, v_, KD_CAP_STR, KD_DIRECT1_SMALL, size_, tp_, k, a, ret, \
 					 now, pid_tgid, cpu, rflags, lat);
 		KD_TAIL_SHAPES(KD_TAIL_EMIT)
 #undef KD_TAIL_EMIT
 		if (v == 0 && k->nparams == 1)
-			return kd_fast1(1, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+			return kd_fast1(1, 0, KD_CAP_STR, KD_DIRECT1_SMALL, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
 		if (v == 0 && k->nparams == 2)
-			return kd_fast1(2, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+			return kd_fast1(2, 0, KD_CAP_STR, KD_DIRECT1_SMALL, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
 		if (v == 0 && k->nparams == 3)
-			return kd_fast1(3, 0, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+			return kd_fast1(3, 0, KD_CAP_STR, KD_DIRECT1_SMALL, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
 		if (v == 1 && k->nparams == 3)
-			return kd_fast1(3, 1, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+			return kd_fast1(3, 1, KD_CAP_STR, KD_DIRECT1_SMALL, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
 		if (v == 1 && k->nparams == 4)
-			return kd_fast1(4, 1, KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu,
+			return kd_fast1(4, 1, KD_CAP_STR, KD_DIRECT1_SMALL, k, a, ret, now, pid_tgid, cpu,
 					rflags, lat);
 	}
 	switch (k->p[v].cap) {
 	case KD_CAP_BUF:
 		return kd_direct1(KD_CAP_BUF, kd_direct1_buf, k, a, ret, now, pid_tgid, cpu, rflags, lat);
 	case KD_CAP_STR:
-		return kd_direct1(KD_CAP_STR, KD_DIRECT1_STR, k, a, ret, now, pid_tgid, cpu, rflags, lat);
 	case KD_CAP_SOCKADDR:
-		return kd_direct1(KD_CAP_SOCKADDR, KD_DIRECT1_SOCK, k, a, ret, now, pid_tgid, cpu, rflags,
-				  lat);
 	case KD_CAP_FIXED:
-	case KD_CAP_IOCTL: /* kd_cap_inplace() tells them apart */
-		return kd_direct1(KD_CAP_FIXED, KD_DIRECT1_STRUCT, k, a, ret, now, pid_tgid, cpu, rflags,
+	case KD_CAP_IOCTL:
+		return kd_direct1(KD_CAP_ANY, KD_DIRECT1_SMALL, k, a, ret, now, pid_tgid, cpu, rflags,
 				  lat);
 	case KD_CAP_EPOLLEV:
 		return kd_direct1(KD_CAP_EPOLLEV, KD_DIRECT1_EPOLL, k, a, ret, now, pid_tgid, cpu, rflags,
@@ -735,42 +744,37 @@ __u32 kd_exec_at_exit;
 
 /* The exit of execve/execveat without an entry hook. A failed call returns
  * to the caller with its registers and memory intact, so its record is built
- * now like any other syscall's. A successful one comes back in the new image,
- * registers cleared: kd_rename_park() kept them (and sched_process_exec the
- * filename) under this thread's tid before the image was replaced. enabled:
- * this exit's own syscall is selected. */
-static __always_inline void kd_exec_exit(struct pt_regs *regs, const bool direct, __u64 nr,
-					 bool enabled, long ret, __u64 now, __u64 pid_tgid, __u32 cpu)
+ * like any other syscall's: true tells the caller to, by the same inlined
+ * kd_build() (a second copy cost ~4 k verified instructions). A successful
+ * one comes back in the new image, registers cleared: kd_rename_park() kept
+ * them (and sched_process_exec the filename) under this thread's tid before
+ * the image was replaced. enabled: this exit's own syscall is selected. */
+static __always_inline bool kd_exec_exit(__u64 nr, bool enabled, long ret, __u64 now, __u64 pid_tgid,
+					 __u32 cpu)
 {
-	__u32 tid = (__u32)pid_tgid, len;
+	__u32 tid = (__u32)pid_tgid;
 	struct kd_pending *p = bpf_map_lookup_elem(&kd_pending, &tid);
 	struct kd_bpf_cnt *c = kd_counters(cpu);
-	struct kd_scratch *s;
-	__u64 a[6];
 
 	if (p && ret == 0 && p->exec) {
 		kd_exec_record(p, 0, now, pid_tgid, cpu);
-		return;
+		return false;
 	}
 	if (p)
 		bpf_map_delete_elem(&kd_pending, &tid);
 	if (!enabled) {
 		c->v[KD_CNT_FILTERED]++;
-		return;
+		return false;
 	}
 	if (!kd_flt_syscall(nr, pid_tgid))
-		return;
+		return false;
 	if (ret == 0) {
 		/* the park was lost (an LRU eviction): nothing to build from */
 		c->v[KD_CNT_KERNEL_EVENTS]++;
 		c->v[KD_CNT_DROP_NO_STATE]++;
-		return;
+		return false;
 	}
-	kd_read_args(regs, direct, a);
-	s = kd_build(&kd_ksc_tab[nr & (KD_MAX_SYSCALL_NR - 1)], a, ret, now, pid_tgid, cpu, 0,
-		     KD_MODE_USER, &len);
-	if (s)
-		kd_submit(s->buf, len, cpu);
+	return true;
 }
 
 static __always_inline void kd_lat_store(__u32 tid, __u64 nr, __u64 now, const int lat)
@@ -842,11 +846,14 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 		return 0;
 	now = bpf_ktime_get_ns();
 	if (k->flags & KD_KSC_ENTRY_ARGS) {
-		if (kd_exec_at_exit)
-			kd_exec_exit(regs, direct, nr, k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
-		else
+		if (!kd_exec_at_exit) {
 			kd_unpark(k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu);
-		return 0;
+			return 0;
+		}
+		if (!kd_exec_exit(nr, k->flags & KD_KSC_ENABLED, ret, now, pid_tgid, cpu))
+			return 0;
+		kd_read_args(regs, direct, a);
+		goto build;
 	}
 	if (kd_want_latency) {
 		d = kd_lat_take((__u32)pid_tgid, nr, now, lat);
@@ -861,6 +868,7 @@ static __always_inline int kd_on_exit(struct pt_regs *regs, long ret, const bool
 	if (kd_direct && (k->flags & KD_KSC_DIRECT1) &&
 	    !kd_direct1_emit(k, a, ret, now, pid_tgid, cpu, rflags, d))
 		return 0;
+build:
 	s = kd_build(k, a, ret, now, pid_tgid, cpu, rflags, KD_MODE_USER, &len);
 	if (!s)
 		return 0;

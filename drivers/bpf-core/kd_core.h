@@ -61,9 +61,10 @@
 /* header, six lengths and five register values: what a DIRECT1 record
  * holds besides its variable param */
 #define KD_DIRECT1_FIXED  100u
-#define KD_DIRECT1_STR    256u  /* reservation for a string record */
-#define KD_DIRECT1_SOCK   232u  /* sockaddr: 100 + 128 */
-#define KD_DIRECT1_STRUCT 256u  /* KD_CAP_FIXED structs up to 156 bytes */
+/* reservation of a record with a string, a sockaddr (up to 128 bytes), or a
+ * KD_CAP_FIXED struct or ioctl's data up to 156 bytes: one size, so one
+ * inlined kd_direct1() serves them all */
+#define KD_DIRECT1_SMALL  256u
 #define KD_DIRECT1_EPOLL  (KD_DIRECT1_FIXED + KD_EPOLLEV_MAX * 12) /* epoll_wait's ready */
 #define KD_DIRECT1_MAX    4096u /* buffer records reserve snaplen + 100 up to this */
 

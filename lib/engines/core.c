@@ -332,10 +332,10 @@ static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
 		fits = true;
 		break;
 	case KD_CAP_FIXED:
-		fits = k->p[v].size <= KD_DIRECT1_STRUCT - KD_DIRECT1_FIXED;
+		fits = k->p[v].size <= KD_DIRECT1_SMALL - KD_DIRECT1_FIXED;
 		break;
 	case KD_CAP_IOCTL: /* in the struct reservation */
-		fits = KD_IOCTL_MAX <= KD_DIRECT1_STRUCT - KD_DIRECT1_FIXED;
+		fits = KD_IOCTL_MAX <= KD_DIRECT1_SMALL - KD_DIRECT1_FIXED;
 		break;
 	case KD_CAP_EPOLLEV:
 		fits = true; /* KD_DIRECT1_EPOLL holds the most it takes */
@@ -448,7 +448,7 @@ static int load(struct core *c, bool tp_btf)
 	s->rodata->kd_direct = !kd__core_debug()->no_direct;
 	/* any sane size when buffers do not take the direct path (mark_direct) */
 	s->rodata->kd_direct1_buf = direct1_buf(h->opts.snaplen) <= KD_DIRECT1_MAX ?
-					    direct1_buf(h->opts.snaplen) : KD_DIRECT1_STRUCT;
+					    direct1_buf(h->opts.snaplen) : KD_DIRECT1_SMALL;
 
 	bpf_map__set_max_entries(s->maps.kd_scratch, (uint32_t)c->ncpus);
 	bpf_map__set_max_entries(s->maps.kd_rings, (uint32_t)c->nrings);
