@@ -528,6 +528,35 @@ static int make_regions(struct core *c)
 	return 0;
 }
 
+
+/* The rings into the outer array. The kernel waits for an RCU grace period
+ * after every update of a map-in-map (6-16 ms each here, so per CPU), and
+ * once for a whole batch; kernels without batch updates for it get one
+ * update per ring. */
+static int insert_rings(struct core *c, int outer)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t *keys = malloc((size_t)c->nrings * sizeof(*keys)), n = (uint32_t)c->nrings;
+
+	if (!keys)
+		return kd__err(c->h, -ENOMEM, "core engine: out of memory for %d ring keys", c->nrings);
+	for (uint32_t i = 0; i < n; i++)
+		keys[i] = i;
+	if (bpf_map_update_batch(outer, keys, c->ring_fds, &n, &opts) == 0 && n == (uint32_t)c->nrings) {
+		free(keys);
+		return 0;
+	}
+	for (int i = 0; i < c->nrings; i++) {
+		if (bpf_map_update_elem(outer, &keys[i], &c->ring_fds[i], BPF_ANY)) {
+			int e = errno;
+
+			free(keys);
+			return kd__err(c->h, KD_EENGINE, "core engine: inserting ring %d: %s", i, strerror(e));
+		}
+	}
+	free(keys);
+	return 0;
+}
 static int make_rings(struct core *c)
 {
 	struct kd_handle *h = c->h;
@@ -544,7 +573,6 @@ static int make_rings(struct core *c)
 		return kd__err(h, -errno, "core engine: epoll_create1: %s", strerror(errno));
 	for (int i = 0; i < c->nrings; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
-		uint32_t key = (uint32_t)i;
 		int fd;
 
 		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "kd_ring", 0, 0, (uint32_t)c->ring_bytes, NULL);
@@ -552,14 +580,15 @@ static int make_rings(struct core *c)
 			return kd__err(h, KD_EENGINE, "core engine: creating ring %d of %llu bytes: %s", i,
 				       (unsigned long long)c->ring_bytes, strerror(errno));
 		c->ring_fds[i] = fd;
-		if (bpf_map_update_elem(outer, &key, &fd, BPF_ANY))
-			return kd__err(h, KD_EENGINE, "core engine: inserting ring %d: %s", i, strerror(errno));
 		err = kd__ring_map(&c->rings[i], fd, c->ring_bytes);
 		if (err)
 			return kd__err(h, KD_EENGINE, "core engine: mmap of ring %d: %s", i, strerror(-err));
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev))
 			return kd__err(h, -errno, "core engine: epoll_ctl: %s", strerror(errno));
 	}
+	err = insert_rings(c, outer);
+	if (err)
+		return err;
 	err = make_regions(c);
 	if (err)
 		return err;
