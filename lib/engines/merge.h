@@ -27,6 +27,8 @@
  * put ~30% of kd-bench's records in that window, 100 us ~3%.
  */
 #define KD__MERGE_SLACK 100000ull /* ns */
+/* Looks at the idle sources per clock read while records are in view. */
+#define KD__MERGE_CLOCK_EVERY 32u
 
 struct kd__merge {
 	struct kd__ring *src;  /* the sources, not owned */
@@ -37,6 +39,7 @@ struct kd__merge {
 	uint8_t *in;           /* per source: in the heap */
 	uint64_t fresh;        /* no idle source holds a record older than this */
 	uint64_t (*clock)(void); /* CLOCK_MONOTONIC ns (tests may set their own) */
+	uint32_t looks;        /* refreshes with records in view, for KD__MERGE_CLOCK_EVERY */
 	int cur;               /* source of the record handed out last, or -1 */
 };
 
