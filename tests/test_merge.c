@@ -188,6 +188,46 @@ Test(merge, idle_sources_looked_at_when_the_order_needs_it)
 	teardown(3, s, &m);
 }
 
+/* At the head of the stream (every record newer than the last look's time
+ * less the slack) the idle sources are looked at before each record, but
+ * the clock is read once per KD__MERGE_CLOCK_EVERY looks: it cost more than
+ * the rest of the merge. A record an idle source publishes meanwhile with
+ * an older stamp still goes first. */
+Test(merge, clock_read_once_per_batch_of_looks_at_the_head)
+{
+	const uint64_t t0 = 100000000;
+	const unsigned n = 4 * KD__MERGE_CLOCK_EVERY;
+	struct src s[2];
+	struct kd__ring r[2];
+	struct kd__merge m;
+	struct rec x;
+	unsigned k;
+
+	setup(2, s, r, &m);
+	m.clock = fake_clock;
+	fake_now = t0;
+	fake_looks = 0;
+	for (k = 0; k < n; k++)
+		put(&s[0], t0 + 10 * k, 0, k);
+	for (k = 0; k < n; k++) {
+		if (k == n / 2)
+			put(&s[1], t0 + 10 * k - 5, 1, 0);
+		cr_assert(next(&m, &x));
+		if (k == n / 2) {
+			cr_assert_eq(x.src, 1u, "the idle source's older record first");
+			cr_assert(next(&m, &x));
+		}
+		cr_assert_eq(x.src, 0u);
+		cr_assert_eq(x.seq, k);
+	}
+	cr_assert_not(next(&m, &x));
+	/* the first look (empty heap), then one per KD__MERGE_CLOCK_EVERY */
+	cr_assert_leq(fake_looks, 2 + n / KD__MERGE_CLOCK_EVERY, "%llu clock reads for %u records",
+		      (unsigned long long)fake_looks, n);
+	cr_assert_geq(fake_looks, n / KD__MERGE_CLOCK_EVERY);
+	teardown(2, s, &m);
+}
+
 /* Records shorter than a timestamp sort first, as time 0 (the decoder
  * reports them); an empty merge hands out nothing. */
 Test(merge, short_records_and_nothing)
