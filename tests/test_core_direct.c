@@ -182,6 +182,14 @@ Test(core_direct, write_snaplen_1000)
 	write_with_snaplen(1000, 1500);
 }
 
+/* Below the 8 bytes the in-place writer needs to reserve anyway: the
+ * program still loads, and the records hold exactly snaplen bytes. */
+Test(core_direct, write_snaplen_below_8)
+{
+	write_with_snaplen(1, 100);
+	write_with_snaplen(7, 5);
+}
+
 Test(core_direct, write_snaplen_10000_uses_the_scratch)
 {
 	write_with_snaplen(10000, 6000);

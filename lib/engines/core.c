@@ -256,10 +256,12 @@ static int sync_enter(struct core *c)
 	return sync_link(c, c->enter_prog, &c->enter_link, raw);
 }
 
-/* Reservation of a DIRECT1 record whose variable param is a buffer. */
+/* Reservation of a DIRECT1 record whose variable param is a buffer: room
+ * for the snaplen, and for at least the 8 bytes kd_cap_inplace() passes a
+ * value through (kd_launder()); the verifier refuses the program without. */
 static uint32_t direct1_buf(uint32_t snaplen)
 {
-	return (snaplen + KD_DIRECT1_FIXED + 7) & ~7u;
+	return ((snaplen > 8 ? snaplen : 8) + KD_DIRECT1_FIXED + 7) & ~7u;
 }
 
 /* Mark the records the exit program writes straight into the ring: register
@@ -500,7 +502,10 @@ static int load(struct core *c, bool tp_btf)
 			tp_btf ? "tp_btf" : "raw_tp", strerror(-err), c->libbpf_msg);
 		kd_core__destroy(s);
 		c->skel = NULL;
-		return err == -EPERM || err == -EACCES ? KD_ENOPERM : KD_EENGINE;
+		/* check_caps() passed: EACCES is the verifier refusing a program
+		 * (a bug of ours or a kernel it does not know), EPERM a policy
+		 * such as lockdown */
+		return err == -EPERM ? KD_ENOPERM : KD_EENGINE;
 	}
 	return 0;
 }
