@@ -756,14 +756,20 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		/* the precise clock per event took an eighth of -q's time: the
-		 * coarse one (a tick behind at most), every 64 events or when
-		 * kd_next had none */
-		if (deadline && !stop_at && (err != 0 || ++since_clock % 64 == 0) &&
-		    clock_ns(CLOCK_MONOTONIC_COARSE) >= deadline) {
-			if (!live)
+		/* the precise clock per event took an eighth of -q's time. A
+		 * live event's own time says it for free; else the coarse clock
+		 * (a tick behind at most) when kd_next had none, and every 64
+		 * events (a backlog's times are behind, a replay's are another
+		 * boot's) */
+		if (deadline && !stop_at) {
+			bool past = live && err == 0 && kd_event_ts_mono(ev) >= deadline;
+
+			if (!past && (err != 0 || ++since_clock % 64 == 0))
+				past = clock_ns(CLOCK_MONOTONIC_COARSE) >= deadline;
+			if (past && !live)
 				break;
-			stop_at = now_mono_ns();
+			if (past)
+				stop_at = now_mono_ns();
 		}
 	}
 
