@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1165,6 +1167,40 @@ Test(kdump, pid_not_running_is_an_error)
 	cr_assert_eq(r.status, 1, "stderr: %s", r.err);
 	cr_assert_not_null(strstr(r.err, "no such process"), "%s", r.err);
 	cr_assert_str_empty(r.out);
+	run_free(&r);
+}
+
+/* -d ends on time while events keep coming, each sooner than kd_next's
+ * timeout: a getppid every 60 ms. A deadline looked at only every 64
+ * events would let about 64 through (3.8 s); on time it is about 17. */
+Test(kdump, duration_with_a_trickle_of_events, .timeout = 60)
+{
+	char pid_s[16];
+	unsigned long n = 0;
+	const char *p;
+	pid_t pid;
+
+	if (!kd_test_is_root())
+		KD_SKIP_OR_FAIL("needs root: live capture");
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int i = 0; i < 500; i++) {
+			syscall(SYS_getppid);
+			usleep(60000);
+		}
+		_exit(0);
+	}
+	snprintf(pid_s, sizeof(pid_s), "%d", (int)pid);
+	const char *args[] = {"-q", "-E", "getppid", "-p", pid_s, "-d", "1", NULL};
+	struct run r = run_live(args);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	p = strstr(r.err, "kdump: ");
+	cr_assert(p && sscanf(p, "kdump: %lu events", &n) == 1, "%s", r.err);
+	cr_assert(n >= 5 && n <= 40, "%lu getppid events in a 1 s capture of one every 60 ms: %s", n, r.err);
 	run_free(&r);
 }
 
