@@ -533,7 +533,6 @@ static int make_regions(struct core *c)
 	return 0;
 }
 
-
 /* The rings into the outer array. The kernel waits for an RCU grace period
  * after every update of a map-in-map (6-16 ms each here, so per CPU), and
  * once for a whole batch; kernels without batch updates for it get one
@@ -562,6 +561,7 @@ static int insert_rings(struct core *c, int outer)
 	free(keys);
 	return 0;
 }
+
 static int make_rings(struct core *c)
 {
 	struct kd_handle *h = c->h;
