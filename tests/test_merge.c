@@ -139,6 +139,14 @@ static uint64_t fake_clock(void)
 	return fake_now;
 }
 
+/* m reads fake_now from here on; fake_looks counts its reads. */
+static void use_fake_clock(struct kd__merge *m, uint64_t now)
+{
+	m->clock = fake_clock;
+	fake_now = now;
+	fake_looks = 0;
+}
+
 /* Idle sources are looked at again only when the order needs it: records
  * stamped before the last look (less KD__MERGE_SLACK) go out without one,
  * which is how a backlog is read; a top record newer than that makes the
@@ -154,9 +162,7 @@ Test(merge, idle_sources_looked_at_when_the_order_needs_it)
 	unsigned k;
 
 	setup(3, s, r, &m);
-	m.clock = fake_clock;
-	fake_now = t0;
-	fake_looks = 0;
+	use_fake_clock(&m, t0);
 	/* a backlog: 1000 records stamped well before now */
 	for (k = 0; k < 1000; k++)
 		put(&s[0], t0 - 50 * ms + k, 0, k);
@@ -204,9 +210,7 @@ Test(merge, clock_read_once_per_batch_of_looks_at_the_head)
 	unsigned k;
 
 	setup(2, s, r, &m);
-	m.clock = fake_clock;
-	fake_now = t0;
-	fake_looks = 0;
+	use_fake_clock(&m, t0);
 	for (k = 0; k < n; k++)
 		put(&s[0], t0 + 10 * k, 0, k);
 	for (k = 0; k < n; k++) {

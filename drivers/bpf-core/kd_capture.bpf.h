@@ -534,8 +534,6 @@ static __always_inline __u32 kd_user_into(__u8 *dst, const __u32 room, __u64 ptr
 	return want;
 }
 
-/* Param v (kind cap) into dst, which has room bytes. Returns its length, or
- * room + 1 when a string may not have fit (the caller falls back). */
 /* x through the 8 bytes at p (map memory, about to be overwritten): the
  * verifier then sees a plain 64-bit value, not the register of kd_arg()'s
  * switch arm it came from, and explores what follows once instead of once
@@ -546,6 +544,8 @@ static __always_inline __u64 kd_launder(__u8 *p, __u64 x)
 	return *(volatile __u64 *)p;
 }
 
+/* Param v (kind cap) into dst, which has room bytes. Returns its length, or
+ * room + 1 when a string may not have fit (the caller falls back). */
 static __always_inline __u32 kd_cap_inplace(const __u8 cap, __u8 *dst, const __u32 room,
 					    const struct kd_kparam *kp, const __u64 *a, __u32 v,
 					    long ret, __u32 *rflags)

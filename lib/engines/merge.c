@@ -107,8 +107,9 @@ static void refresh(struct kd__merge *m)
 	/* before the looks: what they miss was stamped after this. At the
 	 * head of the stream this runs for every record, and the clock cost
 	 * more than the rest of the merge (~12% of kdump -q's time): with
-	 * records in view, read it one look in KD__MERGE_CLOCK_EVERY. An older time is still true of the looks
-	 * that follow it, only less useful. */
+	 * records in view, read it one look in KD__MERGE_CLOCK_EVERY. An
+	 * older time is still true of the looks that follow it, only less
+	 * useful. */
 	if (!m->hn || m->looks++ % KD__MERGE_CLOCK_EVERY == 0) {
 		uint64_t now = m->clock();
 

@@ -766,10 +766,11 @@ int main(int argc, char **argv)
 
 			if (!past && (err != 0 || ++since_clock % 64 == 0))
 				past = clock_ns(CLOCK_MONOTONIC_COARSE) >= deadline;
-			if (past && !live)
-				break;
-			if (past)
+			if (past) {
+				if (!live)
+					break;
 				stop_at = now_mono_ns();
+			}
 		}
 	}
 
