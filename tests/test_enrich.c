@@ -171,6 +171,83 @@ Test(enrich, open_dup_write_close)
 	et_close(h);
 }
 
+/* A write to /proc/<pid>/task/<tid>/comm renames the thread, byte for byte
+ * as the kernel does (a newline stays: `echo x > comm` names it "x\n").
+ * Writes to an fd whose name cannot rename skip the name test once it was
+ * made (KD__FD_PLAIN): the comm file opened on the same fd number after a
+ * close must be tested again. */
+static bool write_res_is(const struct kd_event *ev, const void *arg)
+{
+	return kd_event_result(ev) == *(const int *)arg;
+}
+
+Test(enrich, comm_write_on_a_reused_fd_number)
+{
+	int t_open = need_type("openat"), t_write = need_type("write");
+	struct kd_handle *h = et_open("openat,write,close,exit_group,clone,clone3,fork", 0);
+	const struct kd_event *ev;
+	int go_p[2], go2_p[2], fd, len;
+	char proc_comm[32] = "";
+	pid_t pid;
+
+	cr_assert_eq(pipe(go_p), 0);
+	cr_assert_eq(pipe(go2_p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char path[64];
+		int a, b;
+
+		et_child();
+		prctl(PR_SET_NAME, "kd-comm-before");
+		wait_go(go_p[0]);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)syscall(SYS_gettid));
+		a = open("/dev/null", O_WRONLY);
+		if (a < 0 || write(a, "abc", 3) != 3 || write(a, "abcd", 4) != 4 || close(a))
+			_exit(1);
+		wait_go(go2_p[0]); /* the tables saw the name before */
+		b = open(path, O_WRONLY);
+		if (b != a || write(b, "kd-after\n", 9) != 9)
+			_exit(2);
+		wait_go(go_p[0]);
+		_exit(0);
+	}
+	go(go_p[1]);
+	ev = et_wait(h, t_open, (uint32_t)pid, et_res_ge0, NULL);
+	fd = (int)kd_event_result(ev);
+	cr_assert_str_eq(fd_path(ev), "/dev/null");
+	len = 4;
+	ev = et_wait(h, t_write, (uint32_t)pid, write_res_is, &len);
+	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), fd);
+	cr_assert_str_eq(kd_thread_comm(kd_event_thread(ev)), "kd-comm-before");
+	go(go2_p[1]);
+	ev = et_wait(h, t_open, (uint32_t)pid, et_res_ge0, NULL);
+	cr_assert_eq(kd_event_result(ev), fd, "the comm file got the same fd number");
+	cr_assert(strstr(fd_path(ev), "/comm") != NULL, "%s", fd_path(ev));
+	len = 9;
+	ev = et_wait(h, t_write, (uint32_t)pid, write_res_is, &len);
+	cr_assert_str_eq(kd_thread_comm(kd_event_thread(ev)), "kd-after\n");
+	/* what the kernel holds: /proc shows the name and a newline of its own */
+	{
+		char path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		f = fopen(path, "r");
+		cr_assert_not_null(f);
+		cr_assert_gt(fread(proc_comm, 1, sizeof(proc_comm) - 1, f), 0);
+		fclose(f);
+	}
+	cr_assert_str_eq(proc_comm, "kd-after\n\n");
+	go(go_p[1]);
+	reap(pid);
+	close(go_p[0]);
+	close(go_p[1]);
+	close(go2_p[0]);
+	close(go2_p[1]);
+	et_close(h);
+}
+
 /* Every fd param names its fd: both of sendfile's, dup2's newfd (the copy,
  * once the call is delivered), a dirfd's directory; other params none. */
 Test(enrich, every_fd_param_named)

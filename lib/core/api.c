@@ -372,11 +372,25 @@ static int followed_past(const struct kd_handle *h, uint64_t *deadline, int *tim
 	return 0;
 }
 
+/* A record kd__decode() refused: decoded again for the message, so that
+ * kd_next() carries no message buffer (nor its stack guard) per event. */
+static __attribute__((noinline)) int decode_error(struct kd_handle *h, const void *rec, size_t len)
+{
+	const uint8_t *base = h->opts.records, *r = rec;
+	char msg[256];
+	int err = kd__decode(rec, len, &h->ev, msg, sizeof(msg));
+
+	h->invalid++;
+	if (base && r >= base && r < base + h->opts.records_len)
+		return kd__err(h, err, "%s (record at byte offset %zu of opts.records)", msg,
+			       (size_t)(r - base));
+	return kd__err(h, err, "%s (%s engine)", msg, h->ops->name);
+}
+
 int kd_next(struct kd_handle *h, const struct kd_event **ev)
 {
 	const void *rec;
 	size_t len;
-	char msg[256];
 	uint64_t deadline = 0;
 	unsigned nfollowed = 0;
 	int err, timeout;
@@ -401,20 +415,12 @@ int kd_next(struct kd_handle *h, const struct kd_event **ev)
 			return err;
 		}
 		h->bytes += len;
-		err = kd__decode(rec, len, &h->ev, msg, sizeof(msg));
-		if (err) {
-			const uint8_t *base = h->opts.records, *r = rec;
-
-			h->invalid++;
-			if (base && r >= base && r < base + h->opts.records_len)
-				return kd__err(h, err, "%s (record at byte offset %zu of opts.records)", msg,
-					       (size_t)(r - base));
-			return kd__err(h, err, "%s (%s engine)", msg, h->ops->name);
-		}
+		if (kd__decode(rec, len, &h->ev, NULL, 0))
+			return decode_error(h, rec, len);
 		/* every decoded event keeps the tables current, selected or not */
 		kd__enrich_event(h, &h->ev);
 		/* engines that cannot select in the kernel hand us everything */
-		if (h->enabled[h->ev.hdr->type] && kd__filter_pass(h, &h->ev))
+		if (h->enabled[h->ev.hdr->type] && (!h->filter || kd__filter_pass(h, &h->ev)))
 			break;
 		h->followed++;
 		note_fork(h, &h->ev);

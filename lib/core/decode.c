@@ -73,12 +73,15 @@ int kd__decode(const void *rec, size_t len, struct kd_event *ev, char *msg, size
 			   "%s record has %u params, schema version %u has %u", info->name, np,
 			   KD_SCHEMA_VERSION, info->nparams);
 
-	memcpy(ev->plen, p + KD_REC_HDR_SIZE, 2 * np);
 	avail = hdr->len - need;
 	off = 0;
 	for (i = 0; i < np; i++) {
+		uint16_t n;
+
+		memcpy(&n, p + KD_REC_HDR_SIZE + 2 * i, sizeof(n)); /* one load, aligned or not */
+		ev->plen[i] = n;
 		ev->poff[i] = off;
-		off += ev->plen[i];
+		off += n;
 	}
 	/* framing before content: a lying plen[] is reported as such */
 	if (off != avail)

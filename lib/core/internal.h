@@ -39,7 +39,14 @@ struct kd__event_info {
 };
 
 /* Schema tables (lib/core/schema.c), indexed by event id. */
-KD__HIDDEN const struct kd__event_info *kd__event_info(int type);
+KD__HIDDEN extern const struct kd__event_info kd__events[KD__EVENT_MAX];
+/* NULL for an unused id (the decoder asks once per record: inline) */
+static inline const struct kd__event_info *kd__event_info(int type)
+{
+	if (type < 0 || type >= KD__EVENT_MAX || !kd__events[type].name)
+		return NULL;
+	return &kd__events[type];
+}
 KD__HIDDEN int kd__kind_wire(int kind); /* KD_WIRE_* */
 
 /* How a register param is read: its C type, but fds are ints whatever the

@@ -109,7 +109,7 @@ static inline __attribute__((unused)) void check_unique_nrs(int nr)
 }
 /* Duplicate names fail above already: p_<name> would be defined twice. */
 
-static const struct kd__event_info events[KD__EVENT_MAX] = {
+const struct kd__event_info kd__events[KD__EVENT_MAX] = {
 #define KD_SC(id, name, nr, cat, res, flags, params)                                   \
 	[id] = { #name, (nr), KD_CAT_##cat, KD_PK_##res, KD_EF_SYSCALL | (flags),       \
 		 NPARAMS(name), p_##name },
@@ -151,7 +151,7 @@ static pthread_once_t idx_once = PTHREAD_ONCE_INIT;
 
 static int cmp_id_name(const void *a, const void *b)
 {
-	return strcmp(events[*(const uint16_t *)a].name, events[*(const uint16_t *)b].name);
+	return strcmp(kd__events[*(const uint16_t *)a].name, kd__events[*(const uint16_t *)b].name);
 }
 
 static void idx_build(void)
@@ -159,7 +159,7 @@ static void idx_build(void)
 	size_t n = 0;
 
 	for (size_t id = 0; id < KD__EVENT_MAX; id++)
-		if (events[id].name)
+		if (kd__events[id].name)
 			idx.by_id[n++] = (uint16_t)id;
 	idx.max = n ? idx.by_id[n - 1] + 1 : 0;
 	memcpy(idx.by_name, idx.by_id, sizeof(idx.by_name));
@@ -169,13 +169,6 @@ static void idx_build(void)
 static void idx_init(void)
 {
 	pthread_once(&idx_once, idx_build);
-}
-
-const struct kd__event_info *kd__event_info(int type)
-{
-	if (type < 0 || type >= KD__EVENT_MAX || !events[type].name)
-		return NULL;
-	return &events[type];
 }
 
 static const struct kd__param *param(int type, unsigned i)
@@ -285,7 +278,7 @@ int kd_event_type_at(size_t i)
 
 static int cmp_name_id(const void *key, const void *elem)
 {
-	return strcmp(key, events[*(const uint16_t *)elem].name);
+	return strcmp(key, kd__events[*(const uint16_t *)elem].name);
 }
 
 int kd_event_type_by_name(const char *name)
@@ -377,7 +370,7 @@ void kd__ksc_build(struct kd_ksc *tab, size_t n, const uint8_t *enabled)
 		return;
 	memset(tab, 0, n * sizeof(*tab));
 	for (int id = 1; id < 1000; id++) {
-		const struct kd__event_info *e = &events[id];
+		const struct kd__event_info *e = &kd__events[id];
 		struct kd_ksc *k;
 
 		if (!e->name || e->nr < 0 || (size_t)e->nr >= n)

@@ -774,17 +774,44 @@ static void trim_slack(const void *rec, size_t *len)
 		*len = hl;
 }
 
+/* The rings are empty: let the kernel reuse what we read, then sleep until
+ * a wakeup, the poll period or *deadline (0: not set yet; the clock is read
+ * only here). 0 to look again, KD_TIMEOUT or an error. Out of line: most
+ * kd_next() calls never get here. */
+static __attribute__((noinline)) int core_wait(struct core *c, int timeout_ms, uint64_t *deadline)
+{
+	struct epoll_event evs[8];
+	int wait = CORE_POLL_MS;
+
+	for (int r = 0; r < c->nsrc; r++)
+		kd__ring_publish(&c->rings[r]);
+	if (timeout_ms == 0)
+		return KD_TIMEOUT;
+	if (timeout_ms > 0) {
+		uint64_t now = now_ms();
+
+		if (!*deadline)
+			*deadline = now + (uint64_t)timeout_ms;
+		if (now >= *deadline)
+			return KD_TIMEOUT;
+		if (*deadline - now < (uint64_t)wait)
+			wait = (int)(*deadline - now);
+	}
+	if (epoll_wait(c->epfd, evs, 8, wait) < 0 && errno != EINTR)
+		return kd__err(c->h, -errno, "core engine: epoll_wait: %s", strerror(errno));
+	return 0;
+}
+
 static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 {
 	struct core *c = state;
-	uint64_t deadline = 0; /* read the clock only once the rings are empty */
-	struct epoll_event evs[8];
+	uint64_t deadline = 0;
 	uint32_t rlen;
+	int err;
 
 	for (;;) {
 		/* steps past the record handed out last (the caller is done) */
 		const void *r = kd__merge_next(&c->merge, &rlen);
-		int wait;
 
 		if (r) {
 			*rec = r;
@@ -792,24 +819,8 @@ static int core_next(void *state, const void **rec, size_t *len, int timeout_ms)
 			trim_slack(*rec, len);
 			return 0;
 		}
-		/* empty: let the kernel reuse what we read before we sleep */
-		for (int r = 0; r < c->nsrc; r++)
-			kd__ring_publish(&c->rings[r]);
-		if (timeout_ms == 0)
-			return KD_TIMEOUT;
-		wait = CORE_POLL_MS;
-		if (timeout_ms > 0) {
-			uint64_t now = now_ms();
-
-			if (!deadline)
-				deadline = now + (uint64_t)timeout_ms;
-			if (now >= deadline)
-				return KD_TIMEOUT;
-			if (deadline - now < (uint64_t)wait)
-				wait = (int)(deadline - now);
-		}
-		if (epoll_wait(c->epfd, evs, 8, wait) < 0 && errno != EINTR)
-			return kd__err(c->h, -errno, "core engine: epoll_wait: %s", strerror(errno));
+		if ((err = core_wait(c, timeout_ms, &deadline)))
+			return err;
 	}
 }
 

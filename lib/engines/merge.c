@@ -134,7 +134,8 @@ const void *kd__merge_next(struct kd__merge *m, uint32_t *len)
 		m->cur = -1;
 		kd__ring_advance(&m->src[s]);
 		if (head_key(m, s)) {
-			sift_down(m, 0);
+			if (m->hn > 1)
+				sift_down(m, 0);
 		} else {
 			m->in[s] = 0;
 			m->heap[0] = m->heap[--m->hn];
@@ -147,6 +148,8 @@ const void *kd__merge_next(struct kd__merge *m, uint32_t *len)
 		refresh(m);
 	if (!m->hn)
 		return NULL;
+	/* a source in the heap has its head peeked (head_key()) */
 	m->cur = m->heap[0];
-	return kd__ring_peek(&m->src[m->cur], len);
+	*len = m->src[m->cur].head_len;
+	return m->src[m->cur].head;
 }

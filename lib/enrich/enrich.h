@@ -54,6 +54,11 @@ struct kd__addr {
 /* kd_fd.state */
 #define KD__FD_CLOEXEC     (1u << 0)
 #define KD__FD_LOCAL_TRIED (1u << 1) /* asked the kernel for the local side once */
+/* its path is no file a write changes our tables through (special_write()
+ * in fds.c): its writes cost a bit test. An entry's path is set once, when
+ * it is made; copies (dup, fork) keep path and bit together. Not saved in
+ * snapshots. */
+#define KD__FD_PLAIN       (1u << 2)
 
 struct kd_fd {
 	int32_t num;
@@ -206,7 +211,7 @@ static inline bool kd__ev_int(const struct kd_event *ev, unsigned i, int64_t *v)
 	if (i >= ev->hdr->nparams)
 		return false;
 	sp = &ev->info->params[i];
-	if (kd__kind_wire(sp->kind) != KD_WIRE_VAL)
+	if (sp->wire != KD_WIRE_VAL) /* the kind's, set at build time */
 		return kd__ev_int_slow(ev, i, v);
 	memcpy(&raw, ev->params + ev->poff[i], sizeof(raw));
 	*v = kd__param_sval(sp, raw);
@@ -226,7 +231,7 @@ static inline bool kd__ev_bytes(const struct kd_event *ev, unsigned i, const voi
 		return false;
 	sp = &ev->info->params[i];
 	n = ev->plen[i];
-	switch (kd__kind_wire(sp->kind)) {
+	switch (sp->wire) {
 	case KD_WIRE_VAL:
 		return false;
 	case KD_WIRE_STR:

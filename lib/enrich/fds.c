@@ -421,27 +421,34 @@ static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct
 	int64_t fd;
 	struct kd_fd *f;
 	char buf[32];
+	bool cgroup, comm;
 
-	/* nearly every write goes elsewhere: test the fd's name first */
+	/* nearly every write goes elsewhere: its fd was found plain before */
 	if (ev->hdr->res <= 0 || !kd__ev_int(ev, 0, &fd))
 		return;
 	f = kd__fd_find(p, fdval(fd));
-	if (!f || f->type != KD_FD_FILE || !f->path)
+	if (!f || (f->state & KD__FD_PLAIN) || f->type != KD_FD_FILE || !f->path)
 		return;
 	pl = strlen(f->path);
-	if (pl < 5 || (f->path[pl - 1] != 's' && f->path[pl - 1] != 'm') || !kd__ev_bytes(ev, 1, &b, &n))
+	cgroup = ends_with(f->path, pl, "/cgroup.procs") || ends_with(f->path, pl, "/cgroup.threads");
+	comm = ends_with(f->path, pl, "/comm") && strncmp(f->path, "/proc/", 6) == 0;
+	if (!cgroup && !comm) {
+		f->state |= KD__FD_PLAIN;
+		return;
+	}
+	if (!kd__ev_bytes(ev, 1, &b, &n))
 		return;
 	n = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
 	memcpy(buf, b, n);
 	buf[n] = '\0';
-	if (ends_with(f->path, pl, "/cgroup.procs") || ends_with(f->path, pl, "/cgroup.threads")) {
+	if (cgroup) {
 		struct kd__proc *t = kd__proc_find(e, (uint32_t)strtoul(buf, NULL, 10));
 
 		if (t)
 			t->flags |= KD__P_CGROUP_STALE;
 		else if (strtoul(buf, NULL, 10) == 0)
 			p->flags |= KD__P_CGROUP_STALE; /* "0": the writer itself */
-	} else if (ends_with(f->path, pl, "/comm") && strncmp(f->path, "/proc/", 6) == 0) {
+	} else {
 		const char *task = strstr(f->path, "/task/");
 		uint32_t tid = (uint32_t)strtoul(task ? task + 6 : f->path + 6, NULL, 10);
 		struct kd_thread *t = kd__thread_find(e, tid);
@@ -449,9 +456,11 @@ static void special_write(struct kd__enrich *e, struct kd__proc *p, const struct
 		if (strncmp(f->path, "/proc/self/", 11) == 0 && !task)
 			t = kd__thread_find(e, kd_event_pid(ev));
 		if (t) {
-			buf[strcspn(buf, "\n")] = '\0';
-			buf[KD__COMM_LEN - 1] = '\0';
-			memcpy(t->comm, buf, KD__COMM_LEN);
+			/* as the kernel takes it: up to 15 bytes or a NUL, a
+			 * newline included (`echo x > comm` names it "x\n");
+			 * zeroed past the name, as snapshots write all of it */
+			memset(t->comm, 0, KD__COMM_LEN);
+			memcpy(t->comm, buf, strnlen(buf, KD__COMM_LEN - 1));
 		}
 	}
 }

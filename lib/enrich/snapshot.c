@@ -206,7 +206,7 @@ static void write_fd(struct sw *w, uint32_t pid, const struct kd_fd *f)
 	d[8] = f->type;
 	d[9] = f->role;
 	d[10] = f->sotype;
-	d[11] = f->state;
+	d[11] = (uint8_t)(f->state & ~KD__FD_PLAIN);
 	kd__put16(d + 12, f->family);
 	kd__put16(d + 14, f->proto);
 	kd__put32(d + 16, f->flags);
@@ -654,7 +654,7 @@ static int build_fd(struct kd__enrich *e, struct kd__proc *p, const uint8_t *d)
 	f->type = d[8] < KD_FD_TYPE__COUNT ? d[8] : KD_FD_UNKNOWN;
 	f->role = d[9] <= KD_FD_ROLE_SERVER ? d[9] : KD_FD_ROLE_NONE;
 	f->sotype = d[10];
-	f->state = d[11];
+	f->state = (uint8_t)(d[11] & ~KD__FD_PLAIN);
 	f->family = kd__get16(d + 12);
 	f->proto = kd__get16(d + 14);
 	f->flags = kd__get32(d + 16);
