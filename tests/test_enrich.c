@@ -171,6 +171,33 @@ Test(enrich, open_dup_write_close)
 	et_close(h);
 }
 
+/* Absolute names, clean ones copied as they are, others cleaned. */
+Test(enrich, path_resolve_absolute)
+{
+	static const char *const cases[][2] = {
+		{ "/dev/null", "/dev/null" },  { "/", "/" },
+		{ "/a//b/", "/a/b" },          { "/a/./b/../c", "/a/c" },
+		{ "/.git/x", "/.git/x" },      { "/a/b/", "/a/b" },
+		{ "/..", "/" },                { "//", "/" },
+		{ "/a/b/..", "/a" },           { "/a/.b/.", "/a/.b" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = kd__path_resolve(NULL, AT_FDCWD, cases[i][0]);
+
+		cr_assert_not_null(s);
+		cr_assert_str_eq(s, cases[i][1], "%s", cases[i][0]);
+		free(s);
+	}
+	/* relative without a known cwd: as the call said */
+	{
+		char *s = kd__path_resolve(NULL, AT_FDCWD, "x//y");
+
+		cr_assert_str_eq(s, "x//y");
+		free(s);
+	}
+}
+
 /* A write to /proc/<pid>/task/<tid>/comm renames the thread, byte for byte
  * as the kernel does (a newline stays: `echo x > comm` names it "x\n").
  * Writes to an fd whose name cannot rename skip the name test once it was

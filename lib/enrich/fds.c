@@ -244,6 +244,17 @@ static void path_clean(char *s)
 	*w = '\0';
 }
 
+/* No "//", no "/." (so no "/./" nor "/../"), no "/" at the end: what
+ * path_clean() would leave as it is. A name starting with a dot ("/.git")
+ * is clean too, but goes the long way. */
+static bool path_is_clean(const char *s)
+{
+	for (const char *c = s; (c = strchr(c, '/')); c++)
+		if (c[1] == '/' || c[1] == '.' || (c[1] == '\0' && c != s))
+			return false;
+	return true;
+}
+
 char *kd__path_resolve(struct kd__proc *p, int32_t dirfd, const char *rel)
 {
 	const char *base = NULL;
@@ -252,6 +263,9 @@ char *kd__path_resolve(struct kd__proc *p, int32_t dirfd, const char *rel)
 
 	if (!rel)
 		return NULL;
+	/* most opens name a clean absolute path: a copy */
+	if (rel[0] == '/' && path_is_clean(rel))
+		return strdup(rel);
 	if (rel[0] != '/') {
 		if (dirfd == AT_FDCWD) {
 			base = p ? p->cwd : NULL;
