@@ -2,6 +2,8 @@
  * lib/engines/ringbuf.c: our own BPF ring buffer consumer, so records are
  * read in place (zero copy) and handed out one at a time in timestamp order
  * across CPUs, which libbpf's callback-per-record ring_buffer cannot do.
+ * Mapping and publishing here; the per-record steps (peek, advance) are
+ * inline in ringbuf.h.
  *
  * The kernel's layout (kernel/bpf/ringbuf.c): page 0 holds consumer_pos
  * (writable by us), page 1 producer_pos, then the data pages mapped twice so

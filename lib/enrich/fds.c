@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,15 +245,18 @@ static void path_clean(char *s)
 	*w = '\0';
 }
 
-/* No "//", no "/." (so no "/./" nor "/../"), no "/" at the end: what
- * path_clean() would leave as it is. A name starting with a dot ("/.git")
- * is clean too, but goes the long way. */
-static bool path_is_clean(const char *s)
+/* The length of s if it has no "//", no "/." (so no "/./" nor "/../") and
+ * no "/" at the end, as path_clean() would leave it; else SIZE_MAX. A name
+ * starting with a dot ("/.git") is clean too, but goes the long way. One
+ * pass: most paths are short, and this replaces strlen(). */
+static size_t clean_len(const char *s)
 {
-	for (const char *c = s; (c = strchr(c, '/')); c++)
-		if (c[1] == '/' || c[1] == '.' || (c[1] == '\0' && c != s))
-			return false;
-	return true;
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] == '/' && (s[i + 1] == '/' || s[i + 1] == '.' || (s[i + 1] == '\0' && i)))
+			return SIZE_MAX;
+	return i;
 }
 
 char *kd__path_resolve(struct kd__proc *p, int32_t dirfd, const char *rel)
@@ -264,8 +268,11 @@ char *kd__path_resolve(struct kd__proc *p, int32_t dirfd, const char *rel)
 	if (!rel)
 		return NULL;
 	/* most opens name a clean absolute path: a copy */
-	if (rel[0] == '/' && path_is_clean(rel))
-		return strdup(rel);
+	if (rel[0] == '/' && (rl = clean_len(rel)) != SIZE_MAX) {
+		if ((s = malloc(rl + 1)))
+			memcpy(s, rel, rl + 1);
+		return s;
+	}
 	if (rel[0] != '/') {
 		if (dirfd == AT_FDCWD) {
 			base = p ? p->cwd : NULL;
