@@ -21,6 +21,7 @@
 
 #include <kindling/kindling.h>
 
+#include "bench_util.h"
 #include "record.h"
 
 #ifndef KD_SOURCE_DIR
@@ -33,13 +34,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 static void die(const char *what, int err, const char *msg)
@@ -225,9 +219,9 @@ int main(int argc, char **argv)
 	if (f)
 		fclose(f);
 	unlink(path);
-	qsort(w, rounds, sizeof(*w), cmp_double);
-	qsort(r, rounds, sizeof(*r), cmp_double);
-	qsort(rd, rounds, sizeof(*rd), cmp_double);
+	qsort(w, rounds, sizeof(*w), bench_cmp_double);
+	qsort(r, rounds, sizeof(*r), bench_cmp_double);
+	qsort(rd, rounds, sizeof(*rd), bench_cmp_double);
 	printf("events %zu (%zu real records from %s, repeated), record bytes %zu, file %lld bytes "
 	       "(%.1f B/event)\n", events, seed_count, src, len, (long long)size,
 	       (double)size / (double)events);

@@ -42,6 +42,8 @@
 
 #include <kindling/kindling.h>
 
+#include "bench_util.h"
+
 #if defined(__has_include)
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>
@@ -68,15 +70,6 @@ static struct {
 	int want; /* batches asked for */
 	int done; /* batches run */
 } prod = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
 
 static uint64_t cpu_ns(void)
 {
@@ -118,7 +111,7 @@ static void *producer(void *arg)
 	int zero_fd = open("/dev/zero", O_RDONLY), null_fd = open("/dev/null", O_WRONLY);
 
 	(void)arg;
-	pin(ncpus - 1);
+	bench_pin(ncpus - 1);
 	pthread_mutex_lock(&prod.mu);
 	for (;;) {
 		while (prod.mix >= 0 && prod.done == prod.want)
@@ -168,13 +161,6 @@ static double batch(struct kd_handle *h, int mix, long *got)
 	return n ? (double)(t1 - t0) / (double)n : -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	double ns[2][MIX__N][MAX_BATCHES];
@@ -208,7 +194,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kd-bench-consumer: needs 2 CPUs (producer and consumer apart)\n");
 		return 1;
 	}
-	pin(0);
+	bench_pin(0);
 	if (pthread_create(&thr, NULL, producer, NULL)) {
 		fprintf(stderr, "kd-bench-consumer: pthread_create failed\n");
 		return 1;
@@ -260,7 +246,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 2; k++) {
 		printf("| %s | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++) {
-			qsort(ns[k][m], (size_t)nbatches, sizeof(double), cmp_double);
+			qsort(ns[k][m], (size_t)nbatches, sizeof(double), bench_cmp_double);
 			printf("%.1f (%.1f) | ", ns[k][m][nbatches / 2], ns[k][m][0]);
 		}
 		printf("\n");

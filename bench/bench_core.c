@@ -47,6 +47,7 @@
 #include <kindling/kindling.h>
 
 #include "core_debug.h" /* lib/engines: kd__core_debug_set() */
+#include "bench_util.h"
 #include "ref.skel.h"
 
 enum cfg { CFG_NONE, CFG_REF, CFG_REF_COPY, CFG_KD, CFG_KD_LAT, CFG_KD_NODIRECT, CFG_KD_NOENRICH,
@@ -60,6 +61,7 @@ static const char *mix_name[MIX__N] = { "getppid", "openat+close", "read 64 B", 
 static const long mix_iters[MIX__N] = { 400000, 150000, 300000, 300000 };
 
 #define MAX_ROUNDS 31
+_Static_assert(MAX_ROUNDS <= BENCH_MAX_SAMPLES, "bench_median() takes every round");
 
 static int ncpus;
 static int rounds = 9;
@@ -107,31 +109,6 @@ static uint64_t thread_cpu_ns(void)
 	getrusage(RUSAGE_THREAD, &ru);
 	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	double tmp[MAX_ROUNDS];
-
-	memcpy(tmp, v, (size_t)n * sizeof(*v));
-	qsort(tmp, (size_t)n, sizeof(*tmp), cmp_double);
-	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
 }
 
 /* ------------------------------------------------------------ workload */
@@ -246,7 +223,7 @@ static void *consume(void *arg)
 	const struct kd_event *ev;
 	uint64_t cpu0;
 
-	pin(0);
+	bench_pin(0);
 	cpu0 = thread_cpu_ns();
 	while (!c->stop) {
 		if (c->rb) {
@@ -588,7 +565,7 @@ static void print_prog_cost(void)
 			continue;
 		printf("| %s | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++)
-			printf("%.1f | ", median(prog_ns[k][m], rounds));
+			printf("%.1f | ", bench_median(prog_ns[k][m], rounds));
 		printf("\n");
 	}
 }
@@ -641,7 +618,7 @@ int main(int argc, char **argv)
 	if (pick_configs())
 		return 2;
 	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	pin(ncpus - 1);
+	bench_pin(ncpus - 1);
 	zero_fd = open("/dev/zero", O_RDONLY);
 	null_fd = open("/dev/null", O_WRONLY);
 	libbpf_set_print(NULL);
@@ -666,7 +643,7 @@ int main(int argc, char **argv)
 		       "syscalls too and add noise to every configuration\n\n", tracers);
 
 	for (int m = 0; m < MIX__N; m++)
-		base[m] = median(ns[CFG_NONE][m], rounds);
+		base[m] = bench_median(ns[CFG_NONE][m], rounds);
 	printf("| ns per iteration (median) | %s | %s | %s | %s |\n", mix_name[0], mix_name[1], mix_name[2],
 	       mix_name[3]);
 	printf("| --- | --- | --- | --- | --- |\n");
@@ -676,7 +653,7 @@ int main(int argc, char **argv)
 			continue;
 		printf("| %s added | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++)
-			printf("+%.0f | ", median(ns[k][m], rounds) - base[m]);
+			printf("+%.0f | ", bench_median(ns[k][m], rounds) - base[m]);
 		printf("\n");
 	}
 	for (int ref = CFG_REF; ref <= CFG_REF_COPY; ref++)
@@ -685,8 +662,8 @@ int main(int argc, char **argv)
 				continue;
 			printf("| %s / %s (added ns) | ", cfg_name[k], cfg_name[ref]);
 			for (int m = 0; m < MIX__N; m++)
-				printf("%.2fx | ", (median(ns[k][m], rounds) - base[m]) /
-							   (median(ns[ref][m], rounds) - base[m]));
+				printf("%.2fx | ", (bench_median(ns[k][m], rounds) - base[m]) /
+							   (bench_median(ns[ref][m], rounds) - base[m]));
 			printf("\n");
 		}
 	/* the same ratio within each round (configurations run back to back),
@@ -703,20 +680,20 @@ int main(int argc, char **argv)
 
 			for (int r = 0; r < rounds; r++)
 				q[r] = (ns[k][m][r] - ns[CFG_NONE][m][r]) / (ns[CFG_REF][m][r] - ns[CFG_NONE][m][r]);
-			printf("%.2fx | ", median(q, rounds));
+			printf("%.2fx | ", bench_median(q, rounds));
 		}
 		printf("\n");
 	}
 	printf("\n| consumer CPU ns per event (median) | ");
 	for (int k = CFG_REF; k < CFG__N; k++)
 		if (cfg_on[k])
-			printf("%s %.1f | ", cfg_name[k], median(cons_ns[k], rounds));
+			printf("%s %.1f | ", cfg_name[k], bench_median(cons_ns[k], rounds));
 	printf("\n| drops during the overhead runs | ");
 	for (int k = CFG_REF; k < CFG__N; k++)
 		if (cfg_on[k])
 			printf("%s %llu | ", cfg_name[k], (unsigned long long)drops_total[k]);
 	printf("\n| kd_open (median, s) | %.3f | first event after kd_open (median, s) | %.3f |\n",
-	       median(open_s, rounds), median(first_s, rounds));
+	       bench_median(open_s, rounds), bench_median(first_s, rounds));
 
 	if (!prog_cost())
 		print_prog_cost();

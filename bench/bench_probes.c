@@ -43,7 +43,10 @@
 
 #include <kindling/kindling.h>
 
+#include "bench_util.h"
+
 #define MAX_ROUNDS 64
+_Static_assert(MAX_ROUNDS <= BENCH_MAX_SAMPLES, "bench_median() takes every round");
 #define TRIES      3 /* timed runs per config and round: the fastest counts */
 
 enum cfg { CFG_NONE, CFG_NEVER, CFG_OFF, CFG_ON, CFG__N };
@@ -60,31 +63,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_ROUNDS];
-
-	memcpy(s, v, (size_t)n * sizeof(*s));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 /* ------------------------------------------------------------ workloads */
 
 /* Two threads on the producer CPU passing a byte through two pipes: each
@@ -96,7 +74,7 @@ static void *pong(void *arg)
 	long n = (long)arg;
 	char c;
 
-	pin(ncpus - 1);
+	bench_pin(ncpus - 1);
 	for (long i = 0; i < n; i++) {
 		if (read(pp_a[0], &c, 1) != 1 || write(pp_b[1], &c, 1) != 1)
 			break;
@@ -326,7 +304,7 @@ static void *consume(void *arg)
 	struct capture *c = arg;
 	const struct kd_event *ev;
 
-	pin(0);
+	bench_pin(0);
 	while (!c->stop)
 		if (kd_next(c->h, &ev) == 0 && c->counting && kd_event_type(ev) == c->type)
 			c->events++;
@@ -452,8 +430,8 @@ static void report(void)
 		if (!wanted[l])
 			continue;
 		for (int k = 0; k < CFG__N; k++)
-			m[k] = median(ns[l][k], rounds);
-		e = median(evs[l], rounds);
+			m[k] = bench_median(ns[l][k], rounds);
+		e = bench_median(evs[l], rounds);
 		printf("| %s (%s) | %.0f | %.0f | %.0f | %.0f | %.3f | %.3f | %.2f | %.2f | ", loads[l].probe,
 		       loads[l].what, m[CFG_NONE], m[CFG_NEVER], m[CFG_OFF], m[CFG_ON],
 		       m[CFG_NEVER] / m[CFG_NONE], m[CFG_OFF] / m[CFG_NEVER], m[CFG_ON] / m[CFG_NEVER], e);
@@ -504,7 +482,7 @@ int main(int argc, char **argv)
 	if (ncpus < 1)
 		ncpus = 1;
 	signal(SIGPIPE, SIG_IGN);
-	pin(ncpus - 1);
+	bench_pin(ncpus - 1);
 	printf("kd-bench-probes: %d CPUs, workload on CPU %d, consumer on CPU 0, %d rounds (medians)\n",
 	       ncpus, ncpus - 1, rounds);
 	printf("attach methods:");
