@@ -88,10 +88,10 @@ static bool close_of(const struct kd_event *ev, const void *arg)
 	return kd_event_param(ev, 0, &v) == 0 && (int32_t)v.u == *(const int *)arg;
 }
 
-static bool res_is_4(const struct kd_event *ev, const void *arg)
+/* a result of *(const int *)arg */
+static bool res_is(const struct kd_event *ev, const void *arg)
 {
-	(void)arg;
-	return kd_event_result(ev) == 4;
+	return kd_event_result(ev) == *(const int *)arg;
 }
 
 /* A child, with dir (a mkdtemp template) made and path set to dir/file;
@@ -203,11 +203,6 @@ Test(enrich, path_resolve_absolute)
  * Writes to an fd whose name cannot rename skip the name test once it was
  * made (KD__FD_PLAIN): the comm file opened on the same fd number after a
  * close must be tested again. */
-static bool write_res_is(const struct kd_event *ev, const void *arg)
-{
-	return kd_event_result(ev) == *(const int *)arg;
-}
-
 Test(enrich, comm_write_on_a_reused_fd_number)
 {
 	int t_open = need_type("openat"), t_write = need_type("write");
@@ -244,7 +239,7 @@ Test(enrich, comm_write_on_a_reused_fd_number)
 	fd = (int)kd_event_result(ev);
 	cr_assert_str_eq(fd_path(ev), "/dev/null");
 	len = 4;
-	ev = et_wait(h, t_write, (uint32_t)pid, write_res_is, &len);
+	ev = et_wait(h, t_write, (uint32_t)pid, res_is, &len);
 	cr_assert_eq(kd_fd_num(kd_event_fd(ev)), fd);
 	cr_assert_str_eq(kd_thread_comm(kd_event_thread(ev)), "kd-comm-before");
 	go(go2_p[1]);
@@ -252,7 +247,7 @@ Test(enrich, comm_write_on_a_reused_fd_number)
 	cr_assert_eq(kd_event_result(ev), fd, "the comm file got the same fd number");
 	cr_assert(strstr(fd_path(ev), "/comm") != NULL, "%s", fd_path(ev));
 	len = 9;
-	ev = et_wait(h, t_write, (uint32_t)pid, write_res_is, &len);
+	ev = et_wait(h, t_write, (uint32_t)pid, res_is, &len);
 	cr_assert_str_eq(kd_thread_comm(kd_event_thread(ev)), "kd-after\n");
 	/* what the kernel holds: /proc shows the name and a newline of its own */
 	{
@@ -548,7 +543,7 @@ Test(enrich, unix_socket_paths)
 
 Test(enrich, process_from_scan_with_earlier_fd)
 {
-	int t_write = need_type("write");
+	int t_write = need_type("write"), four = 4;
 	char dir[] = "/tmp/kd-enrich-XXXXXX", path[64], exe[4096], link[64];
 	int go_p[2], ready[2], fd;
 	struct kd_handle *h;
@@ -584,7 +579,7 @@ Test(enrich, process_from_scan_with_earlier_fd)
 	h = et_open("write", 0); /* after the child opened its file */
 	fd = -1;
 	go(go_p[1]);
-	ev = et_wait(h, t_write, (uint32_t)pid, res_is_4, NULL);
+	ev = et_wait(h, t_write, (uint32_t)pid, res_is, &four);
 	t = kd_event_thread(ev);
 	cr_assert_not_null(t);
 	cr_assert_eq(kd_thread_tid(t), (uint32_t)pid);
