@@ -130,7 +130,8 @@ static void *producer(void *arg)
 	return NULL;
 }
 
-/* One batch: the producer runs, then the consumer drains. ns per event, or
+/* One batch: the producer runs, then the consumer drains. ns per event, 0
+ * when none of the mix's events came (not selected by KD_BENCH_EVENTS), or
  * a negative value on error. */
 static double batch(struct kd_handle *h, int mix, long *got)
 {
@@ -158,7 +159,7 @@ static double batch(struct kd_handle *h, int mix, long *got)
 		fprintf(stderr, "kd-bench-consumer: kd_next: %s\n", kd_last_error(h));
 		return -1;
 	}
-	return n ? (double)(t1 - t0) / (double)n : -1;
+	return n ? (double)(t1 - t0) / (double)n : 0;
 }
 
 int main(int argc, char **argv)
@@ -224,7 +225,7 @@ int main(int argc, char **argv)
 				ns[k][m][b] = batch(h, m, &got);
 				if (ns[k][m][b] < 0)
 					return 1;
-				if (got < nevents)
+				if (got && got < nevents)
 					short_batches++;
 				drained[k] += got;
 			}
@@ -247,7 +248,10 @@ int main(int argc, char **argv)
 		printf("| %s | ", cfg_name[k]);
 		for (int m = 0; m < MIX__N; m++) {
 			qsort(ns[k][m], (size_t)nbatches, sizeof(double), bench_cmp_double);
-			printf("%.1f (%.1f) | ", ns[k][m][nbatches / 2], ns[k][m][0]);
+			if (ns[k][m][0] == 0)
+				printf("- | "); /* not selected */
+			else
+				printf("%.1f (%.1f) | ", ns[k][m][nbatches / 2], ns[k][m][0]);
 		}
 		printf("\n");
 	}

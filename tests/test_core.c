@@ -537,6 +537,66 @@ Test(core, shared_ring)
 	kd_close(h);
 }
 
+/* Records come without wakeups: the consumer sleeps until a fill mark or
+ * its poll timer, never once per few records. A shared ring holds every
+ * record, so it is never empty while another process writes: if one wakeup
+ * left the ring "ready" for as long as it holds records (a level-triggered
+ * epoll), kd_next would call epoll_wait again and again while the producer
+ * runs (thousands per second here). Counted by the consumer's own
+ * epoll_wait events: at most two per poll period (10 ms) and a few more. */
+Test(core, consumer_sleeps_between_wakeups)
+{
+	const long n = 100000;
+	int tread = need_type("read"), tepoll = need_type("epoll_wait");
+	struct kd_handle *h = open_core_with((struct core_open_args){ .events = "read,epoll_wait",
+								       .flags = KD_OPEN_SHARED_RING });
+	const struct kd_event *ev;
+	long reads = 0, waits = 0;
+	uint64_t t0, ms;
+	int go[2], status;
+	pid_t pid;
+
+	core_drain(h);
+	cr_assert_eq(pipe(go), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char b[64], c;
+		int z = open("/dev/zero", O_RDONLY);
+
+		close(go[1]);
+		if (z < 0 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		for (long i = 0; i < n; i++)
+			if (read(z, b, sizeof(b)) != (ssize_t)sizeof(b))
+				_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	t0 = now_ns();
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	while (reads < n && now_ns() - t0 < 120000000000ull) {
+		int err = kd_next(h, &ev);
+
+		cr_assert_geq(err, 0, "kd_next: %s: %s", kd_strerror(err), kd_last_error(h));
+		if (err)
+			continue;
+		if (kd_event_type(ev) == tread && kd_event_pid(ev) == (uint32_t)pid &&
+		    kd_event_result(ev) == 64)
+			reads++;
+		else if (kd_event_type(ev) == tepoll && kd_event_tid(ev) == my_tid())
+			waits++;
+	}
+	ms = (now_ns() - t0) / 1000000;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(reads, n, "%ld of the child's %ld reads", reads, n);
+	cr_assert_leq(waits, 20 + (long)ms / 5, "%ld epoll_waits over %llu ms and %ld records", waits,
+		      (unsigned long long)ms, reads);
+	kd_close(h);
+}
+
 /* opts.pids follows a process and what it forks, and nothing else. */
 Test(core, pid_filter_follows_children)
 {

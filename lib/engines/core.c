@@ -577,7 +577,11 @@ static int make_rings(struct core *c)
 	if (c->epfd < 0)
 		return kd__err(h, -errno, "core engine: epoll_create1: %s", strerror(errno));
 	for (int i = 0; i < c->nrings; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+		/* edge-triggered: a ring is reported when its producer woke us
+		 * (the fill mark), not whenever it holds a record. Level-triggered,
+		 * one wakeup kept the ring "ready" while the producer kept writing,
+		 * and the consumer span in epoll_wait a few records at a time. */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u32 = (uint32_t)i };
 		int fd;
 
 		fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "kd_ring", 0, 0, (uint32_t)c->ring_bytes, NULL);
