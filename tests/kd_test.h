@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -41,5 +42,37 @@ static inline bool kd_test_under_valgrind(void)
 			cr_assert_fail("CI=true, cannot skip: " __VA_ARGS__); \
 		cr_skip_test(__VA_ARGS__);                                    \
 	} while (0)
+
+/* fork() with the child held until the parent writes a byte to *go_w (and
+ * then closes it): the child returns 0 once released (or _exits 1), the
+ * parent the child's pid. So a test opens its handle on a known pid before
+ * the child does anything. */
+static inline pid_t fork_held(int *go_w)
+{
+	int go[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(go), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		close(go[0]);
+		return 0;
+	}
+	close(go[0]);
+	*go_w = go[1];
+	return pid;
+}
+
+static inline void release_held(int go_w)
+{
+	cr_assert_eq(write(go_w, "g", 1), 1);
+	close(go_w);
+}
 
 #endif

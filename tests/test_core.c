@@ -22,6 +22,7 @@
 #include <kindling/kindling.h>
 
 #include "core_test.h"
+#include "core_debug.h" /* lib/engines: kd__core_debug_set() */
 #include "kd_test.h"
 #include "record.h"
 
@@ -364,25 +365,17 @@ Test(core, drops_are_counted_exactly)
 	char dir[] = "/tmp/kd-test-drops-XXXXXX", cap[64];
 	const struct kd_event *ev;
 	uint64_t delivered = 0, replayed = 0;
-	int go[2], status, err;
+	int go, status, err;
 	struct kd_handle *h;
 	int32_t pid;
 
 	need_type("close");
-	cr_assert_eq(pipe(go), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
+	pid = fork_held(&go);
 	if (pid == 0) {
-		char c;
-
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(1);
 		for (int i = 0; i < 20000; i++)
 			(void)close(BAD_FD);
 		_exit(0);
 	}
-	close(go[0]);
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(cap, sizeof(cap), "%s/drops.kd", dir);
 	{
@@ -393,7 +386,7 @@ Test(core, drops_are_counted_exactly)
 		o.capture = cap;
 		h = core_open_opts(&o);
 	}
-	cr_assert_eq(write(go[1], "g", 1), 1);
+	release_held(go);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* the child is gone: what is in the rings is all there will be */
@@ -553,29 +546,22 @@ Test(core, consumer_sleeps_between_wakeups)
 	const struct kd_event *ev;
 	long reads = 0, waits = 0;
 	uint64_t t0, ms;
-	int go[2], status;
+	int go, status;
 	pid_t pid;
 
 	core_drain(h);
-	cr_assert_eq(pipe(go), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
+	pid = fork_held(&go);
 	if (pid == 0) {
-		char b[64], c;
+		char b[64];
 		int z = open("/dev/zero", O_RDONLY);
 
-		close(go[1]);
-		if (z < 0 || read(go[0], &c, 1) != 1)
-			_exit(1);
 		for (long i = 0; i < n; i++)
-			if (read(z, b, sizeof(b)) != (ssize_t)sizeof(b))
+			if (z < 0 || read(z, b, sizeof(b)) != (ssize_t)sizeof(b))
 				_exit(1);
 		_exit(0);
 	}
-	close(go[0]);
 	t0 = now_ns();
-	cr_assert_eq(write(go[1], "g", 1), 1);
-	close(go[1]);
+	release_held(go);
 	while (reads < n && now_ns() - t0 < 120000000000ull) {
 		int err = kd_next(h, &ev);
 
@@ -603,22 +589,15 @@ Test(core, pid_filter_follows_children)
 	int t = need_type("close");
 	const struct kd_event *ev;
 	struct kd_handle *h;
-	int go[2], status;
+	int go, status;
 	int32_t pid;
 	pid_t gpid = 0;
 	int64_t want = -EBADF;
 
-	cr_assert_eq(pipe(go), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
+	pid = fork_held(&go);
 	if (pid == 0) {
-		char c;
-		pid_t g;
+		pid_t g = fork();
 
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(1);
-		g = fork();
 		if (g == 0) {
 			close(BAD_FD);
 			_exit(0);
@@ -626,10 +605,9 @@ Test(core, pid_filter_follows_children)
 		waitpid(g, NULL, 0);
 		_exit(g > 0 ? 0 : 1);
 	}
-	close(go[0]);
 	h = open_core_with((struct core_open_args){ .events = "close", .pids = &pid, .npids = 1 });
 	cr_assert_eq(close(BAD_FD), -1); /* ours: not followed */
-	cr_assert_eq(write(go[1], "g", 1), 1);
+	release_held(go);
 	for (;;) {
 		cr_assert_eq(kd_next(h, &ev) >= 0, 1, "%s", kd_last_error(h));
 		if (!ev)
@@ -643,6 +621,109 @@ Test(core, pid_filter_follows_children)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	cr_assert_gt(gpid, 0);
+	kd_close(h);
+}
+
+/* Counts close(BAD_FD) events of processes other than pid until want came
+ * or WAIT_MS passed without one; fails on an event of our own process. */
+static long count_closes_below(struct kd_handle *h, int32_t pid, long want)
+{
+	int t = need_type("close");
+	uint64_t last = now_ns();
+	const struct kd_event *ev;
+	int64_t ebadf = -EBADF;
+	long n = 0;
+
+	while (n < want && now_ns() - last < WAIT_MS * 1000000ull) {
+		cr_assert_geq(kd_next(h, &ev), 0, "%s", kd_last_error(h));
+		if (!ev)
+			continue;
+		cr_assert_neq(kd_event_pid(ev), (uint32_t)getpid(), "own process was not in opts.pids");
+		if (kd_event_type(ev) == t && kd_event_pid(ev) != (uint32_t)pid && res_is(ev, &ebadf)) {
+			n++;
+			last = now_ns();
+		}
+	}
+	return n;
+}
+
+/* Followed processes leave the kernel's table when they end: more
+ * short-lived children than it has room for are all followed (it held
+ * every child ever forked: with KD_BPF_FOLLOW_MAX entries, the 8,192nd
+ * child of a `kdump -- COMMAND` and all after it were silently missed). */
+Test(core, pid_filter_forgets_ended_processes)
+{
+	const uint32_t room = 32; /* the table's entries: KD_BPF_FOLLOW_MAX, here fewer */
+	const long n = room + 200;
+	struct kd_stats st = { .sz = sizeof(st) };
+	struct kd_handle *h;
+	int go, status;
+	int32_t pid;
+
+	pid = fork_held(&go);
+	if (pid == 0) {
+		for (long i = 0; i < n; i++) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				close(BAD_FD);
+				_exit(0);
+			}
+			if (g < 0 || waitpid(g, NULL, 0) != g)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	kd__core_debug_set(&(struct kd__core_debug){ .follow_max = room });
+	h = open_core_with((struct core_open_args){ .events = "close", .pids = &pid, .npids = 1 });
+	kd__core_debug_set(NULL);
+	release_held(go);
+	cr_assert_eq(count_closes_below(h, pid, n), n, "not every child of the followed process was seen");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(kd_stats(h, &st), 0);
+	cr_assert_eq(st.drops, 0);
+	kd_close(h);
+}
+
+/* opts.pids takes the children a process had before kd_open too. */
+Test(core, pid_filter_follows_children_forked_before_open)
+{
+	struct kd_handle *h;
+	int go[2], ready[2], status;
+	int32_t pid;
+	char c;
+
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pid_t g = fork(); /* before kd_open: it waits on go */
+
+		if (g == 0) {
+			close(go[1]);
+			if (read(go[0], &c, 1) != 1)
+				_exit(1);
+			close(BAD_FD);
+			_exit(0);
+		}
+		close(go[0]);
+		close(go[1]);
+		if (g < 0 || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		_exit(waitpid(g, &status, 0) == g && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the child could not fork");
+	close(ready[0]);
+	h = open_core_with((struct core_open_args){ .events = "close", .pids = &pid, .npids = 1 });
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	close(go[1]);
+	cr_assert_eq(count_closes_below(h, pid, 1), 1, "the child forked before kd_open was not followed");
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	kd_close(h);
 }
 

@@ -151,35 +151,27 @@ Test(core_enrich_select, drops_counted_exactly_with_followed_events)
 	struct kd_stats st = { .sz = sizeof(st) };
 	const struct kd_event *ev;
 	uint64_t delivered = 0;
-	int go[2], status, err;
+	int go, status, err;
 	struct kd_handle *h = NULL;
 	int32_t pid;
 
 	if (!kd_test_is_root())
 		KD_SKIP_OR_FAIL("needs root: the core engine loads BPF programs");
-	cr_assert_eq(pipe(go), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
+	pid = fork_held(&go);
 	if (pid == 0) {
-		char c;
-
-		close(go[1]);
-		if (read(go[0], &c, 1) != 1)
-			_exit(1);
 		for (int i = 0; i < 5000; i++) {
 			(void)getppid();
 			close(open("/dev/null", O_RDONLY));
 		}
 		_exit(0);
 	}
-	close(go[0]);
 	KD_OPTS(kd_open_opts, o, .engine = KD_ENGINE_CORE, .timeout_ms = 200, .events = "getppid",
 		.ring_bytes = 4096 * 4, .pids = &pid, .npids = 1);
 	err = kd_open(&o, &h);
 	if (err == KD_ENOENGINE || err == KD_ENOPERM)
 		KD_SKIP_OR_FAIL("no core engine: %s", kd_last_error(NULL));
 	cr_assert_eq(err, 0, "kd_open: %s", kd_last_error(NULL));
-	cr_assert_eq(write(go[1], "g", 1), 1);
+	release_held(go);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	while ((err = kd_next(h, &ev)) == 0) {

@@ -125,12 +125,15 @@ struct {
 	__type(value, struct kd_pending);
 } kd_pending SEC(".maps");
 
-/* tgids followed when opts.pids is set; forks of followed tgids join. */
+/* tgids followed when opts.pids is set; forks of followed tgids join, and
+ * a process leaves after it ended (kd_follow_exit()). The value is
+ * the group leader's start_time, 0 for the ones the library put there: the
+ * end of a process whose pid was already reused must not drop the new one. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KD_BPF_FOLLOW_MAX);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u64);
 } kd_follow SEC(".maps");
 
 /* clone3's flags for a child that shares its parent's memory, by the child's
@@ -1003,13 +1006,15 @@ int BPF_PROG(kd_exec_raw, struct task_struct *p, pid_t old_pid, struct linux_bin
 
 /* A fork in the parent: a followed tgid's child joins (opts.pids), and a
  * clone3 child sharing the memory gets its flags kept (kd_clone3_flags). */
-static __always_inline void kd_fork_seen(__u32 ptgid, __u32 ctgid, __u32 ctid)
+static __always_inline void kd_fork_seen(__u32 ptgid, __u32 ctgid, __u32 ctid, __u64 cstart)
 {
-	__u8 one = 1;
 	__u64 fl;
 
-	if (kd_filter_pids && ptgid != ctgid && bpf_map_lookup_elem(&kd_follow, &ptgid))
-		bpf_map_update_elem(&kd_follow, &ctgid, &one, BPF_ANY);
+	/* a child that cannot be followed (the map is full) loses its events:
+	 * counted, never silent */
+	if (kd_filter_pids && ptgid != ctgid && bpf_map_lookup_elem(&kd_follow, &ptgid) &&
+	    bpf_map_update_elem(&kd_follow, &ctgid, &cstart, BPF_ANY))
+		KD_CNT_ADD(kd_probe_counters(bpf_get_smp_processor_id()), KD_CNT_DROP_NO_STATE);
 	/* a child nobody follows never has its clone3 shown: no flags to
 	 * keep, and a stale entry of its tid cannot answer for it (a later
 	 * owner of the tid that is followed comes through here again) */
@@ -1028,7 +1033,7 @@ static __always_inline void kd_fork_seen(__u32 ptgid, __u32 ctgid, __u32 ctid)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(kd_fork_btf, struct task_struct *parent, struct task_struct *child)
 {
-	kd_fork_seen(parent->tgid, child->tgid, child->pid);
+	kd_fork_seen(parent->tgid, child->tgid, child->pid, child->group_leader->start_time);
 	return 0;
 }
 
@@ -1036,6 +1041,57 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(kd_fork_raw, struct task_struct *parent, struct task_struct *child)
 {
 	kd_fork_seen(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid),
-		     BPF_CORE_READ(child, pid));
+		     BPF_CORE_READ(child, pid), BPF_CORE_READ(child, group_leader, start_time));
+	return 0;
+}
+
+/* The followed process that last ended on each CPU, still in kd_follow. */
+struct kd_follow_gone {
+	__u32 tgid;
+	__u64 start;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kd_follow_gone);
+} kd_follow_gone SEC(".maps");
+
+/* A followed process leaves kd_follow when it ends (its last thread exits),
+ * so the map holds only the living: followed exits would otherwise fill it,
+ * and then no child could join. Not at once: its proc_exit event, in a
+ * program on this tracepoint that may run after this one, still has to pass
+ * kd_wanted(). It goes when the next followed process ends on this CPU, by
+ * which time every program of its exit has run. */
+static __always_inline void kd_follow_exit(struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid), zero = 0;
+	struct kd_follow_gone *g;
+	__u64 *v;
+
+	if (!kd_filter_pids || BPF_CORE_READ(p, signal, live.counter) != 0)
+		return;
+	if (!bpf_map_lookup_elem(&kd_follow, &tgid) || !(g = bpf_map_lookup_elem(&kd_follow_gone, &zero)))
+		return;
+	/* the one before, unless its pid was since taken by a followed child */
+	if (g->tgid && g->tgid != tgid && (v = bpf_map_lookup_elem(&kd_follow, &g->tgid)) &&
+	    (*v == 0 || *v == g->start))
+		bpf_map_delete_elem(&kd_follow, &g->tgid);
+	g->tgid = tgid;
+	g->start = BPF_CORE_READ(p, group_leader, start_time);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(kd_gone_btf, struct task_struct *p)
+{
+	kd_follow_exit(p);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(kd_gone_raw, struct task_struct *p)
+{
+	kd_follow_exit(p);
 	return 0;
 }

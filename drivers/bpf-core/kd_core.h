@@ -15,7 +15,7 @@
 #define KD_CNT_FILTERED      1 /* syscalls seen but not selected: nothing copied */
 #define KD_CNT_DROP_FULL     2 /* ring had no room */
 #define KD_CNT_DROP_TOO_BIG  3 /* record larger than the ring or pending area */
-#define KD_CNT_DROP_NO_STATE 4 /* entry state missing (execve args) */
+#define KD_CNT_DROP_NO_STATE 4 /* entry state missing (execve args), or a followed child that kd_follow had no room for */
 #define KD_CNT_WAKE_BYTES    5 /* ring bytes submitted since this CPU last woke the consumer */
 #define KD_CNT_FLT_TASK      6 /* dropped by the pid/comm/cgroup filter (kd_filter.bpf.h) */
 #define KD_CNT_FLT_PATH      7 /* dropped by the path-prefix filter */

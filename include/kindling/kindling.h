@@ -120,7 +120,8 @@ struct kd_open_opts {
 	const char *capture;    /* write what kd_next delivers to this capture file */
 	const void *records;    /* KD_ENGINE_BUFFER: concatenated records */
 	size_t records_len;
-	const int32_t *pids;    /* follow only these processes (and their children) */
+	const int32_t *pids;    /* follow only these processes and their descendants (those
+	                         * they have at kd_open and those started later) */
 	size_t npids;
 	kd_log_fn log;          /* the library's only output channel */
 	void *log_ctx;

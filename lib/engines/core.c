@@ -7,7 +7,9 @@
  * Built only when drivers/bpf-core produced the skeleton (KD_HAVE_CORE).
  */
 #ifdef KD_HAVE_CORE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -56,8 +58,8 @@
 struct core {
 	struct kd_handle *h;
 	struct kd_core *skel;
-	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog;
-	struct bpf_link *exit_link, *enter_link, *fork_link, *exec_link;
+	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog, *gone_prog;
+	struct bpf_link *exit_link, *enter_link, *fork_link, *exec_link, *gone_link;
 	/* exit/exit_group and a successful exec without an entry hook
 	 * (kd_noentry.bpf.h; latency off only) */
 	struct bpf_program *noret_prog, *rename_prog;
@@ -461,12 +463,16 @@ static int load(struct core *c, bool tp_btf)
 	bpf_map__set_autocreate(s->maps.kd_lat_task, task);
 	if (!h->opts.npids)
 		bpf_map__set_max_entries(s->maps.kd_follow, 1);
+	else if (kd__core_debug()->follow_max)
+		bpf_map__set_max_entries(s->maps.kd_follow, kd__core_debug()->follow_max);
 
 	c->exit_prog = !tp_btf ? s->progs.kd_exit_raw : task ? s->progs.kd_exit_task : s->progs.kd_exit_hash;
 	c->enter_prog = !tp_btf ? s->progs.kd_enter_raw : task ? s->progs.kd_enter_task : s->progs.kd_enter_hash;
 	/* followed pids join by it, and clone3's threads get their flags */
 	c->fork_prog = tp_btf ? s->progs.kd_fork_btf : s->progs.kd_fork_raw;
 	c->exec_prog = tp_btf ? s->progs.kd_exec_btf : s->progs.kd_exec_raw;
+	/* followed processes leave kd_follow when they end */
+	c->gone_prog = !h->opts.npids ? NULL : tp_btf ? s->progs.kd_gone_btf : s->progs.kd_gone_raw;
 	/* kd_noentry.bpf.h, unless latency needs the raw entry program anyway
 	 * (or a test wants that path without latency) */
 	if (!lat && !kd__core_debug()->entry_hooks) {
@@ -488,6 +494,8 @@ static int load(struct core *c, bool tp_btf)
 	bpf_program__set_autoload(s->progs.kd_fork_raw, c->fork_prog == s->progs.kd_fork_raw);
 	bpf_program__set_autoload(s->progs.kd_exec_btf, c->exec_prog == s->progs.kd_exec_btf);
 	bpf_program__set_autoload(s->progs.kd_exec_raw, c->exec_prog == s->progs.kd_exec_raw);
+	bpf_program__set_autoload(s->progs.kd_gone_btf, c->gone_prog == s->progs.kd_gone_btf);
+	bpf_program__set_autoload(s->progs.kd_gone_raw, c->gone_prog == s->progs.kd_gone_raw);
 	bpf_program__set_autoload(s->progs.kd_noret_btf, c->noret_prog == s->progs.kd_noret_btf);
 	bpf_program__set_autoload(s->progs.kd_noret_raw, c->noret_prog == s->progs.kd_noret_raw);
 	bpf_program__set_autoload(s->progs.kd_rename_btf, c->rename_prog == s->progs.kd_rename_btf);
@@ -606,19 +614,97 @@ static int make_rings(struct core *c)
 	return 0;
 }
 
+/* Attach prog (NULL: nothing to do) into *link. 0 or KD_EENGINE. */
+static int attach(struct core *c, struct bpf_program *prog, struct bpf_link **link)
+{
+	if (!prog)
+		return 0;
+	*link = bpf_program__attach(prog);
+	if (!*link)
+		return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
+			       bpf_program__name(prog), strerror(errno));
+	return 0;
+}
+
 static int follow_pids(struct core *c)
 {
 	int fd = bpf_map__fd(c->skel->maps.kd_follow);
-	uint8_t one = 1;
+	uint64_t any = 0; /* not tied to one life of the pid (kd_follow_exit()) */
 
 	for (size_t i = 0; i < c->h->opts.npids; i++) {
 		uint32_t pid = (uint32_t)c->h->opts.pids[i];
 
-		if (bpf_map_update_elem(fd, &pid, &one, BPF_ANY))
+		if (bpf_map_update_elem(fd, &pid, &any, BPF_ANY))
 			return kd__err(c->h, KD_EENGINE, "core engine: following pid %u: %s", pid,
 				       strerror(errno));
 	}
 	return 0;
+}
+
+/* The parent of process pid from /proc/<pid>/stat, 0 if it is gone. */
+static uint32_t proc_ppid(const char *pid)
+{
+	char path[64], buf[512];
+	const char *r;
+	unsigned long pp;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may hold anything, ')' included */
+	r = strrchr(buf, ')');
+	if (!r || sscanf(r + 1, " %*c %lu", &pp) != 1)
+		return 0;
+	return (uint32_t)pp;
+}
+
+/* opts.pids means those processes and their children: the ones they had
+ * before kd_open too. Run after the fork program is attached, so a child
+ * forked during the walk joins either way; walked again until a walk adds
+ * none (/proc lists by pid, and a child may have the lower one). A process
+ * the map has no room for is counted as a kd_open warning. */
+static void follow_descendants(struct core *c)
+{
+	int fd = bpf_map__fd(c->skel->maps.kd_follow);
+	uint64_t any = 0, v;
+	unsigned added = 1, full = 0;
+
+	for (int walk = 0; added && walk < 8; walk++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+
+		if (!d)
+			return;
+		added = 0;
+		while ((de = readdir(d))) {
+			uint32_t pid, pp;
+
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			pid = (uint32_t)strtoul(de->d_name, NULL, 10);
+			if (bpf_map_lookup_elem(fd, &pid, &v) == 0)
+				continue;
+			pp = proc_ppid(de->d_name);
+			if (!pp || bpf_map_lookup_elem(fd, &pp, &v))
+				continue;
+			if (bpf_map_update_elem(fd, &pid, &any, BPF_NOEXIST) == 0)
+				added++;
+			else if (errno != EEXIST)
+				full++;
+		}
+		closedir(d);
+	}
+	if (full)
+		kd__log(c->h, KD_LOG_WARN, "core engine: %u children of the followed processes not followed: "
+			"more than %u processes", full, bpf_map__max_entries(c->skel->maps.kd_follow));
 }
 
 /* ------------------------------------------------------------ filters */
@@ -725,20 +811,12 @@ static int core_open(struct kd_handle *h, void **state)
 		goto fail;
 	fill_table(c);
 
-	c->exit_link = bpf_program__attach(c->exit_prog);
-	if (!c->exit_link) {
-		err = kd__err(h, KD_EENGINE, "core engine: attaching %s failed: %s",
-			      bpf_program__name(c->exit_prog), strerror(errno));
+	if ((err = attach(c, c->exit_prog, &c->exit_link)) || (err = attach(c, c->fork_prog, &c->fork_link)) ||
+	    (err = attach(c, c->gone_prog, &c->gone_link)))
 		goto fail;
-	}
-	if (c->fork_prog) {
-		c->fork_link = bpf_program__attach(c->fork_prog);
-		if (!c->fork_link) {
-			err = kd__err(h, KD_EENGINE, "core engine: attaching %s failed: %s",
-				      bpf_program__name(c->fork_prog), strerror(errno));
-			goto fail;
-		}
-	}
+	/* forks from now on join in the kernel: now the ones before */
+	if (h->opts.npids)
+		follow_descendants(c);
 	err = sync_enter(c);
 	if (!err)
 		err = kd__probes_sync(h);
@@ -921,6 +999,7 @@ static void core_close(void *state)
 	bpf_link__destroy(c->enter_link);
 	bpf_link__destroy(c->exit_link);
 	bpf_link__destroy(c->fork_link);
+	bpf_link__destroy(c->gone_link);
 	bpf_link__destroy(c->exec_link);
 	bpf_link__destroy(c->noret_link);
 	bpf_link__destroy(c->rename_link);

@@ -33,6 +33,9 @@ struct kd__core_debug {
 	/* bytes per region chunk instead of min(ring, 4 MiB): a power of 2 from
 	 * 8 KiB, so tests cross chunk ends without megabytes of records */
 	uint64_t region_chunk;
+	/* entries of kd_follow (opts.pids) instead of KD_BPF_FOLLOW_MAX, so a
+	 * test outlives the table with a few hundred forks */
+	uint32_t follow_max;
 	/* "all" or a comma list of probe program units (kd_p_rstrecv): skip
 	 * their tracepoint / fentry so the fallbacks can be tested */
 	char probe_no_tp[KD__CORE_DEBUG_LIST];
