@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -725,6 +726,51 @@ Test(core, pid_filter_follows_children_forked_before_open)
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	kd_close(h);
+}
+
+static void note_pidns_warning(int level, const char *msg, void *ctx)
+{
+	if (level == KD_LOG_WARN && strstr(msg, "not in the initial PID namespace"))
+		*(bool *)ctx = true;
+}
+
+/* In a PID namespace of its own, the pids the programs see are not the ones
+ * the caller knows: kd_open says so (and does not in the host's). */
+Test(core, warns_outside_the_initial_pid_namespace)
+{
+	bool warned = false;
+	struct kd_open_opts o = core_opts((struct core_open_args){ .events = "close" });
+	struct kd_handle *h;
+	int status;
+	pid_t pid;
+
+	o.log = note_pidns_warning;
+	o.log_level = KD_LOG_WARN;
+	o.log_ctx = &warned;
+	h = core_open_opts(&o);
+	cr_assert_not(warned, "warned in the initial PID namespace");
+	kd_close(h);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pid_t g;
+
+		if (unshare(CLONE_NEWPID))
+			_exit(2);
+		g = fork(); /* the first child of the new namespace: its pid 1 */
+		if (g == 0) {
+			warned = false;
+			if (kd_open(&o, &h))
+				_exit(3);
+			kd_close(h);
+			_exit(warned && getpid() == 1 ? 0 : 1);
+		}
+		_exit(g > 0 && waitpid(g, &status, 0) == g && WIFEXITED(status) ? WEXITSTATUS(status) : 4);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "child in a new PID namespace: %d (1: no warning, 2: unshare, 3: kd_open)",
+		     WEXITSTATUS(status));
 }
 
 /* Capture starts fast: kd_open to the first event of ours. */

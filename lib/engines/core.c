@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -614,6 +615,24 @@ static int make_rings(struct core *c)
 	return 0;
 }
 
+/* The programs see pids as the initial PID namespace numbers them; a
+ * process in another one (a container without the host's PID namespace)
+ * knows itself and its children by other numbers, so the self filter and
+ * opts.pids would miss. Said once at kd_open rather than left to surprise. */
+#define KD__INIT_PID_NS_INO 0xEFFFFFFCu /* PROC_PID_INIT_INO */
+
+static void warn_pid_namespace(struct kd_handle *h)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != KD__INIT_PID_NS_INO)
+		kd__log(h, KD_LOG_WARN,
+			"core engine: this process is not in the initial PID namespace: events carry the host's "
+			"pids, so %s; run in the host's PID namespace (docker --pid=host)",
+			h->opts.npids ? "opts.pids (kdump -p, -- COMMAND) name other processes than meant"
+				      : "this process's own syscalls are not filtered out");
+}
+
 /* Attach prog (NULL: nothing to do) into *link. 0 or KD_EENGINE. */
 static int attach(struct core *c, struct bpf_program *prog, struct bpf_link **link)
 {
@@ -822,6 +841,7 @@ static int core_open(struct kd_handle *h, void **state)
 		err = kd__probes_sync(h);
 	if (err)
 		goto fail;
+	warn_pid_namespace(h);
 	kd__log(h, KD_LOG_INFO, "core engine: %s, %d ring(s) and %d region(s) of %llu bytes, latency %s",
 		c->tp_btf ? "tp_btf" : "raw_tp", c->nrings, c->nregions, (unsigned long long)c->ring_bytes,
 		!(h->opts.flags & KD_OPEN_LATENCY) ? "off" : c->task_storage && c->tp_btf ? "task storage" : "hash");
