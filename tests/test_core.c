@@ -540,12 +540,15 @@ Test(core, shared_ring)
  * epoll_wait events: at most two per poll period (10 ms) and a few more. */
 Test(core, consumer_sleeps_between_wakeups)
 {
-	const long n = 100000;
+	/* under valgrind the consumer falls behind and the ring drops: fewer */
+	const long n = kd_test_under_valgrind() ? 10000 : 100000;
 	int tread = need_type("read"), tepoll = need_type("epoll_wait");
 	struct kd_handle *h = open_core_with((struct core_open_args){ .events = "read,epoll_wait",
 								       .flags = KD_OPEN_SHARED_RING });
+	struct kd_stats st = { .sz = sizeof(st) };
 	const struct kd_event *ev;
 	long reads = 0, waits = 0;
+	bool child_done = false;
 	uint64_t t0, ms;
 	int go, status;
 	pid_t pid;
@@ -563,22 +566,32 @@ Test(core, consumer_sleeps_between_wakeups)
 	}
 	t0 = now_ns();
 	release_held(go);
-	while (reads < n && now_ns() - t0 < 120000000000ull) {
+	/* Until the child is gone and its records are read. Our own epoll_wait
+	 * events say the ring was empty once: the first after the child was
+	 * reaped comes after all of the child's records. */
+	while (now_ns() - t0 < 100000000000ull) {
 		int err = kd_next(h, &ev);
 
 		cr_assert_geq(err, 0, "kd_next: %s: %s", kd_strerror(err), kd_last_error(h));
 		if (err)
 			continue;
 		if (kd_event_type(ev) == tread && kd_event_pid(ev) == (uint32_t)pid &&
-		    kd_event_result(ev) == 64)
+		    kd_event_result(ev) == 64) {
 			reads++;
-		else if (kd_event_type(ev) == tepoll && kd_event_tid(ev) == my_tid())
+		} else if (kd_event_type(ev) == tepoll && kd_event_tid(ev) == my_tid()) {
 			waits++;
+			if (child_done)
+				break;
+			child_done = waitpid(pid, &status, WNOHANG) == pid;
+		}
 	}
 	ms = (now_ns() - t0) / 1000000;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(child_done, "the child did not end in %llu ms", (unsigned long long)ms);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	cr_assert_eq(reads, n, "%ld of the child's %ld reads", reads, n);
+	cr_assert_eq(kd_stats(h, &st), 0);
+	cr_assert_gt(reads, 0);
+	cr_assert_geq((uint64_t)reads + st.drops, (uint64_t)n, "%ld of the child's %ld reads, %llu drops",
+		      reads, n, (unsigned long long)st.drops);
 	cr_assert_leq(waits, 20 + (long)ms / 5, "%ld epoll_waits over %llu ms and %ld records", waits,
 		      (unsigned long long)ms, reads);
 	kd_close(h);

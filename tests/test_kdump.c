@@ -777,6 +777,46 @@ Test(kdump, stacks_json)
 	run_free(&r);
 }
 
+/* A damaged capture is read to its end: every event before the damage is
+ * shown, the damage is said, and kdump exits 1 (not 0 as for a good one). */
+Test(kdump, read_of_a_truncated_capture_exits_1)
+{
+	char dir[] = "/tmp/kd_test_trunc_XXXXXX", path[64];
+	const char *whole[] = {"-r", KD_SOURCE_DIR "/examples/demo.kd", NULL};
+	const char *cut[] = {"-r", path, NULL};
+	struct run r = run_kdump(whole, NULL, -1);
+	size_t full = 0, part = 0;
+	FILE *in, *out;
+	char buf[4096];
+	size_t n;
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	for (char *p = r.out; *p; p++)
+		full += *p == '\n';
+	run_free(&r);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/cut.kd", dir);
+	in = fopen(KD_SOURCE_DIR "/examples/demo.kd", "rb");
+	out = fopen(path, "wb");
+	cr_assert(in && out);
+	n = fread(buf, 1, sizeof(buf), in);
+	cr_assert_gt(n, 100u);
+	/* the last block (the stats) cut short; the events' blocks intact */
+	cr_assert_eq(fwrite(buf, 1, n - 100, out), n - 100);
+	fclose(in);
+	fclose(out);
+	r = run_kdump(cut, NULL, -1);
+	cr_assert_eq(r.status, 1, "stderr: %s", r.err);
+	for (char *p = r.out; *p; p++)
+		part += *p == '\n';
+	cr_assert_eq(part, full, "events before the damage: %zu of %zu", part, full);
+	cr_assert(strstr(r.err, "kdump: skipped: malformed capture file") && strstr(r.err, "cut short"),
+		  "stderr: %s", r.err);
+	run_free(&r);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* -w writes what kdump shows; -r replays the same events. */
 /* kdump's end line: events, drops, kernel events, filtered. */
 static void end_line(const char *err, unsigned long v[4])

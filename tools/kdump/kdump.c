@@ -576,7 +576,7 @@ int main(int argc, char **argv)
 	void *test_records = NULL;
 	size_t test_len = 0;
 	const char *test_path = getenv("KDUMP_TEST_RECORDS");
-	bool live = !a.read_file && !test_path;
+	bool live = !a.read_file && !test_path, damaged = false;
 
 	KD_OPTS(kd_open_opts, o, .engine = a.engine, .timeout_ms = 100, .snaplen = a.snaplen,
 		.events = a.events, .log = on_log,
@@ -747,8 +747,11 @@ int main(int argc, char **argv)
 		} else if (err == -EINTR) {
 			continue;
 		} else if (decode_error(err) || err == KD_EBADFILE) {
-			/* counted as drops (invalid) by the library; said here, never silent */
+			/* counted as drops (invalid) by the library; said here, never silent.
+			 * A damaged file is still read to its end, then exits 1 */
 			fprintf(stderr, "kdump: skipped: %s: %s\n", kd_strerror(err), kd_last_error(h));
+			if (!live)
+				damaged = true;
 			continue;
 		} else {
 			fprintf(stderr, "kdump: capture failed: %s%s%s\n", kd_strerror(err),
@@ -802,6 +805,8 @@ int main(int argc, char **argv)
 	}
 	if (!pipe_closed && have_stats)
 		print_stats(h, fst);
+	if (damaged && !rc)
+		rc = 1;
 	kd_close(h);
 	kdump_buf_free(&line);
 	kdump_comm_free(comm);
