@@ -702,7 +702,7 @@ static void follow_descendants(struct core *c)
 
 		if (!d)
 			return;
-		added = 0;
+		added = full = 0; /* the last walk says what is left out */
 		while ((de = readdir(d))) {
 			uint32_t pid, pp;
 
