@@ -257,6 +257,49 @@ Test(enrich_replay, proc_exit_after_exit_group)
 	kd_rb_free(&b);
 }
 
+/* A record of a process that ended, delivered after its proc_exit (its CPU
+ * published it late: the merge's order holds within KD__MERGE_SLACK), does
+ * not bring it back into the tables; a later life of the tid does. Seen in
+ * a loaded QEMU guest: the dead child stayed in the table. */
+Test(enrich_replay, late_record_of_the_dead_stays_out)
+{
+	const uint64_t t0 = 5000000000ull;
+	struct kd_rb b;
+	struct kd_handle *h;
+	const struct kd_event *ev;
+
+	kd_rb_init(&b);
+	rec_at(&b, t0, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	rec_at(&b, t0 + 1000, "clone", PID + 1, PID, PID,
+	       (struct kd_rb_arg[]){ KD_RB_V("clone_flags", CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_THREAD |
+							      CLONE_SIGHAND), { NULL } });
+	rec_at(&b, t0 + 2000, "exit_group", 0, PID, PID, (struct kd_rb_arg[]){ { NULL } });
+	rec_at(&b, t0 + 3000, "proc_exit", 0, PID, PID,
+	       (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
+	/* late: made before the end, delivered after it (both threads) */
+	rec_at(&b, t0 + 1500, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	rec_at(&b, t0 + 2500, "read", 0, PID, PID + 1, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	/* the tid's next life */
+	rec_at(&b, t0 + 9000, "read", 0, PID + 1, PID + 1, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	h = replay_of(&b, "read,clone,exit_group,proc_exit");
+
+	for (int i = 0; i < 4; i++)
+		next(h);
+	ev = next(h);
+	cr_assert_eq(kd_event_ts_mono(ev), t0 + 1500);
+	cr_assert_null(kd_event_thread(ev), "a late record names no thread");
+	cr_assert_null(kd_thread_lookup(h, PID), "the dead process came back");
+	ev = next(h);
+	cr_assert_null(kd_event_thread(ev));
+	cr_assert_null(kd_thread_lookup(h, PID + 1), "its dead thread came back");
+	ev = next(h);
+	cr_assert_not_null(kd_event_thread(ev), "a new life of the tid is known");
+	cr_assert_eq(kd_thread_pid(kd_event_thread(ev)), PID + 1);
+	kd__enrich_close(h);
+	kd_close(h);
+	kd_rb_free(&b);
+}
+
 /* Other processes' events come between an exit_group and the proc_exit
  * (other CPUs; the process's other threads take time to die): the process
  * waits for its proc_exit. One whose proc_exit is lost goes after a second

@@ -122,10 +122,10 @@ void kd__enrich_flush(struct kd_handle *h)
 			kd__fd_close_range(e, p, e->defer.lo, e->defer.hi, false);
 		break;
 	case KD__DEFER_THREAD_EXIT:
-		kd__thread_exit(e, e->defer.id);
+		kd__thread_exit(e, e->defer.id, e->defer.ts);
 		break;
 	case KD__DEFER_PROC_EXIT:
-		kd__proc_exit(e, e->defer.id);
+		kd__proc_exit(e, e->defer.id, e->defer.ts);
 		break;
 	default:
 		break;

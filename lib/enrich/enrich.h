@@ -148,6 +148,17 @@ struct kd__dying {
 	uint64_t ts;
 };
 
+/* Threads that ended, with the time of the event that ended them: a record
+ * of theirs delivered after that (the merge orders records published within
+ * KD__MERGE_SLACK of each other; a producer CPU stalled longer, as under
+ * emulation, publishes late) must not bring them back into the tables. */
+#define KD__ENDED_MAX 64
+
+struct kd__ended {
+	uint32_t tid;
+	uint64_t ts;
+};
+
 struct kd__enrich {
 	struct kd_handle *h;
 	bool live; /* /proc describes the traced system */
@@ -179,7 +190,10 @@ struct kd__enrich {
 		uint8_t kind; /* enum kd__defer_kind */
 		uint32_t id;  /* tid or pid */
 		uint32_t lo, hi;
+		uint64_t ts;  /* of the event that asked */
 	} defer;
+	struct kd__ended ended[KD__ENDED_MAX]; /* a ring, next at ended_next */
+	uint32_t ended_next;
 	struct kd__dying dying[KD__DYING_MAX]; /* a ring, oldest at dying_head */
 	uint32_t dying_head, ndying;
 
@@ -276,9 +290,9 @@ static inline struct kd_thread *kd__thread_get(struct kd__enrich *e, const struc
 KD__HIDDEN void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_exec(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
 KD__HIDDEN void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct kd_event *ev);
-KD__HIDDEN void kd__thread_exit(struct kd__enrich *e, uint32_t tid);
+KD__HIDDEN void kd__thread_exit(struct kd__enrich *e, uint32_t tid, uint64_t ts);
 KD__HIDDEN void kd__exit_begin(struct kd__enrich *e, struct kd_thread *t, bool group, uint64_t ts);
-KD__HIDDEN void kd__proc_exit(struct kd__enrich *e, uint32_t pid);
+KD__HIDDEN void kd__proc_exit(struct kd__enrich *e, uint32_t pid, uint64_t ts);
 KD__HIDDEN void kd__exit_expire(struct kd__enrich *e, uint64_t now);
 KD__HIDDEN void kd__threads_free_all(struct kd__enrich *e);
 

@@ -484,12 +484,30 @@ static struct kd_thread *thread_create(struct kd__enrich *e, const struct kd_eve
 	return t;
 }
 
+static void ended(struct kd__enrich *e, uint32_t tid, uint64_t ts)
+{
+	e->ended[e->ended_next] = (struct kd__ended){ .tid = tid, .ts = ts };
+	e->ended_next = (e->ended_next + 1) % KD__ENDED_MAX;
+}
+
+/* Is this an event of a thread that ended after it (a late record)? */
+static bool ended_before(const struct kd__enrich *e, uint32_t tid, uint64_t ts)
+{
+	for (unsigned i = 0; i < KD__ENDED_MAX; i++)
+		if (e->ended[i].tid == tid && ts <= e->ended[i].ts)
+			return true;
+	return false;
+}
+
 struct kd_thread *kd__thread_get_slow(struct kd__enrich *e, const struct kd_event *ev)
 {
 	uint32_t tid = ev->hdr->tid;
 	struct kd_thread *t = kd__thread_find(e, tid);
 
 	if (!t) {
+		/* the table learns nothing from a late record of the dead */
+		if (ended_before(e, tid, ev->hdr->ts))
+			return NULL;
 		t = thread_create(e, ev);
 	} else if ((t->state & KD__T_NEED_LOOKUP) && kd__enrich_may_lookup(e)) {
 		uint32_t pid = t->proc->pid;
@@ -678,23 +696,33 @@ void kd__on_proc_event(struct kd__enrich *e, struct kd_thread *t, const struct k
 		t->state |= KD__T_EXITING;
 		e->defer.kind = KD__DEFER_PROC_EXIT;
 		e->defer.id = t->proc->pid;
+		e->defer.ts = ev->hdr->ts;
 		break;
 	default:
 		break;
 	}
 }
 
-void kd__thread_exit(struct kd__enrich *e, uint32_t tid)
+void kd__thread_exit(struct kd__enrich *e, uint32_t tid, uint64_t ts)
 {
 	struct kd_thread *t = kd__thread_find(e, tid);
 
-	if (t)
+	if (t) {
+		ended(e, tid, ts);
 		kd__thread_free(e, t);
+	}
 }
 
-void kd__proc_exit(struct kd__enrich *e, uint32_t pid)
+void kd__proc_exit(struct kd__enrich *e, uint32_t pid, uint64_t ts)
 {
-	kd__proc_free(e, kd__proc_find(e, pid));
+	struct kd__proc *p = kd__proc_find(e, pid);
+	struct kd_thread *t;
+
+	if (!p)
+		return;
+	DL_FOREACH(p->threads, t)
+		ended(e, t->tid, ts);
+	kd__proc_free(e, p);
 }
 
 /* exit (group: exit_group) by t. A thread that leaves others goes once its
@@ -709,6 +737,7 @@ void kd__exit_begin(struct kd__enrich *e, struct kd_thread *t, bool group, uint6
 	if (!group && p->nthreads > 1) {
 		e->defer.kind = KD__DEFER_THREAD_EXIT;
 		e->defer.id = t->tid;
+		e->defer.ts = ts;
 		return;
 	}
 	if (p->flags & KD__P_EXITING)
