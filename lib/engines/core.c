@@ -1,15 +1,14 @@
 /*
  * lib/engines/core.c: the CO-RE eBPF engine. Loads drivers/bpf-core (the
- * skeleton embedded in the library), fills the kernel capture table from the
- * schema, attaches to raw_syscalls and reads one BPF ring per CPU with our
- * own zero-copy reader, merging the rings by timestamp.
+ * skeleton embedded in the library), attaches to raw_syscalls and reads one
+ * BPF ring per CPU with our own zero-copy reader, merging the rings by
+ * timestamp. The kernel's capture table is core_table.c's, opts.pids
+ * core_follow.c's; the state they share is in core_int.h.
  *
  * Built only when drivers/bpf-core produced the skeleton (KD_HAVE_CORE).
  */
 #ifdef KD_HAVE_CORE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,7 +16,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,16 +25,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "engine.h"
-#include "internal.h"
-#include "bpf-core/kd_core.h"
+#include "core_int.h"
 #include "bpf-core/kd_filter.h"
-#include "ringbuf.h"
-#include "merge.h"
 #include "core_probes.h"
 #include "core_debug.h"
-
-#include "kd_core.skel.h"
 
 /* Longest sleep between looks at the rings: records are submitted without
  * wakeups, so this timer is what delivers the tail of a quiet stream. */
@@ -56,34 +48,6 @@
 #define CAP_BPF 39
 #endif
 
-struct core {
-	struct kd_handle *h;
-	struct kd_core *skel;
-	struct bpf_program *exit_prog, *enter_prog, *fork_prog, *exec_prog, *gone_prog;
-	struct bpf_link *exit_link, *enter_link, *fork_link, *exec_link, *gone_link;
-	/* exit/exit_group and a successful exec without an entry hook
-	 * (kd_noentry.bpf.h; latency off only) */
-	struct bpf_program *noret_prog, *rename_prog;
-	struct bpf_link *noret_link, *rename_link;
-	bool noentry_failed; /* they would not attach: raw sys_enter instead */
-	int ncpus;
-	int nrings;
-	uint64_t ring_bytes;
-	/* per-CPU regions for the records the sys_exit program writes in place
-	 * (drivers/bpf-core/kd_region.bpf.h), read after the rings: rings[nrings
-	 * + cpu]; nsrc = nrings + nregions */
-	int nregions, nsrc;
-	uint64_t region_chunk; /* bytes per array element */
-	uint8_t *regions;
-	size_t regions_len;
-	struct kd__ring *rings;
-	int *ring_fds;
-	int epfd;
-	struct kd__merge merge; /* of rings[0..nsrc) (merge.h) */
-	bool tp_btf, task_storage;
-	bool fast;             /* the exit program's fast lane may serve calls */
-	char libbpf_msg[512];  /* tail of libbpf's last warnings (verifier log) */
-};
 
 /* libbpf's print callback has no context argument: point it at the engine
  * being opened, on this thread, for the duration of the open only. */
@@ -150,258 +114,6 @@ static int check_caps(struct kd_handle *h)
 		       (eff & (1ull << CAP_PERFMON)) ? "" : "CAP_PERFMON");
 }
 
-/* ------------------------------------------------------------ table */
-
-/* Is any selected syscall flagged with one of ksc_flags, and with none of
- * without? */
-static bool any_enabled_but(const struct core *c, unsigned ksc_flags, unsigned without)
-{
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
-		const struct kd_ksc *k = &c->skel->bss->kd_ksc_tab[nr];
-
-		if ((k->flags & KD_KSC_ENABLED) && (k->flags & ksc_flags) && !(k->flags & without))
-			return true;
-	}
-	return false;
-}
-
-static bool any_enabled(const struct core *c, unsigned ksc_flags)
-{
-	return any_enabled_but(c, ksc_flags, 0);
-}
-
-/* Attach prog when want, detach it when not: a program nobody needs costs
- * every syscall (or exec) its call. -errno when it would not attach. */
-static int link_set(struct bpf_program *prog, struct bpf_link **link, bool want)
-{
-	if (want && !*link) {
-		*link = bpf_program__attach(prog);
-		if (!*link)
-			return -errno;
-	} else if (!want && *link) {
-		bpf_link__destroy(*link);
-		*link = NULL;
-	}
-	return 0;
-}
-
-/* link_set(), failing the caller with the reason. */
-static int sync_link(struct core *c, struct bpf_program *prog, struct bpf_link **link, bool want)
-{
-	int err = link_set(prog, link, want);
-
-	if (err)
-		return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
-			       bpf_program__name(prog), strerror(-err));
-	return 0;
-}
-
-static void noentry_detach(struct core *c)
-{
-	bpf_link__destroy(c->noret_link);
-	bpf_link__destroy(c->rename_link);
-	c->noret_link = c->rename_link = NULL;
-	c->skel->bss->kd_exec_at_exit = 0;
-}
-
-/* Attach (or detach) the programs that serve exit/exit_group (noret) and
- * execve/execveat (exec) without an entry hook. false when they cannot: the
- * raw sys_enter program takes over for good. */
-static bool sync_noentry(struct core *c, bool noret, bool exec)
-{
-	struct {
-		struct bpf_program *prog;
-		struct bpf_link **link;
-		bool want;
-	} u[2] = { { c->noret_prog, &c->noret_link, noret }, { c->rename_prog, &c->rename_link, exec } };
-
-	/* the noret program writes register values only (DIRECT rows) */
-	if (!c->noret_prog || c->noentry_failed ||
-	    (noret && any_enabled_but(c, KD_KSC_AT_ENTRY, KD_KSC_DIRECT)))
-		return false;
-	for (int i = 0; i < 2; i++) {
-		int err = link_set(u[i].prog, u[i].link, u[i].want);
-
-		if (err) {
-			kd__log(c->h, KD_LOG_INFO, "core engine: %s: %s; using raw sys_enter",
-				bpf_program__name(u[i].prog), strerror(-err));
-			c->noentry_failed = true;
-			noentry_detach(c);
-			return false;
-		}
-	}
-	c->skel->bss->kd_exec_at_exit = exec;
-	return true;
-}
-
-/* Entry hooks: latency needs the raw sys_enter program on every syscall.
- * Without latency there is none: any program on a syscall entry tracepoint
- * makes every syscall of the machine pay for it. exit/exit_group (no exit)
- * and a successful execve (registers gone at exit) are served from
- * sched_process_exit and task_rename (kd_noentry.bpf.h); the raw program is
- * the fallback. The exec program keeps the filename of a successful execve,
- * attached first: an exec it missed would have no filename. */
-static int sync_enter(struct core *c)
-{
-	bool exec = any_enabled(c, KD_KSC_ENTRY_ARGS);
-	bool noret = any_enabled(c, KD_KSC_AT_ENTRY);
-	bool raw;
-	int err;
-
-	err = sync_link(c, c->exec_prog, &c->exec_link, exec);
-	if (err)
-		return err;
-	raw = (c->h->opts.flags & KD_OPEN_LATENCY) ||
-	      (!sync_noentry(c, noret, exec) && (exec || noret));
-	if (!c->enter_prog) /* not loaded: the programs above serve these */
-		return raw ? kd__err(c->h, KD_EENGINE, "core engine: exit/exit_group and execve "
-				     "need an entry hook here, and none was loaded") : 0;
-	return sync_link(c, c->enter_prog, &c->enter_link, raw);
-}
-
-/* Reservation of a DIRECT1 record whose variable param is a buffer: room
- * for the snaplen, and for at least the 8 bytes kd_cap_inplace() passes a
- * value through (kd_launder()); the verifier refuses the program without. */
-static uint32_t direct1_buf(uint32_t snaplen)
-{
-	return ((snaplen > 8 ? snaplen : 8) + KD_DIRECT1_FIXED + 7) & ~7u;
-}
-
-/* Mark the records the exit program writes straight into the ring: register
- * values only (DIRECT), or those plus one variable param that fits a fixed
- * reservation (DIRECT1). The rest are built in the scratch and copied. */
-/* One of kd_fast1t()'s tail shapes: n params, the string at v, the tail's
- * struct of size bytes through argument tp when the call succeeded. */
-static bool tail_shape(const struct kd_ksc *k)
-{
-	static const struct { uint8_t n, v, tp; uint16_t size; } shapes[] = {
-#define KD__TAIL(n, v, tp, size) { n, v, tp, size },
-		KD_TAIL_SHAPES(KD__TAIL)
-#undef KD__TAIL
-	};
-	const struct kd_kparam *t = &k->p[k->nparams - 1];
-
-	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		if (k->nparams != shapes[i].n || k->p[shapes[i].v].cap != KD_CAP_STR ||
-		    t->cap != KD_CAP_FIXED || t->aux != KD_LEN_PTR_OUT(shapes[i].tp) ||
-		    t->size != shapes[i].size)
-			continue;
-		/* every other param a register value */
-		for (unsigned j = 0; j + 1 < k->nparams; j++)
-			if (j != shapes[i].v && k->p[j].cap != KD_CAP_VAL)
-				return false;
-		return true;
-	}
-	return false;
-}
-
-static void mark_direct(struct kd_ksc *k, uint32_t snaplen)
-{
-	unsigned nvar = 0, v = 0;
-	bool fits = false;
-
-	if (k->nparams > 6 || (k->flags & KD_KSC_ENTRY_ARGS))
-		return;
-	for (unsigned i = 0; i < k->nparams; i++)
-		if (k->p[i].cap != KD_CAP_VAL) {
-			nvar++;
-			v = i;
-		}
-	/* a noreturn syscall of register values (exit, exit_group) is DIRECT
-	 * too: kd_noentry.bpf.h writes it in place, the exit program never
-	 * sees it; it is never DIRECT1 */
-	if (nvar == 0) {
-		k->flags |= KD_KSC_DIRECT;
-		return;
-	}
-	if (k->flags & KD_KSC_AT_ENTRY)
-		return;
-	/* a string and a tail (drivers/bpf-core/kd_core.h): the shapes the
-	 * program writes in place, nothing else */
-	if (nvar == 2 && tail_shape(k)) {
-		for (v = 0; k->p[v].cap != KD_CAP_STR; v++)
-			;
-		k->flags |= KD_KSC_DIRECT1 | (uint8_t)(v << KD_KSC_VAR_SHIFT);
-		return;
-	}
-	/* in place, a param is read from its own register, not through a
-	 * msghdr or another argument */
-	if (nvar > 1 || KD_LEN_IS_MSG(k->p[v].aux) || KD_LEN_IS_PTR(k->p[v].aux))
-		return;
-	switch (k->p[v].cap) {
-	case KD_CAP_BUF:
-		fits = direct1_buf(snaplen) <= KD_DIRECT1_MAX;
-		break;
-	case KD_CAP_STR:
-	case KD_CAP_SOCKADDR:
-		fits = true;
-		break;
-	case KD_CAP_FIXED:
-		fits = k->p[v].size <= KD_DIRECT1_SMALL - KD_DIRECT1_FIXED;
-		break;
-	case KD_CAP_IOCTL: /* in the struct reservation */
-		fits = KD_IOCTL_MAX <= KD_DIRECT1_SMALL - KD_DIRECT1_FIXED;
-		break;
-	case KD_CAP_EPOLLEV:
-		fits = true; /* KD_DIRECT1_EPOLL holds the most it takes */
-		break;
-	}
-	if (fits)
-		k->flags |= KD_KSC_DIRECT1 | (uint8_t)(v << KD_KSC_VAR_SHIFT);
-}
-
-/* The fast lane's shape of a selected syscall (kd_fast.bpf.h), or 0: a
- * buffer record of 3 or 4 params, the buffer second, written in place. The
- * lane serves neither latency nor a pid list (the program checks that too). */
-static uint8_t fast_shape(const struct core *c, const struct kd_ksc *k)
-{
-	const struct kd_kparam *b = &k->p[1];
-	bool ret;
-
-	if (!(k->flags & KD_KSC_ENABLED) || !(k->flags & KD_KSC_DIRECT1) ||
-	    KD_KSC_VAR_IDX(k->flags) != 1 || b->cap != KD_CAP_BUF ||
-	    (k->nparams != 3 && k->nparams != 4) || c->skel->rodata->kd_want_latency ||
-	    c->skel->rodata->kd_filter_pids || !c->skel->rodata->kd_direct || !c->fast)
-		return 0;
-	if (b->aux != KD_LEN_RET && b->aux != KD_LEN_ARG(2))
-		return 0;
-	ret = b->aux == KD_LEN_RET;
-	if (k->nparams == 3)
-		return ret ? KD_FAST_BUF3_RET : KD_FAST_BUF3_ARG;
-	return ret ? KD_FAST_BUF4_RET : KD_FAST_BUF4_ARG;
-}
-
-/* Build aside, then copy: the programs read the live table all the time and
- * should never see it cleared. A call leaves the fast lane before its entry
- * changes and joins it after, so the lane never serves a stale entry. */
-static void fill_table(struct core *c)
-{
-	struct kd_ksc tab[KD_MAX_SYSCALL_NR];
-	uint8_t en[KD__EVENT_MAX], fast[KD_MAX_SYSCALL_NR];
-	uint8_t *live = c->skel->bss->kd_fast_tab;
-
-	kd__kernel_selection(c->h, en);
-	kd__ksc_build(tab, KD_MAX_SYSCALL_NR, en);
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++) {
-		mark_direct(&tab[nr], c->h->opts.snaplen);
-		fast[nr] = fast_shape(c, &tab[nr]);
-		if (live[nr] != fast[nr])
-			__atomic_store_n(&live[nr], 0, __ATOMIC_RELEASE);
-	}
-	memcpy(c->skel->bss->kd_ksc_tab, tab, sizeof(tab));
-	for (unsigned nr = 0; nr < KD_MAX_SYSCALL_NR; nr++)
-		__atomic_store_n(&live[nr], fast[nr], __ATOMIC_RELEASE);
-}
-
-static int core_select(void *state)
-{
-	struct core *c = state;
-
-	fill_table(c);
-	int err = sync_enter(c);
-	return err ? err : kd__probes_sync(c->h);
-}
-
 /* ------------------------------------------------------------ open */
 
 static uint64_t ring_size(const struct kd_handle *h, int nrings)
@@ -451,9 +163,9 @@ static int load(struct core *c, bool tp_btf)
 	}
 	/* kd-bench's knob (core_debug.h): measure the scratch path for every record */
 	s->rodata->kd_direct = !kd__core_debug()->no_direct;
-	/* any sane size when buffers do not take the direct path (mark_direct) */
-	s->rodata->kd_direct1_buf = direct1_buf(h->opts.snaplen) <= KD_DIRECT1_MAX ?
-					    direct1_buf(h->opts.snaplen) : KD_DIRECT1_SMALL;
+	/* any sane size when buffers do not take the direct path (kd__core_mark_direct) */
+	s->rodata->kd_direct1_buf = kd__core_direct1_buf(h->opts.snaplen) <= KD_DIRECT1_MAX ?
+					    kd__core_direct1_buf(h->opts.snaplen) : KD_DIRECT1_SMALL;
 
 	bpf_map__set_max_entries(s->maps.kd_scratch, (uint32_t)c->ncpus);
 	bpf_map__set_max_entries(s->maps.kd_rings, (uint32_t)c->nrings);
@@ -615,24 +327,6 @@ static int make_rings(struct core *c)
 	return 0;
 }
 
-/* The programs see pids as the initial PID namespace numbers them; a
- * process in another one (a container without the host's PID namespace)
- * knows itself and its children by other numbers, so the self filter and
- * opts.pids would miss. Said once at kd_open rather than left to surprise. */
-#define KD__INIT_PID_NS_INO 0xEFFFFFFCu /* PROC_PID_INIT_INO */
-
-static void warn_pid_namespace(struct kd_handle *h)
-{
-	struct stat st;
-
-	if (stat("/proc/self/ns/pid", &st) == 0 && st.st_ino != KD__INIT_PID_NS_INO)
-		kd__log(h, KD_LOG_WARN,
-			"core engine: this process is not in the initial PID namespace: events carry the host's "
-			"pids, so %s; run in the host's PID namespace (docker --pid=host)",
-			h->opts.npids ? "opts.pids (kdump -p, -- COMMAND) name other processes than meant"
-				      : "this process's own syscalls are not filtered out");
-}
-
 /* Attach prog (NULL: nothing to do) into *link. 0 or KD_EENGINE. */
 static int attach(struct core *c, struct bpf_program *prog, struct bpf_link **link)
 {
@@ -643,87 +337,6 @@ static int attach(struct core *c, struct bpf_program *prog, struct bpf_link **li
 		return kd__err(c->h, KD_EENGINE, "core engine: attaching %s failed: %s",
 			       bpf_program__name(prog), strerror(errno));
 	return 0;
-}
-
-static int follow_pids(struct core *c)
-{
-	int fd = bpf_map__fd(c->skel->maps.kd_follow);
-	uint64_t any = 0; /* not tied to one life of the pid (kd_follow_exit()) */
-
-	for (size_t i = 0; i < c->h->opts.npids; i++) {
-		uint32_t pid = (uint32_t)c->h->opts.pids[i];
-
-		if (bpf_map_update_elem(fd, &pid, &any, BPF_ANY))
-			return kd__err(c->h, KD_EENGINE, "core engine: following pid %u: %s", pid,
-				       strerror(errno));
-	}
-	return 0;
-}
-
-/* The parent of process pid from /proc/<pid>/stat, 0 if it is gone. */
-static uint32_t proc_ppid(const char *pid)
-{
-	char path[64], buf[512];
-	const char *r;
-	unsigned long pp;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may hold anything, ')' included */
-	r = strrchr(buf, ')');
-	if (!r || sscanf(r + 1, " %*c %lu", &pp) != 1)
-		return 0;
-	return (uint32_t)pp;
-}
-
-/* opts.pids means those processes and their children: the ones they had
- * before kd_open too. Run after the fork program is attached, so a child
- * forked during the walk joins either way; walked again until a walk adds
- * none (/proc lists by pid, and a child may have the lower one). A process
- * the map has no room for is counted as a kd_open warning. */
-static void follow_descendants(struct core *c)
-{
-	int fd = bpf_map__fd(c->skel->maps.kd_follow);
-	uint64_t any = 0, v;
-	unsigned added = 1, full = 0;
-
-	for (int walk = 0; added && walk < 8; walk++) {
-		DIR *d = opendir("/proc");
-		struct dirent *de;
-
-		if (!d)
-			return;
-		added = full = 0; /* the last walk says what is left out */
-		while ((de = readdir(d))) {
-			uint32_t pid, pp;
-
-			if (de->d_name[0] < '1' || de->d_name[0] > '9')
-				continue;
-			pid = (uint32_t)strtoul(de->d_name, NULL, 10);
-			if (bpf_map_lookup_elem(fd, &pid, &v) == 0)
-				continue;
-			pp = proc_ppid(de->d_name);
-			if (!pp || bpf_map_lookup_elem(fd, &pp, &v))
-				continue;
-			if (bpf_map_update_elem(fd, &pid, &any, BPF_NOEXIST) == 0)
-				added++;
-			else if (errno != EEXIST)
-				full++;
-		}
-		closedir(d);
-	}
-	if (full)
-		kd__log(c->h, KD_LOG_WARN, "core engine: %u children of the followed processes not followed: "
-			"more than %u processes", full, bpf_map__max_entries(c->skel->maps.kd_follow));
 }
 
 /* ------------------------------------------------------------ filters */
@@ -823,25 +436,25 @@ static int core_open(struct kd_handle *h, void **state)
 
 	err = make_rings(c);
 	if (!err)
-		err = follow_pids(c);
+		err = kd__core_follow_pids(c);
 	if (!err)
 		err = filter_setup(c);
 	if (err)
 		goto fail;
-	fill_table(c);
+	kd__core_fill_table(c);
 
 	if ((err = attach(c, c->exit_prog, &c->exit_link)) || (err = attach(c, c->fork_prog, &c->fork_link)) ||
 	    (err = attach(c, c->gone_prog, &c->gone_link)))
 		goto fail;
 	/* forks from now on join in the kernel: now the ones before */
 	if (h->opts.npids)
-		follow_descendants(c);
-	err = sync_enter(c);
+		kd__core_follow_descendants(c);
+	err = kd__core_sync_enter(c);
 	if (!err)
 		err = kd__probes_sync(h);
 	if (err)
 		goto fail;
-	warn_pid_namespace(h);
+	kd__core_warn_pidns(h);
 	kd__log(h, KD_LOG_INFO, "core engine: %s, %d ring(s) and %d region(s) of %llu bytes, latency %s",
 		c->tp_btf ? "tp_btf" : "raw_tp", c->nrings, c->nregions, (unsigned long long)c->ring_bytes,
 		!(h->opts.flags & KD_OPEN_LATENCY) ? "off" : c->task_storage && c->tp_btf ? "task storage" : "hash");
@@ -1065,7 +678,7 @@ const struct kd_engine_ops kd__engine_core = {
 	.id = KD_ENGINE_CORE,
 	.open = core_open,
 	.next = core_next,
-	.select = core_select,
+	.select = kd__core_select,
 	.filter = core_filter,
 	.stats = core_stats,
 	.stats_cpu = core_stats_cpu,
