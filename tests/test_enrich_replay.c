@@ -279,9 +279,18 @@ Test(enrich_replay, late_record_of_the_dead_stays_out)
 	/* late: made before the end, delivered after it (both threads) */
 	rec_at(&b, t0 + 1500, "read", 0, PID, PID, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
 	rec_at(&b, t0 + 2500, "read", 0, PID, PID + 1, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
+	/* a parent's fork returns after its child (PID + 2) ran and ended */
+	rec_at(&b, t0 + 4000, "proc_fork", 0, 7000, 7000,
+	       (struct kd_rb_arg[]){ KD_RB_V("parent_pid", 7000), KD_RB_V("child_pid", PID + 2),
+				     KD_RB_V("child_tid", PID + 2), { NULL } });
+	rec_at(&b, t0 + 4100, "exit_group", 0, PID + 2, PID + 2, (struct kd_rb_arg[]){ { NULL } });
+	rec_at(&b, t0 + 4200, "proc_exit", 0, PID + 2, PID + 2,
+	       (struct kd_rb_arg[]){ KD_RB_V("code", 0), KD_RB_V("signal", 0), { NULL } });
+	rec_at(&b, t0 + 4300, "clone", PID + 2, 7000, 7000,
+	       (struct kd_rb_arg[]){ KD_RB_V("clone_flags", SIGCHLD), { NULL } });
 	/* the tid's next life */
 	rec_at(&b, t0 + 9000, "read", 0, PID + 1, PID + 1, (struct kd_rb_arg[]){ KD_RB_V("fd", 0), { NULL } });
-	h = replay_of(&b, "read,clone,exit_group,proc_exit");
+	h = replay_of(&b, "read,clone,exit_group,proc_exit,proc_fork");
 
 	for (int i = 0; i < 4; i++)
 		next(h);
@@ -292,6 +301,12 @@ Test(enrich_replay, late_record_of_the_dead_stays_out)
 	ev = next(h);
 	cr_assert_null(kd_event_thread(ev));
 	cr_assert_null(kd_thread_lookup(h, PID + 1), "its dead thread came back");
+	for (int i = 0; i < 3; i++)
+		next(h);
+	cr_assert_not_null(kd_thread_lookup(h, PID + 2), "the child goes once its proc_exit was delivered");
+	ev = next(h); /* the parent's clone, after its child's end */
+	cr_assert_str_eq(kd_event_name(ev), "clone");
+	cr_assert_null(kd_thread_lookup(h, PID + 2), "the parent's late clone made the dead child again");
 	ev = next(h);
 	cr_assert_not_null(kd_event_thread(ev), "a new life of the tid is known");
 	cr_assert_eq(kd_thread_pid(kd_event_thread(ev)), PID + 1);

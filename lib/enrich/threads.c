@@ -490,7 +490,8 @@ static void ended(struct kd__enrich *e, uint32_t tid, uint64_t ts)
 	e->ended_next = (e->ended_next + 1) % KD__ENDED_MAX;
 }
 
-/* Is this an event of a thread that ended after it (a late record)? */
+/* Did tid end at or after ts (ts 0: at any time)? An event at ts is then
+ * a late record of the dead. */
 static bool ended_before(const struct kd__enrich *e, uint32_t tid, uint64_t ts)
 {
 	for (unsigned i = 0; i < KD__ENDED_MAX; i++)
@@ -564,6 +565,10 @@ void kd__on_clone(struct kd__enrich *e, struct kd_thread *t, const struct kd_eve
 	if (res <= 0)
 		return;
 	ct = kd__thread_find(e, child);
+	/* the parent's return can come after its child ended (the child ran
+	 * on another CPU): that child is not made again */
+	if (!ct && ended_before(e, child, 0))
+		return;
 	if (ct) {
 		np = ct->proc;
 		/* the child came first and nothing could tell its parent */
