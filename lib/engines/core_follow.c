@@ -8,7 +8,6 @@
 #ifdef KD_HAVE_CORE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <bpf/bpf.h>
 
 #include "core_int.h"
+#include "enrich.h" /* kd__proc_read_ppid() */
 
 /* The programs see pids as the initial PID namespace numbers them; a
  * process in another one (a container without the host's PID namespace)
@@ -52,31 +52,6 @@ int kd__core_follow_pids(struct core *c)
 	return 0;
 }
 
-/* The parent of process pid from /proc/<pid>/stat, 0 if it is gone. */
-static uint32_t proc_ppid(const char *pid)
-{
-	char path[64], buf[512];
-	const char *r;
-	unsigned long pp;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may hold anything, ')' included */
-	r = strrchr(buf, ')');
-	if (!r || sscanf(r + 1, " %*c %lu", &pp) != 1)
-		return 0;
-	return (uint32_t)pp;
-}
-
 /* opts.pids means those processes and their children: the ones they had
  * before kd_open too. Run after the fork program is attached, so a child
  * forked during the walk joins either way; walked again until a walk adds
@@ -103,8 +78,7 @@ void kd__core_follow_descendants(struct core *c)
 			pid = (uint32_t)strtoul(de->d_name, NULL, 10);
 			if (bpf_map_lookup_elem(fd, &pid, &v) == 0)
 				continue;
-			pp = proc_ppid(de->d_name);
-			if (!pp || bpf_map_lookup_elem(fd, &pp, &v))
+			if (!kd__proc_read_ppid(pid, &pp) || !pp || bpf_map_lookup_elem(fd, &pp, &v))
 				continue;
 			if (bpf_map_update_elem(fd, &pid, &any, BPF_NOEXIST) == 0)
 				added++;
